@@ -1,0 +1,66 @@
+/**
+ * Every error class Jobscope throws, in one place. Each message says what went wrong and
+ * what to do next, because most of them reach an operator reading a log line.
+ */
+
+/** Base class: lets callers tell Jobscope's own errors from everything else. */
+export class JobscopeError extends Error {
+  override readonly name: string = 'JobscopeError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A configuration value (usually an environment variable) is missing or malformed. */
+export class ConfigError extends JobscopeError {
+  override readonly name = 'ConfigError';
+  constructor(
+    /** The variable or option that is wrong, e.g. `REDIS_URL`. */
+    readonly variable: string,
+    /** The rule it broke, in words. */
+    readonly rule: string,
+  ) {
+    super(`Invalid configuration ${variable}: ${rule}. Fix the value (or unset it to use the default) and start again.`);
+  }
+}
+
+/** One problem found while validating input: where it is and what is wrong with it. */
+export interface ValidationIssue {
+  /** Dotted path of the offending field, e.g. `source.machineId`; empty for the whole value. */
+  path: string;
+  message: string;
+}
+
+/** Input (an event, an identity, a stream entry) failed validation. */
+export class ValidationError extends JobscopeError {
+  override readonly name = 'ValidationError';
+  constructor(
+    readonly what: string,
+    readonly issues: ValidationIssue[],
+  ) {
+    super(`Invalid ${what}: ${formatIssues(issues)}`);
+  }
+}
+
+/** Renders issues as `path: message; path: message`, bounded so a hostile input cannot blow up a log line. */
+export function formatIssues(issues: ValidationIssue[], max = 5): string {
+  const shown = issues.slice(0, max).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
+  const more = issues.length > max ? `; and ${issues.length - max} more` : '';
+  return shown.join('; ') + more;
+}
+
+/** An operation did not finish within its deadline. */
+export class TimeoutError extends JobscopeError {
+  override readonly name = 'TimeoutError';
+  constructor(operation: string, timeoutMs: number) {
+    super(`${operation} did not finish within ${timeoutMs} ms`);
+  }
+}
+
+/** An operation was attempted on something already closed. */
+export class ClosedError extends JobscopeError {
+  override readonly name = 'ClosedError';
+  constructor(what: string) {
+    super(`${what} is closed; create a new one`);
+  }
+}

@@ -1,0 +1,124 @@
+import type { AiUsage, ErrorInfo, EventType, Level } from '../events/index.js';
+
+/**
+ * The shapes of the job-status store's read side: what the API, the dashboard and the CLI
+ * show. The write side lives in src/sinks/status.
+ */
+
+/** Lifecycle state of a job (of its latest attempt). */
+export const JOB_STATES = ['received', 'running', 'retrying', 'completed', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** True for states that end a job. */
+export function isFinalState(state: JobState): boolean {
+  return state === 'completed' || state === 'failed' || state === 'cancelled';
+}
+
+/** The current state of one job, as the status store holds it. */
+export interface JobRecord {
+  id: string;
+  state: JobState;
+  /** The attempt this record describes (the latest seen). */
+  attempt: number;
+  queue?: string;
+  name?: string;
+  machineId: string;
+  workerId: string;
+  serviceType: string;
+  connectorId: string;
+  /** Unix ms: when the job was enqueued, when this attempt was received, started, finished. */
+  enqueuedAt?: number;
+  receivedAt?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Unix ms of the last event applied. */
+  updatedAt: number;
+  durationMs?: number;
+  queueWaitMs?: number;
+  /** Percent, 0–100. */
+  progress?: number;
+  stage?: string;
+  ai?: AiUsage;
+  lastError?: ErrorInfo;
+  /** Whether a failure is final (retries exhausted) or a retry follows. */
+  willRetry?: boolean;
+  traceId?: string;
+  spanId?: string;
+  lastEventId: string;
+  lastEventType: EventType;
+  /** Events applied to this job (all attempts). */
+  eventCount: number;
+}
+
+/** One line of a job's timeline. */
+export interface TimelineEntry {
+  eventId: string;
+  type: EventType;
+  time: number;
+  attempt: number;
+  level: Level;
+  message?: string;
+  progress?: number;
+  durationMs?: number;
+  errorType?: string;
+  errorMessage?: string;
+}
+
+/** Liveness of a worker, judged from its heartbeats. */
+export type WorkerLiveness = 'busy' | 'idle' | 'dead' | 'stopped';
+
+/** One job worker as the registry knows it. */
+export interface WorkerRecord {
+  machineId: string;
+  workerId: string;
+  serviceType: string;
+  connectorId: string;
+  instance?: string;
+  startedAt?: number;
+  stoppedAt?: number;
+  lastHeartbeatAt?: number;
+  heartbeatIntervalMs?: number;
+  currentJobs: string[];
+  liveness: WorkerLiveness;
+  version?: string;
+}
+
+/** One change in the live feed: what the SSE API streams. */
+export interface FeedEntry {
+  /** The feed stream id; resume after it. */
+  id: string;
+  kind: 'job' | 'worker';
+  eventId: string;
+  eventType: EventType;
+  time: number;
+  jobId?: string;
+  state?: JobState;
+  attempt?: number;
+  progress?: number;
+  machineId: string;
+  workerId: string;
+  serviceType: string;
+  connectorId: string;
+}
+
+/** Filters for listing jobs. All optional; combined with AND. */
+export interface JobFilter {
+  state?: JobState;
+  serviceType?: string;
+  machineId?: string;
+  workerId?: string;
+  connectorId?: string;
+  model?: string;
+  /** Unix ms bounds on `updatedAt`. */
+  from?: number;
+  to?: number;
+  /** Job id prefix. */
+  idPrefix?: string;
+}
+
+/** A page of jobs, newest update first. */
+export interface JobPage {
+  jobs: JobRecord[];
+  /** Pass back to get the next page; absent on the last page. */
+  nextCursor?: string;
+}
