@@ -122,3 +122,29 @@ export interface JobPage {
   /** Pass back to get the next page; absent on the last page. */
   nextCursor?: string;
 }
+
+/** Options for reading the live feed. */
+export interface FeedReadOptions {
+  /** Return entries after this feed id; `$` or undefined = only new ones; `0` = from the start. */
+  afterId?: string;
+  /** Most entries per call. Default 100. */
+  count?: number;
+  /** Block up to this long (ms) waiting for new entries; 0 = do not block. */
+  blockMs?: number;
+}
+
+/**
+ * The typed read API of the job-status store (implemented in src/status/status-reader.ts,
+ * created with `createStatusReader({ redis, prefix })`).
+ */
+export interface StatusReader {
+  getJob(jobId: string): Promise<JobRecord | undefined>;
+  listJobs(filter?: JobFilter, page?: { limit?: number; cursor?: string }): Promise<JobPage>;
+  /** Oldest first; capped (the store keeps the last N events of a job). */
+  getTimeline(jobId: string): Promise<TimelineEntry[]>;
+  listWorkers(): Promise<WorkerRecord[]>;
+  /** Reads feed entries after `afterId`, blocking up to `blockMs` for new ones. */
+  readFeed(options?: FeedReadOptions): Promise<FeedEntry[]>;
+  /** Counts of jobs per state (from the state indexes). */
+  countByState(): Promise<Record<JobState, number>>;
+}
