@@ -26,6 +26,8 @@ export interface JobRecord {
   workerId: string;
   serviceType: string;
   connectorId: string;
+  /** The process instance of the latest attempt's worker, when known. */
+  instance?: string;
   /** Unix ms: when the job was enqueued, when this attempt was received, started, finished. */
   enqueuedAt?: number;
   receivedAt?: number;
@@ -42,6 +44,8 @@ export interface JobRecord {
   lastError?: ErrorInfo;
   /** Whether a failure is final (retries exhausted) or a retry follows. */
   willRetry?: boolean;
+  /** While `retrying`: the attempt that comes next. */
+  nextAttempt?: number;
   traceId?: string;
   spanId?: string;
   lastEventId: string;
@@ -59,6 +63,7 @@ export interface TimelineEntry {
   level: Level;
   message?: string;
   progress?: number;
+  stage?: string;
   durationMs?: number;
   errorType?: string;
   errorMessage?: string;
@@ -78,9 +83,15 @@ export interface WorkerRecord {
   stoppedAt?: number;
   lastHeartbeatAt?: number;
   heartbeatIntervalMs?: number;
+  /** Unix ms of the worker's latest event of any kind (job events included). */
+  lastSeenAt?: number;
   currentJobs: string[];
   liveness: WorkerLiveness;
   version?: string;
+  pid?: number;
+  concurrency?: number;
+  lastEventId?: string;
+  lastEventType?: EventType;
 }
 
 /** One change in the live feed: what the SSE API streams. */

@@ -1,0 +1,58 @@
+import type { DlqResponse } from '../api-types.js';
+import { parsePositiveInt, usageError, writeJson } from '../args.js';
+import type { CliIo } from '../commands.js';
+import { formatAgo } from '../format.js';
+import { COMMON_USAGE, runApiCommand } from '../run-command.js';
+import { renderTable } from '../table.js';
+
+const USAGE = `Usage: jobscope dlq list [--limit <n>] [--cursor <c>] [options]
+       jobscope dlq replay (--all | <id> ...) [options]
+
+Dead letters: events a sink could not deliver after its retries, or that were invalid.
+"replay" puts them back on the event stream and removes them from the dead-letter stream.
+  --limit <n>   entries per page (default 50)
+  --all         replay every dead letter
+${COMMON_USAGE}`;
+
+/** `jobscope dlq list|replay`: inspect and replay dead letters. */
+export async function run(args: string[], io: CliIo): Promise<number> {
+  return runApiCommand(args, io, {
+    options: { limit: { type: 'string' }, cursor: { type: 'string' }, all: { type: 'boolean', default: false } },
+    usage: USAGE,
+    async body({ values: v, positionals }, client) {
+      const [sub, ...ids] = positionals;
+      if (sub === 'list') {
+        const res = await client.get<DlqResponse>('/api/dlq', { limit: parsePositiveInt('limit', v.limit), cursor: v.cursor });
+        if (v.json) writeJson(io, res);
+        else io.stdout.write(renderDlq(res, Date.now()));
+        return 0;
+      }
+      if (sub === 'replay') {
+        if (v.all === (ids.length > 0)) return usageError(io, 'replay takes either --all or dead-letter ids, not both or neither', USAGE);
+        const res = await client.post<{ replayed: number }>('/api/dlq/replay', v.all ? { all: true } : { ids });
+        if (v.json) writeJson(io, res);
+        else io.stdout.write(`Replayed ${res.replayed} dead letter(s) onto the event stream.\n`);
+        return 0;
+      }
+      return usageError(io, sub === undefined ? 'missing sub-command: list or replay' : `unknown sub-command "${sub}"`, USAGE);
+    },
+  });
+}
+
+/** The dead-letter list as text. */
+export function renderDlq(res: DlqResponse, now: number): string {
+  if (res.entries.length === 0) return `No dead letters (total ${res.total}). Nothing to replay.\n`;
+  const table = renderTable(
+    [
+      { header: 'ID', value: (e) => e.id },
+      { header: 'AGE', value: (e) => formatAgo(e.time, now), alignRight: true },
+      { header: 'SINK', value: (e) => e.sink, maxWidth: 16 },
+      { header: 'TRIES', value: (e) => String(e.deliveries), alignRight: true },
+      { header: 'EVENT', value: (e) => e.eventType ?? '-', maxWidth: 18 },
+      { header: 'REASON', value: (e) => e.reason, maxWidth: 70 },
+    ],
+    res.entries,
+  );
+  const more = res.nextCursor ? `More: jobscope dlq list --cursor ${res.nextCursor}\n` : '';
+  return `${table}\n${res.entries.length} shown of ${res.total}. Fix the cause, then: jobscope dlq replay --all (or the ids)\n${more}`;
+}

@@ -1,0 +1,175 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Connector, ConnectorResult } from '../../connectors/connector.js';
+import { isNonRetryable } from '../../connectors/connector-error.js';
+import type { AiUsage } from '../events/index.js';
+import type { JobContextOptions, JobLogger } from '../logger/types.js';
+import { backoffDelayMs, type BackoffOption } from './backoff-delay.js';
+import { createConnectorContext } from './connector-context.js';
+import { JobCancelledError, JobHandedBackError } from './job-abort.js';
+import type { Pricing } from './pricing.js';
+import { createUsageAccumulator, type UsageAccumulator } from './usage-accumulator.js';
+
+/**
+ * Runs one BullMQ job through a connector and reports its whole attempt: received, started,
+ * progress, then completed, failed (+ retrying) or cancelled, with usage and cost. Used as
+ * the Worker's processor; nothing here touches BullMQ's state, which stays BullMQ's job.
+ */
+
+/** What the processor needs of a ConnectorLogger. */
+export interface JobLoggerFactory {
+  withJobContext(jobId: string, options?: JobContextOptions): JobLogger;
+}
+
+/** Options of {@link createJobProcessor}. */
+export interface JobProcessorOptions {
+  logger: JobLoggerFactory;
+  connector: Connector;
+  queue: string;
+  pricing?: Pricing;
+  /** Mirror `ctx.progress` to BullMQ's `job.updateProgress`. Default true. */
+  mirrorProgress?: boolean;
+  /** Asked at start whether a cancel was requested before the job ran; resolves the reason. */
+  pendingCancel?: (jobId: string) => Promise<string | undefined>;
+  /** Background failures (progress mirroring, cancel lookups); never thrown. */
+  onError?: (err: unknown) => void;
+}
+
+/** A job running now. */
+export interface ActiveJob {
+  jobId: string;
+  attempt: number;
+  controller: AbortController;
+}
+
+/** The processor and what it is running. */
+export interface JobProcessor {
+  /** BullMQ processor; declares 3 parameters so BullMQ passes its cancellation signal. */
+  process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown>;
+  /** Jobs running now, by id (bounded by the worker's concurrency). */
+  readonly active: ReadonlyMap<string, ActiveJob>;
+  /** Aborts one running job as cancelled; false when it does not run here. */
+  cancel(jobId: string, reason: string): boolean;
+  /** Aborts every running job as handed back (worker shutdown past its deadline). */
+  handBackAll(deadlineMs: number): void;
+}
+
+/** Queue wait of a first attempt: processedOn − timestamp − delay, from BullMQ's timestamps. */
+export function queueWaitMs(job: Pick<Job, 'timestamp' | 'processedOn' | 'delay'>, now = Date.now()): number {
+  return Math.max(0, (job.processedOn ?? now) - job.timestamp - (job.delay ?? 0));
+}
+
+function dataField(data: unknown, key: string): string | undefined {
+  if (data === null || typeof data !== 'object') return undefined;
+  const v = (data as Record<string, unknown>)[key];
+  return typeof v === 'string' && v.length > 0 && v.length <= 128 ? v : undefined;
+}
+
+/** Creates the processor. */
+export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
+  const { connector, queue } = options;
+  const active = new Map<string, ActiveJob>();
+  const onError = options.onError ?? (() => undefined);
+
+  function price(usage: UsageAccumulator): AiUsage | undefined {
+    const ai = usage.get();
+    if (!ai) return undefined;
+    const cost = options.pricing?.price(ai, connector.serviceType);
+    return cost === undefined ? ai : { ...ai, costUsd: cost };
+  }
+
+  function contextOptions(job: Job, attempt: number): JobContextOptions {
+    const o: JobContextOptions = { attempt, queue, name: job.name };
+    const traceparent = dataField(job.data, 'traceparent');
+    const sessionId = dataField(job.data, 'sessionId');
+    if (traceparent) o.traceparent = traceparent;
+    if (sessionId) o.sessionId = sessionId;
+    return o;
+  }
+
+  function begin(job: Job, jobId: string, attempt: number, bullSignal: AbortSignal | undefined): ActiveJob {
+    const controller = new AbortController();
+    const entry: ActiveJob = { jobId, attempt, controller };
+    active.set(jobId, entry);
+    // BullMQ's Worker.cancelJob aborts its signal; ours carries the reason as a typed error.
+    bullSignal?.addEventListener('abort', () => abortAsCancel(controller, bullSignal.reason), { once: true });
+    options
+      .pendingCancel?.(jobId)
+      .then((reason) => reason !== undefined && abortAsCancel(controller, reason))
+      .catch(onError);
+    return entry;
+  }
+
+  async function process(job: Job, _token: string | undefined, bullSignal: AbortSignal | undefined): Promise<unknown> {
+    const jobId = job.id ?? 'unknown';
+    const attempt = job.attemptsMade + 1;
+    const jl = options.logger.withJobContext(jobId, contextOptions(job, attempt));
+    const wait = attempt === 1 ? queueWaitMs(job) : undefined;
+    jl.jobReceived({ enqueuedAt: job.timestamp, ...(wait !== undefined ? { queueWaitMs: wait } : {}), ...(job.opts.priority ? { priority: job.opts.priority } : {}) });
+    const entry = begin(job, jobId, attempt, bullSignal);
+    const usage = createUsageAccumulator();
+    const ctx = createConnectorContext({ job, logger: jl, signal: entry.controller.signal, usage, mirrorProgress: options.mirrorProgress ?? true, onError });
+    jl.jobStarted(wait !== undefined ? { queueWaitMs: wait } : {});
+    const started = performance.now();
+    try {
+      const result = (await connector.run({ id: jobId, name: job.name, data: job.data as unknown, attempt, queue }, ctx)) as ConnectorResult | undefined;
+      // A connector that ignored its signal still ends as cancelled / handed back.
+      if (entry.controller.signal.aborted) throw entry.controller.signal.reason;
+      jl.jobCompleted({ durationMs: performance.now() - started, ai: price(usage), ...outputFields(result) });
+      return result?.output ?? null;
+    } catch (err) {
+      throw failed(job, jl, entry, err, performance.now() - started, price(usage));
+    } finally {
+      active.delete(jobId);
+    }
+  }
+
+  function failed(job: Job, jl: JobLogger, entry: ActiveJob, err: unknown, durationMs: number, ai: AiUsage | undefined): unknown {
+    const reason: unknown = entry.controller.signal.aborted ? entry.controller.signal.reason : undefined;
+    if (reason instanceof JobHandedBackError) {
+      jl.warn('job handed back to the queue at shutdown', { kind: 'handed_back', deadlineMs: reason.deadlineMs });
+      return reason;
+    }
+    if (reason instanceof JobCancelledError) {
+      jl.jobCancelled({ reason: reason.reason.slice(0, 1024), durationMs, ...(ai ? { ai } : {}) });
+      return new UnrecoverableError(reason.message);
+    }
+    const final = err instanceof UnrecoverableError || isNonRetryable(err);
+    const willRetry = !final && entry.attempt < (job.opts.attempts ?? 1);
+    jl.jobFailed(err as Error, { durationMs, willRetry, ...(ai ? { ai } : {}) });
+    if (willRetry) {
+      const delayMs = backoffDelayMs(job.opts.backoff as BackoffOption, entry.attempt);
+      jl.jobRetrying({ nextAttempt: entry.attempt + 1, error: err as Error, ...(delayMs !== undefined ? { delayMs } : {}) });
+    }
+    if (final && !(err instanceof UnrecoverableError)) return new UnrecoverableError((err as Error).message);
+    return err;
+  }
+
+  return {
+    process: (job, token, signal) => process(job, token, signal),
+    active,
+    cancel(jobId, reason) {
+      const entry = active.get(jobId);
+      if (!entry) return false;
+      abortAsCancel(entry.controller, reason);
+      return true;
+    },
+    handBackAll(deadlineMs) {
+      for (const entry of active.values()) entry.controller.abort(new JobHandedBackError(deadlineMs));
+    },
+  };
+}
+
+function abortAsCancel(controller: AbortController, reason: unknown): void {
+  if (controller.signal.aborted) return;
+  const text = typeof reason === 'string' ? reason : reason instanceof Error ? reason.message : 'cancel requested';
+  controller.abort(new JobCancelledError(text || 'cancel requested'));
+}
+
+function outputFields(result: ConnectorResult | undefined): { outputCount?: number; outputSize?: number } {
+  const o: { outputCount?: number; outputSize?: number } = {};
+  if (result && typeof result === 'object') {
+    if (Number.isInteger(result.outputCount) && result.outputCount! >= 0) o.outputCount = result.outputCount!;
+    if (Number.isInteger(result.outputSize) && result.outputSize! >= 0) o.outputSize = result.outputSize!;
+  }
+  return o;
+}

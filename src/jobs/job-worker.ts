@@ -1,0 +1,153 @@
+import { Worker, type WorkerOptions } from 'bullmq';
+import type { Connector } from '../../connectors/connector.js';
+import { TimeoutError } from '../errors.js';
+import { createCancelListener, type CancelListener } from './cancel-requests.js';
+import { createJobProcessor, type JobProcessor } from './job-processor.js';
+import type { Pricing } from './pricing.js';
+import { asBullConnection, bullClient, type RedisConnection } from './redis-connection.js';
+import { reportStalled } from './stalled-report.js';
+import type { WorkerLogger } from './worker-logger.js';
+
+/**
+ * The job-worker runtime: a BullMQ Worker that runs every job through a connector and reports
+ * the whole lifecycle (see job-processor.ts), stalled jobs (BullMQ's `stalled` event → a `log`
+ * event of kind `stalled`), the worker's start, heartbeats with the jobs it runs, and its stop.
+ *
+ * Shutdown: `close()` stops taking jobs and waits for the running ones up to
+ * `shutdownTimeoutMs`; past it the jobs are handed back (their signal aborts, the worker closes
+ * without completing them, and BullMQ's stalled check gives them to another worker), and the
+ * logger is flushed.
+ */
+
+/** Options of {@link createJobWorker}. */
+export interface JobWorkerOptions {
+  /** Redis for BullMQ and cancel requests: a client (kept open) or a URL (closed on close). */
+  connection: RedisConnection;
+  /** BullMQ queue name. */
+  queue: string;
+  connector: Connector;
+  logger: WorkerLogger;
+  /** Jobs run at once. Default 4. */
+  concurrency?: number;
+  /** Interval of `worker.heartbeat` events, in ms. Default 5000. */
+  heartbeatIntervalMs?: number;
+  /** How long `close()` waits for running jobs before handing them back, in ms. Default 25000. */
+  shutdownTimeoutMs?: number;
+  /** How long `close()` waits for the logger flush, in ms. Default 5000. */
+  flushTimeoutMs?: number;
+  /** Jobscope key prefix, for the cancel channel. Default `jobscope`. */
+  prefix?: string;
+  /** BullMQ key prefix. Default BullMQ's (`bull`). */
+  bullPrefix?: string;
+  /** Prices usage into `ai.costUsd`. Without it no cost is reported. */
+  pricing?: Pricing;
+  /** Listen for cancel requests (see cancel-requests.ts). Default true. */
+  cancelRequests?: boolean;
+  /** Mirror progress to BullMQ's `job.updateProgress`. Default true. */
+  mirrorProgress?: boolean;
+  /** More BullMQ Worker options (lockDuration, stalledInterval, maxStalledCount, limiter, …). */
+  workerOptions?: Partial<Omit<WorkerOptions, 'connection' | 'concurrency' | 'prefix' | 'autorun'>>;
+  /** Background errors (Redis, BullMQ, cancel lookups). Default: written as a `warn` line. */
+  onError?: (err: unknown) => void;
+}
+
+/** A running job worker. */
+export interface JobWorker {
+  readonly worker: Worker;
+  /** Resolves when BullMQ is connected and cancel requests are heard. */
+  readonly ready: Promise<void>;
+  /** Ids of the jobs running now. */
+  activeJobs(): string[];
+  /** Cancels a job running in this worker; false when it does not run here. */
+  cancelJob(jobId: string, reason?: string): boolean;
+  /** Stops taking jobs, drains within `shutdownTimeoutMs` (then hands back), flushes. Idempotent. */
+  close(reason?: string): Promise<void>;
+}
+
+/** Creates and starts a job worker. */
+export function createJobWorker(options: JobWorkerOptions): JobWorker {
+  const { logger, queue, connector } = options;
+  const concurrency = options.concurrency ?? 4;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5000;
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 25_000;
+  const redis = bullClient(options.connection);
+  const onError = options.onError ?? ((err: unknown) => console.warn(`jobscope worker (${queue}):`, (err as Error)?.message ?? err));
+  let cancels: CancelListener | undefined;
+  const processor: JobProcessor = createJobProcessor({
+    logger,
+    connector,
+    queue,
+    onError,
+    ...(options.pricing ? { pricing: options.pricing } : {}),
+    ...(options.mirrorProgress !== undefined ? { mirrorProgress: options.mirrorProgress } : {}),
+    pendingCancel: (jobId) => cancels?.pending(jobId) ?? Promise.resolve(undefined),
+  });
+  const worker = new Worker(queue, (job, token, signal) => processor.process(job, token, signal), {
+    ...options.workerOptions,
+    connection: asBullConnection(redis),
+    concurrency,
+    ...(options.bullPrefix ? { prefix: options.bullPrefix } : {}),
+    autorun: true,
+  });
+  worker.on('error', onError);
+  worker.on('stalled', (jobId) => {
+    reportStalled({ worker, jobId, queue, logger }).catch(onError);
+  });
+  if (options.cancelRequests ?? true) {
+    cancels = createCancelListener({
+      subscriber: redis.duplicate(),
+      commands: redis,
+      prefix: options.prefix ?? 'jobscope',
+      queue,
+      onError,
+      // BullMQ's own cancellation: it aborts the signal BullMQ passed to our processor.
+      onCancel: ({ jobId, reason }) => worker.cancelJob(jobId, reason),
+    });
+  }
+  const ready = Promise.all([worker.waitUntilReady(), cancels?.ready]).then(() => undefined);
+  logger.workerStarted({ concurrency, queues: [queue], heartbeatIntervalMs });
+  const activeJobs = (): string[] => [...processor.active.keys()];
+  const stopHeartbeats = logger.startHeartbeats(heartbeatIntervalMs, activeJobs);
+
+  let closing: Promise<void> | undefined;
+  async function shutdown(reason: string): Promise<void> {
+    stopHeartbeats();
+    const drained = await drain(worker, shutdownTimeoutMs);
+    if (!drained) {
+      const ids = activeJobs();
+      onError(new TimeoutError(`draining ${ids.length} job(s) (${ids.join(', ')}) at shutdown; handing them back`, shutdownTimeoutMs));
+      processor.handBackAll(shutdownTimeoutMs);
+      await worker.close(true).catch(onError);
+    }
+    await cancels?.close().catch(onError);
+    logger.workerStopped({ reason: drained ? reason : `${reason}; handed back unfinished jobs` });
+    await logger.flush(options.flushTimeoutMs ?? 5000);
+    await connector.close?.().catch(onError);
+    redis.disconnect();
+  }
+
+  return {
+    worker,
+    ready,
+    activeJobs,
+    cancelJob: (jobId, reason = 'cancel requested') => processor.cancel(jobId, reason),
+    close(reason = 'shutdown') {
+      closing ??= shutdown(reason);
+      return closing;
+    },
+  };
+}
+
+/** `worker.close()` (waits for running jobs), raced against a deadline; true when it finished. */
+async function drain(worker: Worker, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([worker.close().then(() => true), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,220 @@
+import type { BatchResult } from './batch-writer.js';
+import type { PendingEntry } from './event-buffer.js';
+import type { PublisherState } from './publisher.js';
+
+/**
+ * The publisher's background loop: sends the oldest pending events (retry batch, then spool,
+ * then buffer) one batch at a time, so at most one batch sits in the Redis client and order
+ * holds. While Redis is away it waits for the client's `ready` event (polling as a fallback);
+ * after a failed batch it backs off with jitter. Every iteration is guarded: the loop never
+ * dies silently, it warns and carries on.
+ */
+
+/** Options of {@link createPublishLoop}. */
+export interface PublishLoopOptions {
+  flushBatch: number;
+  commandTimeoutMs: number;
+  retryDelayMs: { min: number; max: number };
+  write: (redis: PublisherState['redis'], entries: readonly PendingEntry[], timeoutMs: number) => Promise<BatchResult>;
+}
+
+/** Control of the loop. */
+export interface PublishLoop {
+  /** New events are waiting (a full batch, or the flush interval passed). */
+  kick(): void;
+  /** Resolves true when nothing is pending, false after `timeoutMs`. */
+  flush(timeoutMs: number): Promise<boolean>;
+  /** Stops the loop; waits up to `timeoutMs` for the batch in flight. */
+  stop(timeoutMs: number): Promise<void>;
+  /** Redis is ready and the last batch succeeded. */
+  connected(): boolean;
+}
+
+const NOT_READY_POLL_MS = 500;
+/** Spool batches are larger: they are read from disk and nothing newer waits on them. */
+const SPOOL_BATCH_FACTOR = 5;
+
+/** Starts the loop over `state`. */
+export function createPublishLoop(state: PublisherState, options: PublishLoopOptions): PublishLoop {
+  let stopped = false;
+  let abandoned = false;
+  let failures = 0;
+  let kicked = false;
+  let urgent = false;
+  let wakeKick: (() => void) | undefined;
+  let wakeUrgent: (() => void) | undefined;
+  const drainWaiters = new Set<() => void>();
+  const { redis, counters } = state;
+
+  const isEmpty = () => !state.head && state.buffer.length === 0 && (state.spool?.pending ?? 0) === 0;
+
+  function kick(): void {
+    kicked = true;
+    wakeKick?.();
+  }
+  function urge(): void {
+    urgent = true;
+    wakeUrgent?.();
+  }
+  const onReady = () => urge();
+  redis.on('ready', onReady);
+
+  /** Waits for `ms` (forever if undefined), an urgent wake-up, or (unless ignored) a kick. */
+  function wait(ms: number | undefined, ignoreKicks = false): Promise<void> {
+    if (urgent || (!ignoreKicks && kicked)) {
+      urgent = false;
+      if (!ignoreKicks) kicked = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        wakeKick = wakeUrgent = undefined;
+        urgent = false;
+        if (!ignoreKicks) kicked = false;
+        resolve();
+      };
+      if (ms !== undefined) {
+        timer = setTimeout(done, ms);
+        timer.unref();
+      }
+      wakeUrgent = done;
+      if (!ignoreKicks) wakeKick = done;
+    });
+  }
+
+  function backoffMs(): number {
+    const { min, max } = options.retryDelayMs;
+    const base = Math.min(max, min * 2 ** Math.min(failures - 1, 20));
+    return base / 2 + Math.random() * (base / 2);
+  }
+
+  function failed(error: Error | undefined): boolean {
+    if (!error) return true;
+    counters.publishErrors++;
+    state.warn('redis', `jobscope: publishing to Redis failed, will retry: ${error.message}`, {
+      buffered: state.buffer.length + (state.head?.length ?? 0),
+      spool_pending: state.spool?.pending ?? 0,
+    });
+    return false;
+  }
+
+  async function sendHead(batch: PendingEntry[]): Promise<boolean> {
+    const r = await options.write(redis, batch, options.commandTimeoutMs);
+    if (abandoned || state.head !== batch) return true;
+    counters.published += r.confirmed;
+    if (r.confirmed >= batch.length) {
+      state.head = undefined;
+      state.headBytes = 0;
+    } else if (r.confirmed > 0) {
+      state.head = batch.slice(r.confirmed);
+      state.headBytes = state.head.reduce((n, e) => n + e.bytes, 0);
+    }
+    return failed(r.error);
+  }
+
+  async function sendSpool(): Promise<boolean> {
+    const spool = state.spool!;
+    const b = await spool.read(options.flushBatch * SPOOL_BATCH_FACTOR);
+    if (abandoned) return true;
+    if (b.corrupt > 0) {
+      counters.dropped += b.corrupt;
+      state.warn('spool-corrupt', `jobscope: skipped ${b.corrupt} unreadable spool line(s)`, { path: spool.path });
+    }
+    if (b.entries.length === 0) {
+      spool.commit(b.ends.at(-1) ?? Number.MAX_SAFE_INTEGER, spool.pending);
+      return true;
+    }
+    const r = await options.write(redis, b.entries, options.commandTimeoutMs);
+    if (abandoned) return true;
+    if (r.confirmed > 0) {
+      spool.commit(r.confirmed === b.entries.length ? b.ends.at(-1)! : b.ends[r.confirmed - 1]!, r.confirmed);
+      counters.published += r.confirmed;
+      counters.replayed += r.confirmed;
+    }
+    return failed(r.error);
+  }
+
+  function sendNext(): Promise<boolean> {
+    if (state.head) return sendHead(state.head);
+    if (state.spool && state.spool.pending > 0) return sendSpool();
+    const batch = state.buffer.take(options.flushBatch);
+    state.head = batch;
+    state.headBytes = batch.reduce((n, e) => n + e.bytes, 0);
+    return sendHead(batch);
+  }
+
+  async function openSpool(): Promise<void> {
+    if (!state.spool) return;
+    try {
+      await state.spool.open();
+    } catch (err) {
+      state.warn('spool', `jobscope: cannot open the spool, continuing without it: ${(err as Error).message}`, {
+        path: state.spool.path,
+      });
+      state.spool = undefined;
+    }
+  }
+
+  async function step(): Promise<void> {
+    if (isEmpty()) {
+      for (const w of [...drainWaiters]) w();
+      await wait(undefined);
+    } else if (redis.status !== 'ready') {
+      await wait(NOT_READY_POLL_MS);
+    } else if (await sendNext()) {
+      failures = 0;
+    } else {
+      failures++;
+      await wait(backoffMs(), true);
+    }
+  }
+
+  async function run(): Promise<void> {
+    await openSpool();
+    while (!stopped) {
+      try {
+        await step();
+      } catch (err) {
+        state.warn('loop', `jobscope: publisher loop error, continuing: ${(err as Error).message}`, {});
+        await wait(1000, true);
+      }
+    }
+  }
+  const done = run();
+
+  return {
+    kick,
+    connected: () => redis.status === 'ready' && failures === 0,
+    flush(timeoutMs) {
+      if (isEmpty() && !stopped) return Promise.resolve(true);
+      if (stopped) return Promise.resolve(isEmpty());
+      urge();
+      return new Promise((resolve) => {
+        const onDrained = () => {
+          clearTimeout(timer);
+          drainWaiters.delete(onDrained);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          drainWaiters.delete(onDrained);
+          resolve(isEmpty());
+        }, timeoutMs);
+        drainWaiters.add(onDrained);
+      });
+    },
+    async stop(timeoutMs) {
+      stopped = true;
+      redis.off('ready', onReady);
+      urge();
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        done.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) abandoned = true;
+    },
+  };
+}

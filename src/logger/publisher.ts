@@ -1,0 +1,230 @@
+import type { Redis } from 'ioredis';
+import type { PublisherStats } from './types.js';
+import { createEventBuffer, type PendingEntry } from './event-buffer.js';
+import { writeBatch } from './batch-writer.js';
+import { createSpool, type Spool } from './spool.js';
+import { createRateLimitedWarning, type RateLimitedWarning, type WarnSink } from './rate-limited-warning.js';
+import { createPublishLoop, type PublishLoop } from './publish-loop.js';
+
+/**
+ * The publisher: accepts encoded events without ever blocking or throwing, and gets them into
+ * Redis in order. One logical FIFO, oldest first:
+ *
+ *   retry batch (memory) → spool file (disk) → buffer (memory)
+ *
+ * Past the memory bound the *oldest* buffered events spill to the spool, so the spool always
+ * holds older events than the buffer; the loop drains the spool before the buffer and per-producer
+ * order holds. Only past both bounds is an event dropped — counted and warned about.
+ */
+
+/** Options of {@link createPublisher}. */
+export interface PublisherOptions {
+  /** The Redis client. A client the publisher creates itself should have `enableOfflineQueue: false`. */
+  redis: Redis;
+  /** Disconnect `redis` on close (true when the publisher created it). Default false. */
+  ownsClient?: boolean;
+  /** Most events in memory. Default 10000. */
+  maxBufferEvents?: number;
+  /** Most bytes (event JSON, UTF-8) in memory. Default 16 MiB. */
+  maxBufferBytes?: number;
+  /** Longest wait before a partial batch is sent, in ms. Default 20. */
+  flushIntervalMs?: number;
+  /** Events per XADD batch; a full batch is sent at once. Default 200. */
+  flushBatch?: number;
+  /** The spool; without it, events past the memory bound are dropped. */
+  spool?: { dir: string; name: string; maxBytes: number };
+  /** Deadline of one XADD batch, in ms. Default 5000. */
+  commandTimeoutMs?: number;
+  /** Backoff after a failed batch, in ms: doubles from `min` to `max`, with jitter. Default 50..2000. */
+  retryDelayMs?: { min: number; max: number };
+  /** Where warnings go (drops, Redis errors, spool errors). */
+  onWarn: WarnSink;
+}
+
+/** Publisher counters, without `invalidCalls` (counted by the logger). */
+export type PublisherCounters = Omit<PublisherStats, 'invalidCalls'>;
+
+/** Accepts events and publishes them to Redis streams. */
+export interface Publisher {
+  /** Queues one encoded event. Never throws, never waits. */
+  publish(stream: string, json: string): void;
+  stats(): PublisherCounters;
+  /** Resolves true once everything accepted so far is in Redis, false after `timeoutMs`. Never rejects. */
+  flush(timeoutMs: number): Promise<boolean>;
+  /**
+   * Flushes for up to `timeoutMs`, then moves what is left to the spool (to be replayed by
+   * the next publisher with the same spool), and releases the connection. Idempotent.
+   * Resolves true when everything reached Redis.
+   */
+  close(timeoutMs: number): Promise<boolean>;
+}
+
+/** Shared mutable state of the publisher and its loop. */
+export interface PublisherState {
+  readonly redis: Redis;
+  readonly buffer: ReturnType<typeof createEventBuffer>;
+  /** A batch taken from the buffer, in flight or waiting for a retry: older than anything else. */
+  head: PendingEntry[] | undefined;
+  headBytes: number;
+  spool: Spool | undefined;
+  counters: PublisherCounters;
+  readonly warn: RateLimitedWarning;
+}
+
+/** Creates a {@link Publisher}; its loop starts at once (it first opens the spool). */
+export function createPublisher(options: PublisherOptions): Publisher {
+  const maxEvents = options.maxBufferEvents ?? 10_000;
+  const maxBytes = options.maxBufferBytes ?? 16 * 1024 * 1024;
+  const flushBatch = options.flushBatch ?? 200;
+  const flushIntervalMs = options.flushIntervalMs ?? 20;
+  const state: PublisherState = {
+    redis: options.redis,
+    buffer: createEventBuffer(),
+    head: undefined,
+    headBytes: 0,
+    spool: options.spool && options.spool.maxBytes > 0 ? createSpool(options.spool) : undefined,
+    counters: {
+      accepted: 0,
+      published: 0,
+      buffered: 0,
+      bufferedBytes: 0,
+      spooled: 0,
+      spoolPending: 0,
+      replayed: 0,
+      dropped: 0,
+      publishErrors: 0,
+      connected: false,
+    },
+    warn: createRateLimitedWarning({ sink: options.onWarn }),
+  };
+  const loop: PublishLoop = createPublishLoop(state, {
+    flushBatch,
+    commandTimeoutMs: options.commandTimeoutMs ?? 5000,
+    retryDelayMs: options.retryDelayMs ?? { min: 50, max: 2000 },
+    write: writeBatch,
+  });
+  let flushTimer: NodeJS.Timeout | undefined;
+  let closing: Promise<boolean> | undefined;
+
+  const memEvents = () => state.buffer.length + (state.head?.length ?? 0);
+  const memBytes = () => state.buffer.bytes + state.headBytes;
+
+  function drop(count: number, reason: string): void {
+    state.counters.dropped += count;
+    state.warn('drop', `jobscope: dropped ${count} event(s): ${reason}`, { dropped_total: state.counters.dropped, reason });
+  }
+
+  /** Moves the oldest buffered events to the spool until a quarter of the bound is free. */
+  function spill(incomingBytes: number): void {
+    const spool = state.spool;
+    if (!spool) return;
+    const targetEvents = Math.floor(maxEvents * 0.75);
+    const targetBytes = Math.floor(maxBytes * 0.75);
+    let n = 0;
+    let bytes = 0;
+    const all = state.buffer.length;
+    // Count first, take after: the spool may accept only part of the chunk.
+    while (n < all && (memEvents() - n + 1 > targetEvents || memBytes() - bytes + incomingBytes > targetBytes)) {
+      bytes += state.buffer.at(n)!.bytes;
+      n++;
+    }
+    if (n === 0) return;
+    const chunk = state.buffer.take(n);
+    let written = 0;
+    try {
+      written = spool.append(chunk);
+    } catch (err) {
+      state.warn('spool', `jobscope: spool write failed, keeping events in memory: ${(err as Error).message}`, { path: spool.path });
+    }
+    state.counters.spooled += written;
+    if (written < chunk.length) {
+      // The spool is full: put the rest back in front, in order, and let the caller decide.
+      const rest = chunk.slice(written);
+      const again = state.buffer.take(state.buffer.length);
+      for (const e of rest) state.buffer.push(e);
+      for (const e of again) state.buffer.push(e);
+    }
+  }
+
+  function scheduleFlush(): void {
+    if (state.buffer.length >= flushBatch) loop.kick();
+    else if (!flushTimer) {
+      flushTimer = setTimeout(() => {
+        flushTimer = undefined;
+        loop.kick();
+      }, flushIntervalMs);
+      flushTimer.unref();
+    }
+  }
+
+  function publish(stream: string, json: string): void {
+    if (closing) {
+      drop(1, 'the logger is closed');
+      return;
+    }
+    state.counters.accepted++;
+    const bytes = Buffer.byteLength(json);
+    if (memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes) spill(bytes);
+    if (memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes) {
+      drop(1, state.spool ? 'memory buffer and spool are full' : 'memory buffer is full and no spool is configured');
+      return;
+    }
+    state.buffer.push({ stream, json, bytes });
+    scheduleFlush();
+  }
+
+  async function close(timeoutMs: number): Promise<boolean> {
+    const started = Date.now();
+    const drained = await loop.flush(timeoutMs);
+    await loop.stop(Math.max(100, Math.min(1000, timeoutMs - (Date.now() - started))));
+    if (flushTimer) clearTimeout(flushTimer);
+    if (!drained) saveLeftovers();
+    try {
+      state.spool?.close();
+    } catch {
+      // Nothing left to do with a spool we cannot close.
+    }
+    if (options.ownsClient) state.redis.disconnect();
+    return drained;
+  }
+
+  /** At close with Redis away: everything in memory goes to the spool, oldest first. */
+  function saveLeftovers(): void {
+    const head = state.head ?? [];
+    state.head = undefined;
+    state.headBytes = 0;
+    const rest = state.buffer.take(state.buffer.length);
+    const spool = state.spool;
+    let written = 0;
+    try {
+      if (spool) {
+        written = spool.pending > 0 && head.length > 0 ? spool.prepend(head) : spool.append(head);
+        if (written === head.length) written += spool.append(rest);
+      }
+    } catch (err) {
+      state.warn('spool', `jobscope: spool write failed at close: ${(err as Error).message}`, {});
+    }
+    state.counters.spooled += written;
+    const lost = head.length + rest.length - written;
+    if (lost > 0) drop(lost, 'closed while Redis was away and the spool could not take them');
+  }
+
+  return {
+    publish,
+    stats() {
+      const c = state.counters;
+      c.buffered = memEvents();
+      c.bufferedBytes = memBytes();
+      c.spoolPending = state.spool?.pending ?? 0;
+      c.connected = loop.connected();
+      return { ...c };
+    },
+    flush(timeoutMs) {
+      return loop.flush(timeoutMs);
+    },
+    close(timeoutMs) {
+      closing ??= close(timeoutMs);
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Says a recurring problem (events dropped, Redis away) at most once per interval per key,
+ * with how many times it happened in between, so a flood of failures cannot flood the log.
+ */
+
+/** Where a warning goes: usually the logger's own pino `warn`. */
+export type WarnSink = (message: string, fields: Record<string, unknown>) => void;
+
+/** Options of {@link createRateLimitedWarning}. */
+export interface RateLimitedWarningOptions {
+  sink: WarnSink;
+  /** Shortest time between two warnings of one key, in ms. Default 10000. */
+  intervalMs?: number;
+  /** Clock, Unix ms (tests). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Warns through `sink`, at most once per `intervalMs` per key. */
+export type RateLimitedWarning = (key: string, message: string, fields?: Record<string, unknown>) => void;
+
+/** Creates a {@link RateLimitedWarning}. */
+export function createRateLimitedWarning(options: RateLimitedWarningOptions): RateLimitedWarning {
+  const intervalMs = options.intervalMs ?? 10_000;
+  const now = options.now ?? Date.now;
+  const state = new Map<string, { last: number; suppressed: number }>();
+  return (key, message, fields = {}) => {
+    const t = now();
+    const s = state.get(key);
+    if (s && t - s.last < intervalMs) {
+      s.suppressed++;
+      return;
+    }
+    const suppressed = s?.suppressed ?? 0;
+    // Keys are a handful of fixed strings; the map cannot grow with traffic.
+    state.set(key, { last: t, suppressed: 0 });
+    try {
+      options.sink(message, suppressed > 0 ? { ...fields, suppressed } : fields);
+    } catch {
+      // A broken log destination must not break the caller.
+    }
+  };
+}

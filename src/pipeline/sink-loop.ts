@@ -1,0 +1,235 @@
+import type { Logger } from 'pino';
+import type { Acker, Claimer, DeadLetter, DeadLetterItem, GroupReader, StreamEntry } from '../bus/index.js';
+import type { Sink } from '../sinks/sink.js';
+import { abortableSleep } from './abortable-sleep.js';
+import { backoffDelayMs, type BackoffOptions } from './backoff.js';
+import { decodeBatch, type HeldEntry } from './batch-decoder.js';
+import type { CircuitBreaker, BreakerState } from './circuit-breaker.js';
+import type { PipelineMetrics } from './pipeline-metrics.js';
+import { writeBatch, type WriteOutcome } from './write-batch.js';
+
+/**
+ * The loop of one sink: read → decode → write → acknowledge what the backend confirmed,
+ * dead-letter what it rejected, keep the rest pending and retry it with backoff.
+ *
+ * A failed batch is told apart from a poison event with the sink's health check: when the
+ * backend is down (unhealthy) or asked to wait (`retryAfterMs`), nothing counts against the
+ * events — they wait, pending, however long the outage lasts. When the backend is healthy
+ * the batch is split in halves until the entry that fails is alone; each failure of that
+ * lone entry is a delivery, recorded in the PEL, and after `maxDeliveries` it is
+ * dead-lettered while the rest of the batch flows.
+ *
+ * Only one batch (at most `batchSize` entries) is held in memory per sink.
+ */
+
+/** Entries written by a half-open breaker's probe. */
+export const PROBE_BATCH_SIZE = 1;
+/** Longest a health check may take before the backend counts as unhealthy, in ms. */
+const HEALTH_TIMEOUT_MS = 2000;
+
+/** Options of {@link createSinkLoop}. */
+export interface SinkLoopOptions {
+  sink: Sink;
+  group: string;
+  reader: GroupReader;
+  claimer: Claimer;
+  acker: Acker;
+  deadLetter: DeadLetter;
+  breaker: CircuitBreaker;
+  metrics: PipelineMetrics;
+  logger: Logger;
+  /** Entries per read. */
+  batchSize: number;
+  maxDeliveries: number;
+  claimIdleMs: number;
+  retry: BackoffOptions;
+  /** Aborts on shutdown: stop reading and sleeping. */
+  stopSignal: AbortSignal;
+  /** Aborts at the shutdown deadline: passed to `sink.write`. */
+  writeSignal: AbortSignal;
+}
+
+/** What a sink loop reports in `pipeline.status()`. */
+export interface SinkLoopStatus {
+  sink: string;
+  group: string;
+  breaker: BreakerState;
+  /** Entries held in memory (read, not yet confirmed). */
+  inFlight: number;
+  acked: number;
+  deadLettered: number;
+  retried: number;
+  consecutiveFailures: number;
+  lastError?: string;
+  lastSuccessAt?: number;
+}
+
+/** A running sink loop. */
+export interface SinkLoop {
+  /** Resolves when the loop has stopped (after `stopSignal` aborted). Never rejects. */
+  run(): Promise<void>;
+  status(): SinkLoopStatus;
+}
+
+/** Creates a {@link SinkLoop}. */
+export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
+  const name = o.sink.name;
+  const limit = Math.max(1, Math.min(o.batchSize, o.sink.maxBatchSize ?? o.batchSize));
+  const claimEveryMs = Math.min(o.claimIdleMs, Math.max(100, o.claimIdleMs / 2));
+  const touchEveryMs = Math.max(50, o.claimIdleMs / 3);
+  const queue: HeldEntry[][] = [];
+  const st = { acked: 0, deadLettered: 0, retried: 0, streak: 0, lastError: undefined as string | undefined, lastSuccessAt: 0 };
+  let lastClaimAt = 0;
+  let lastTouchAt = Date.now();
+
+  async function deadLetter(items: DeadLetterItem[]): Promise<void> {
+    if (items.length === 0) return;
+    await o.deadLetter.send(items);
+    st.deadLettered += items.length;
+    for (const item of items) {
+      o.metrics.deadLetters.inc({ sink: name, reason: item.code });
+      o.logger.warn({ sink: name, stream: item.entry.stream, id: item.entry.id, eventId: item.eventId, code: item.code, reason: item.reason }, 'event dead-lettered');
+    }
+    o.metrics.events.inc({ sink: name, outcome: 'dead_lettered' }, items.length);
+  }
+
+  async function fill(): Promise<void> {
+    let entries: StreamEntry[] = [];
+    if (Date.now() - lastClaimAt >= claimEveryMs) {
+      lastClaimAt = Date.now();
+      entries = await o.claimer.claim(limit);
+      if (entries.length > 0) o.logger.info({ sink: name, claimed: entries.length }, 'claimed entries left idle by another consumer');
+    }
+    if (entries.length === 0) entries = await o.reader.read(limit);
+    if (entries.length === 0 || o.stopSignal.aborted) return; // on stop, what was read stays pending
+    const decoded = decodeBatch(entries, o.maxDeliveries);
+    if (decoded.gone.length > 0) await o.acker.ack(decoded.gone);
+    await deadLetter(decoded.deadLetters);
+    if (decoded.held.length > 0) queue.push(decoded.held);
+    lastTouchAt = Date.now();
+  }
+
+  async function settle(out: WriteOutcome): Promise<void> {
+    if (out.confirmed.length > 0) {
+      await o.acker.ack(out.confirmed.map((h) => h.entry));
+      st.acked += out.confirmed.length;
+      o.metrics.events.inc({ sink: name, outcome: 'acked' }, out.confirmed.length);
+      for (const h of out.confirmed) {
+        o.metrics.consumed.inc({ sink: name, type: h.event.type, service_type: o.metrics.serviceLabel(h.event.source.serviceType) });
+      }
+    }
+    await deadLetter(out.rejected.map(({ held, reason }) => ({ entry: held.entry, code: 'rejected' as const, reason, eventId: held.event.id })));
+  }
+
+  async function healthy(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([o.sink.health().then((h) => h.ok), timeout]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A lone entry failed while the backend is healthy: one more delivery counted against it. */
+  async function countFailure(held: HeldEntry, reason: string): Promise<void> {
+    const { entry } = held;
+    if (entry.deliveries >= o.maxDeliveries) {
+      const why = `sink "${name}" failed it ${entry.deliveries} times (limit ${o.maxDeliveries}) while healthy; last error: ${reason}`;
+      await deadLetter([{ entry, code: 'max_deliveries', reason: why, eventId: held.event.id }]);
+      return;
+    }
+    entry.deliveries++;
+    await o.claimer.setDeliveries(entry, entry.deliveries);
+    queue.push([held]); // behind the others, so the rest flows while it waits
+  }
+
+  async function onFailure(remaining: HeldEntry[], retry: { reason: string; retryAfterMs?: number }): Promise<void> {
+    o.breaker.failure();
+    st.streak++;
+    st.retried += remaining.length;
+    st.lastError = retry.reason;
+    o.metrics.events.inc({ sink: name, outcome: 'retried' }, remaining.length);
+    const dataSuspect = retry.retryAfterMs === undefined && (await healthy());
+    if (dataSuspect && remaining.length > 1) {
+      const mid = Math.ceil(remaining.length / 2);
+      queue.unshift(remaining.slice(0, mid), remaining.slice(mid));
+      return; // bisect at once: the halves that succeed are acknowledged without waiting
+    }
+    if (dataSuspect) await countFailure(remaining[0]!, retry.reason);
+    else queue.unshift(remaining);
+    if (dataSuspect && queue.length > 1) return;
+    o.logger.warn({ sink: name, reason: retry.reason, waiting: remaining.length, failures: st.streak }, 'sink write failed; retrying later');
+    await abortableSleep(backoffDelayMs(st.streak, o.retry, retry.retryAfterMs ?? 0), o.stopSignal);
+  }
+
+  async function attempt(): Promise<void> {
+    if (o.breaker.state() === 'half-open' && queue[0]!.length > PROBE_BATCH_SIZE) {
+      const first = queue.shift()!;
+      queue.unshift(first.slice(0, PROBE_BATCH_SIZE), first.slice(PROBE_BATCH_SIZE));
+    }
+    if (Date.now() - lastTouchAt >= touchEveryMs) {
+      // Long retries: keep other consumers from claiming what this one still holds.
+      await o.claimer.touch(queue.flat().map((h) => h.entry));
+      lastTouchAt = Date.now();
+    }
+    const batch = queue.shift()!;
+    const out = await writeBatch(o.sink, batch, o.writeSignal);
+    o.metrics.writes.inc({ sink: name, result: out.result });
+    o.metrics.writeDuration.observe({ sink: name }, out.durationSeconds);
+    await settle(out);
+    if (out.remaining.length === 0 || !out.retry) {
+      o.breaker.success();
+      st.streak = 0;
+      st.lastSuccessAt = Date.now();
+      return;
+    }
+    await onFailure(out.remaining, out.retry);
+  }
+
+  async function step(): Promise<void> {
+    const waitMs = o.breaker.waitMs();
+    if (waitMs > 0) return abortableSleep(waitMs, o.stopSignal);
+    if (queue.length === 0) return fill();
+    return attempt();
+  }
+
+  async function run(): Promise<void> {
+    while (!o.stopSignal.aborted) {
+      try {
+        await step();
+      } catch (err) {
+        // Never die silently: log, forget what is held (it stays pending in Redis) and re-read it.
+        st.streak++;
+        st.lastError = err instanceof Error ? err.message : String(err);
+        o.logger.error({ sink: name, err }, 'sink loop error; re-reading pending entries after a pause');
+        queue.length = 0;
+        o.reader.rewind();
+        await abortableSleep(backoffDelayMs(st.streak, o.retry), o.stopSignal);
+      }
+    }
+  }
+
+  function status(): SinkLoopStatus {
+    const s: SinkLoopStatus = {
+      sink: name,
+      group: o.group,
+      breaker: o.breaker.state(),
+      inFlight: queue.reduce((n, b) => n + b.length, 0),
+      acked: st.acked,
+      deadLettered: st.deadLettered,
+      retried: st.retried,
+      consecutiveFailures: st.streak,
+    };
+    if (st.lastError !== undefined) s.lastError = st.lastError;
+    if (st.lastSuccessAt > 0) s.lastSuccessAt = st.lastSuccessAt;
+    return s;
+  }
+
+  return { run, status };
+}

@@ -1,0 +1,1 @@
+export * from './null-sink.js';

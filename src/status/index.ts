@@ -1,0 +1,10 @@
+export * from './types.js';
+export { createStatusReader } from './status-reader.js';
+export type { ExtendedStatusReader, StatusReaderOptions } from './status-reader.js';
+export { createFeedSubscriber } from './feed-subscriber.js';
+export type { FeedSubscriber, FeedSubscriberOptions } from './feed-subscriber.js';
+export { statusKeys, workerKeyOf } from './status-keys.js';
+export type { StatusKeys } from './status-keys.js';
+export { workerLiveness } from './worker-liveness.js';
+export type { LivenessInput, LivenessOptions } from './worker-liveness.js';
+export { encodeJobCursor, decodeJobCursor } from './job-cursor.js';

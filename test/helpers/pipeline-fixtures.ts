@@ -1,0 +1,34 @@
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { encodeEntry, eventStreamKey, type JobscopeEvent } from '../../src/events/index.js';
+import { makeEvent } from './events.js';
+
+/** A silent logger (set TEST_LOG=1 to see the pipeline's logs). */
+export const quietLogger = pino({ level: process.env.TEST_LOG ? 'debug' : 'silent' });
+
+/** A fresh registry. */
+export const newRegistry = (): Registry => new Registry();
+
+/** Publishes `n` valid events (pipelined XADD) to the prefix's stream; returns them. */
+export async function publishEvents(redis: Redis, prefix: string, n: number, jobPrefix = 'job'): Promise<JobscopeEvent[]> {
+  const stream = eventStreamKey({ prefix });
+  const events: JobscopeEvent[] = [];
+  const pipe = redis.pipeline();
+  for (let i = 0; i < n; i++) {
+    const e = makeEvent({ type: 'job.progress', job: { id: `${jobPrefix}-${i}`, attempt: 1 } });
+    events.push(e);
+    pipe.xadd(stream, '*', ...encodeEntry(e));
+  }
+  await pipe.exec();
+  return events;
+}
+
+/** Reads a metric's value with the given labels from a registry (0 when absent). */
+export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) return 0;
+  const data = await metric.get();
+  const row = data.values.find((v) => Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val));
+  return row ? row.value : 0;
+}

@@ -1,0 +1,170 @@
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobscopeEvent } from '../../../../src/events/index.js';
+import { createOtelSink, type OtelSink, type OtelSinkOptions } from '../../../../src/sinks/otel/index.js';
+import { makeEvent } from '../../../helpers/events.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../../../helpers/otlp-receiver.js';
+import { cleanupPrefix, testPrefix, testRedis, waitFor } from '../../../helpers/redis.js';
+
+const TRACE = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', parentSpanId: '00f067aa0ba902b7' };
+const signal = new AbortController().signal;
+
+describe('otel sink against a local OTLP/HTTP receiver', () => {
+  let redis: Redis;
+  let prefix: string;
+  let receiver: OtlpReceiver;
+  const sinks: OtelSink[] = [];
+
+  const sink = (extra: Partial<OtelSinkOptions> = {}) => {
+    const s = createOtelSink({ redis, prefix, tracesUrl: receiver.tracesUrl, environment: 'test', timeoutMs: 2_000, ...extra });
+    sinks.push(s);
+    return s;
+  };
+
+  /** received → started → progress → terminal, 1 s apart-ish, on job `jobId`. */
+  function attempt(jobId: string, t0: number, terminal: Partial<JobscopeEvent> & Pick<JobscopeEvent, 'type'>) {
+    const job = { id: jobId, attempt: 1, queue: 'images', name: 'render' };
+    return [
+      makeEvent({ type: 'job.received', time: t0, job, trace: TRACE, data: { enqueuedAt: t0 - 500 } }),
+      makeEvent({ type: 'job.started', time: t0 + 200, job, trace: TRACE, data: {} }),
+      makeEvent({ type: 'job.progress', time: t0 + 400, job, trace: TRACE, data: { progress: 40, stage: 'sampling', step: 8, totalSteps: 20 } }),
+      makeEvent({ job, trace: TRACE, time: t0 + 1000, ...terminal }),
+    ];
+  }
+
+  beforeEach(async () => {
+    redis = testRedis();
+    prefix = testPrefix('otel');
+    receiver = await startOtlpReceiver();
+  });
+
+  afterEach(async () => {
+    for (const s of sinks.splice(0)) await s.close();
+    await receiver.close();
+    await cleanupPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('exports one trace per attempt: the attempt span under the producer span, with queue-wait and processing children', async () => {
+    const t0 = Date.now() - 10_000;
+    const events = attempt('job-tree', t0, {
+      type: 'job.completed',
+      data: { durationMs: 800, outputCount: 2, outputSize: 1234 },
+      ai: { model: 'sdxl', provider: 'comfyui', inputTokens: 12, outputTokens: 0 },
+    });
+    // Two pipeline processes: one sees the early events, the other the terminal one.
+    expect(await sink().write(events.slice(0, 3), signal)).toEqual({ status: 'ok' });
+    expect(receiver.spans).toHaveLength(0);
+    expect(await sink().write(events.slice(3), signal)).toEqual({ status: 'ok' });
+
+    const byName = Object.fromEntries(receiver.spans.map((s) => [s.name, s]));
+    const root = byName['process images']!;
+    expect(Object.keys(byName).sort()).toEqual(['process images', 'processing', 'queue-wait']);
+    for (const s of receiver.spans) expect(s.traceId).toBe(TRACE.traceId);
+    expect(root.spanId).toBe(TRACE.spanId);
+    expect(root.parentSpanId).toBe(TRACE.parentSpanId);
+    expect(root.kind).toBe(5); // CONSUMER in OTLP's enum (SPAN_KIND_CONSUMER)
+    expect(byName['queue-wait']!.parentSpanId).toBe(TRACE.spanId);
+    expect(byName['processing']!.parentSpanId).toBe(TRACE.spanId);
+
+    expect([root.startMs, root.endMs]).toEqual([t0, t0 + 1000]);
+    expect([byName['queue-wait']!.startMs, byName['queue-wait']!.endMs]).toEqual([t0 - 500, t0 + 200]);
+    expect([byName['processing']!.startMs, byName['processing']!.endMs]).toEqual([t0 + 200, t0 + 1000]);
+    expect(root.status.code).toBe(1); // OK
+
+    expect(root.events).toEqual([
+      {
+        name: 'progress',
+        timeMs: t0 + 400,
+        attributes: { 'jobscope.progress': 40, 'jobscope.progress.stage': 'sampling', 'jobscope.progress.step': 8, 'jobscope.progress.total_steps': 20 },
+      },
+    ]);
+    expect(root.attributes).toMatchObject({
+      'jobscope.job.id': 'job-tree',
+      'jobscope.job.attempt': 1,
+      'jobscope.machine.id': 'machine-1',
+      'jobscope.worker.id': 'worker-1',
+      'jobscope.service.type': 'comfyui',
+      'jobscope.connector.id': 'comfyui-local',
+      'jobscope.event.id': events[3]!.id,
+      'jobscope.job.queue_wait_ms': 700,
+      'jobscope.job.output_count': 2,
+      'gen_ai.request.model': 'sdxl',
+      'gen_ai.provider.name': 'comfyui',
+      'gen_ai.usage.input_tokens': 12,
+      'messaging.system': 'bullmq',
+      'messaging.destination.name': 'images',
+      'messaging.message.id': 'job-tree',
+      'messaging.operation.type': 'process',
+    });
+    expect(root.resource).toMatchObject({
+      'service.name': 'jobscope-comfyui',
+      'service.instance.id': 'machine-1/worker-1/comfyui/comfyui-local',
+      'deployment.environment.name': 'test',
+    });
+  });
+
+  it('marks a failed attempt as an error with an exception event, and keeps it even when sampling drops the rest', async () => {
+    const s = sink({ sampleRatio: 0 });
+    const t0 = Date.now() - 5_000;
+    const stack = 'TimeoutError: render timed out after 30000 ms\n    at render (/app/connectors/comfyui.ts:42:11)';
+    const error = { type: 'TimeoutError', category: 'timeout' as const, message: 'render timed out after 30000 ms', stack };
+    const ok = attempt('job-sampled-out', t0, { type: 'job.completed', data: { durationMs: 800 } });
+    const failed = attempt('job-failed', t0, { type: 'job.failed', data: { durationMs: 800, error, willRetry: false } });
+
+    expect(await s.write([...ok, ...failed], signal)).toEqual({ status: 'ok' });
+    expect(new Set(receiver.spans.map((x) => x.attributes['jobscope.job.id']))).toEqual(new Set(['job-failed']));
+    expect(s.stats().attemptsSampledOut).toBe(1);
+    const root = receiver.spans.find((x) => x.spanId === TRACE.spanId)!;
+    expect(root.status).toEqual({ code: 2, message: 'TimeoutError: render timed out after 30000 ms' });
+    expect(root.attributes).toMatchObject({ 'error.type': 'TimeoutError', 'jobscope.error.category': 'timeout' });
+    expect(root.events.find((e) => e.name === 'exception')).toEqual({
+      name: 'exception',
+      timeMs: t0 + 1000,
+      attributes: { 'exception.type': 'TimeoutError', 'exception.message': 'render timed out after 30000 ms', 'exception.stacktrace': stack },
+    });
+  });
+
+  it('returns retry on 429 and 503, confirms the non-terminal events, and loses nothing once the receiver recovers', async () => {
+    const s = sink({ timeoutMs: 500 });
+    const events = attempt('job-outage', Date.now() - 3_000, { type: 'job.completed', data: { durationMs: 800 } });
+    receiver.failNext(1, { status: 429, retryAfterSec: 30 });
+    const first = await s.write(events, signal);
+    expect(first).toMatchObject({ status: 'retry', confirmedIds: events.slice(0, 3).map((e) => e.id) });
+
+    receiver.failNext(1, { status: 503 });
+    const second = await s.write(events.slice(3), signal);
+    expect(second.status).toBe('retry');
+
+    receiver.failNext(1, { delayMs: 1_500 }); // answers after the export timeout
+    expect((await s.write(events.slice(3), signal)).status).toBe('retry');
+
+    expect(await s.write(events.slice(3), signal)).toEqual({ status: 'ok' });
+    expect(receiver.spans.map((x) => x.name).sort()).toEqual(['process images', 'processing', 'queue-wait']);
+    expect(receiver.spans.find((x) => x.name === 'process images')!.events).toHaveLength(1);
+  });
+
+  it('re-exports identical span ids and times when a terminal event is delivered again', async () => {
+    const events = attempt('job-redelivered', Date.now() - 3_000, { type: 'job.completed', data: { durationMs: 800 } });
+    await sink().write(events, signal);
+    await sink().write(events.slice(3), signal); // another process gets the redelivery
+    await waitFor(() => receiver.spans.length === 6, { what: 'two exports' });
+    const key = (x: { spanId: string; parentSpanId?: string; startMs: number; endMs: number }) =>
+      `${x.spanId}/${x.parentSpanId}/${x.startMs}/${x.endMs}`;
+    const first = receiver.spans.slice(0, 3).map(key).sort();
+    const again = receiver.spans.slice(3).map(key).sort();
+    expect(again).toEqual(first);
+    expect(new Set(receiver.spans.map((x) => x.spanId)).size).toBe(3);
+  });
+
+  it('reports health from the endpoint and refuses writes after close', async () => {
+    const s = sink();
+    expect((await s.health()).ok).toBe(true);
+    await receiver.close();
+    expect(await s.health()).toMatchObject({ ok: false });
+    await s.close();
+    await s.close();
+    await expect(s.write([], signal)).rejects.toThrow(/closed/);
+    receiver = await startOtlpReceiver(); // for afterEach
+  });
+});

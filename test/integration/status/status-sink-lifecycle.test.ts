@@ -1,0 +1,204 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { jobEvent, statusFixture, type StatusFixture } from './status-fixture.js';
+
+const T = 1_700_000_000_000;
+let fx: StatusFixture;
+
+beforeEach(() => {
+  fx = statusFixture();
+});
+afterEach(async () => {
+  await fx.done();
+});
+
+describe('status sink: job lifecycles', () => {
+  it('a completed job ends with its times, duration, progress, usage and a full timeline', async () => {
+    await fx.apply(
+      jobEvent('job.received', 'j1', 1, T, { data: { enqueuedAt: T - 500, queueWaitMs: 500 }, ai: { model: 'flux-dev', provider: 'bfl' } }),
+      jobEvent('job.started', 'j1', 1, T + 10),
+      jobEvent('job.progress', 'j1', 1, T + 20, { data: { progress: 40, stage: 'sampling' } }),
+      jobEvent('job.completed', 'j1', 1, T + 1000, {
+        data: { durationMs: 990 },
+        ai: { inputTokens: 12, outputTokens: 30, costUsd: 0.25 },
+      }),
+    );
+    const job = await fx.reader.getJob('j1');
+    expect(job).toMatchObject({
+      id: 'j1',
+      state: 'completed',
+      attempt: 1,
+      enqueuedAt: T - 500,
+      receivedAt: T,
+      startedAt: T + 10,
+      finishedAt: T + 1000,
+      updatedAt: T + 1000,
+      durationMs: 990,
+      queueWaitMs: 500,
+      progress: 100,
+      stage: 'sampling',
+      machineId: 'machine-1',
+      workerId: 'worker-1',
+      serviceType: 'comfyui',
+      connectorId: 'comfyui-local',
+      ai: { model: 'flux-dev', provider: 'bfl', inputTokens: 12, outputTokens: 30, costUsd: 0.25 },
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      lastEventType: 'job.completed',
+      eventCount: 4,
+    });
+    const timeline = await fx.reader.getTimeline('j1');
+    expect(timeline.map((e) => e.type)).toEqual(['job.received', 'job.started', 'job.progress', 'job.completed']);
+    expect(timeline[2]).toMatchObject({ progress: 40, stage: 'sampling', attempt: 1 });
+  });
+
+  it('a final failure keeps the error and says no retry follows', async () => {
+    await fx.apply(
+      jobEvent('job.received', 'j2', 1, T),
+      jobEvent('job.started', 'j2', 1, T + 1),
+      jobEvent('job.failed', 'j2', 1, T + 50, {
+        data: { durationMs: 49, willRetry: false, error: { type: 'TimeoutError', category: 'timeout', message: 'took too long' } },
+      }),
+    );
+    const job = await fx.reader.getJob('j2');
+    expect(job).toMatchObject({ state: 'failed', willRetry: false, durationMs: 49, finishedAt: T + 50 });
+    expect(job?.lastError).toMatchObject({ type: 'TimeoutError', category: 'timeout', message: 'took too long' });
+    expect((await fx.reader.getTimeline('j2'))[2]).toMatchObject({ errorType: 'TimeoutError', errorMessage: 'took too long' });
+  });
+
+  it('a cancelled job is cancelled, and a later completion of the same attempt does not change that', async () => {
+    await fx.apply(
+      jobEvent('job.received', 'j3', 1, T),
+      jobEvent('job.cancelled', 'j3', 1, T + 5, { data: { reason: 'user' } }),
+      jobEvent('job.completed', 'j3', 1, T + 6, { data: { durationMs: 6 } }),
+    );
+    expect(await fx.reader.getJob('j3')).toMatchObject({ state: 'cancelled', eventCount: 3 });
+  });
+
+  it('an unknown job reads as undefined with an empty timeline', async () => {
+    expect(await fx.reader.getJob('nope')).toBeUndefined();
+    expect(await fx.reader.getTimeline('nope')).toEqual([]);
+  });
+});
+
+describe('status sink: duplicates and reordering', () => {
+  it('the same events applied twice count once (event count, tokens, cost, timeline)', async () => {
+    const events = [
+      jobEvent('job.received', 'd1', 1, T),
+      jobEvent('job.progress', 'd1', 1, T + 1, { data: { progress: 10 }, ai: { inputTokens: 100, costUsd: 0.5 } }),
+      jobEvent('job.completed', 'd1', 1, T + 2, { data: { durationMs: 2 }, ai: { outputTokens: 7 } }),
+    ];
+    await fx.apply(...events);
+    await fx.apply(...events, events[1]!);
+    const job = await fx.reader.getJob('d1');
+    expect(job).toMatchObject({ eventCount: 3, state: 'completed', ai: { inputTokens: 100, outputTokens: 7, costUsd: 0.5 } });
+    expect(await fx.reader.getTimeline('d1')).toHaveLength(3);
+    expect(fx.sink.stats()).toMatchObject({ applied: 3, duplicates: 4 });
+    const feed = await fx.reader.readFeed({ afterId: '0', count: 100 });
+    expect(feed).toHaveLength(3);
+  });
+
+  it('completed before started, progress 80 before 40: final state completed, progress never goes back', async () => {
+    await fx.apply(
+      jobEvent('job.completed', 'r1', 1, T + 100, { data: { durationMs: 90 } }),
+      jobEvent('job.progress', 'r1', 1, T + 50, { data: { progress: 80 } }),
+      jobEvent('job.started', 'r1', 1, T + 10),
+      jobEvent('job.progress', 'r1', 1, T + 30, { data: { progress: 40 } }),
+      jobEvent('job.received', 'r1', 1, T),
+    );
+    const job = await fx.reader.getJob('r1');
+    expect(job).toMatchObject({
+      state: 'completed',
+      progress: 100,
+      startedAt: T + 10,
+      receivedAt: T,
+      finishedAt: T + 100,
+      updatedAt: T + 100,
+      lastEventType: 'job.completed',
+    });
+    const timeline = await fx.reader.getTimeline('r1');
+    expect(timeline.map((e) => e.time)).toEqual([T, T + 10, T + 30, T + 50, T + 100]);
+  });
+
+  it('progress only increases within a running attempt', async () => {
+    await fx.apply(
+      jobEvent('job.started', 'p1', 1, T),
+      jobEvent('job.progress', 'p1', 1, T + 2, { data: { progress: 80, stage: 'decode' } }),
+      jobEvent('job.progress', 'p1', 1, T + 1, { data: { progress: 40, stage: 'sample' } }),
+    );
+    expect(await fx.reader.getJob('p1')).toMatchObject({ state: 'running', progress: 80, stage: 'decode' });
+  });
+});
+
+describe('status sink: retries and attempts', () => {
+  const err = { type: 'Error', category: 'network', message: 'ECONNRESET' };
+
+  it('attempt 1 fails and retries, attempt 2 completes: completed, attempt 2, timeline holds both', async () => {
+    await fx.apply(
+      jobEvent('job.received', 'a1', 1, T),
+      jobEvent('job.started', 'a1', 1, T + 1),
+      jobEvent('job.progress', 'a1', 1, T + 2, { data: { progress: 70 } }),
+      jobEvent('job.failed', 'a1', 1, T + 3, { data: { durationMs: 2, willRetry: true, error: err } }),
+    );
+    expect(await fx.reader.getJob('a1')).toMatchObject({ state: 'failed', willRetry: true, attempt: 1 });
+    await fx.apply(jobEvent('job.retrying', 'a1', 1, T + 4, { data: { nextAttempt: 2, delayMs: 100 } }));
+    expect(await fx.reader.getJob('a1')).toMatchObject({ state: 'retrying', attempt: 1, nextAttempt: 2 });
+    await fx.apply(
+      jobEvent('job.received', 'a1', 2, T + 100),
+      jobEvent('job.started', 'a1', 2, T + 101),
+      jobEvent('job.progress', 'a1', 2, T + 102, { data: { progress: 20 } }),
+    );
+    const running = await fx.reader.getJob('a1');
+    expect(running).toMatchObject({ state: 'running', attempt: 2, progress: 20, startedAt: T + 101 });
+    expect(running?.willRetry).toBeUndefined();
+    await fx.apply(jobEvent('job.completed', 'a1', 2, T + 200, { data: { durationMs: 99 } }));
+    expect(await fx.reader.getJob('a1')).toMatchObject({ state: 'completed', attempt: 2, durationMs: 99, eventCount: 9 });
+    const attempts = (await fx.reader.getTimeline('a1')).map((e) => e.attempt);
+    expect(attempts).toEqual([1, 1, 1, 1, 1, 2, 2, 2, 2]);
+  });
+
+  it('a late event of attempt 1 after attempt 2 started does not regress the job', async () => {
+    await fx.apply(jobEvent('job.received', 'a2', 2, T + 100), jobEvent('job.started', 'a2', 2, T + 101));
+    await fx.apply(
+      jobEvent('job.failed', 'a2', 1, T + 3, { data: { durationMs: 2, willRetry: true, error: err } }),
+      jobEvent('job.progress', 'a2', 1, T + 2, { data: { progress: 90 } }),
+    );
+    const job = await fx.reader.getJob('a2');
+    expect(job).toMatchObject({ state: 'running', attempt: 2, eventCount: 4 });
+    expect(job?.progress).toBeUndefined();
+    expect(job?.willRetry).toBeUndefined();
+    expect((await fx.reader.getTimeline('a2')).map((e) => e.attempt)).toEqual([1, 1, 2, 2]);
+  });
+
+  it('a late received of an attempt does not undo its completion', async () => {
+    await fx.apply(jobEvent('job.completed', 'a3', 1, T + 10, { data: { durationMs: 5 } }));
+    await fx.apply(jobEvent('job.received', 'a3', 1, T));
+    expect(await fx.reader.getJob('a3')).toMatchObject({ state: 'completed', receivedAt: T });
+  });
+});
+
+describe('status sink: indexes and the worker current job', () => {
+  it('state index membership moves with the state; counts follow', async () => {
+    await fx.apply(jobEvent('job.received', 'i1', 1, T), jobEvent('job.received', 'i2', 1, T));
+    expect(await fx.reader.countByState()).toMatchObject({ received: 2, running: 0, completed: 0 });
+    await fx.apply(jobEvent('job.started', 'i1', 1, T + 1));
+    expect(await fx.reader.countByState()).toMatchObject({ received: 1, running: 1 });
+    await fx.apply(jobEvent('job.completed', 'i1', 1, T + 2, { data: { durationMs: 1 } }));
+    expect(await fx.reader.countByState()).toMatchObject({ received: 1, running: 0, completed: 1 });
+    const running = await fx.reader.listJobs({ state: 'running' });
+    expect(running.jobs).toEqual([]);
+    const done = await fx.reader.listJobs({ state: 'completed' });
+    expect(done.jobs.map((j) => j.id)).toEqual(['i1']);
+  });
+
+  it('a job run by another worker on its next attempt moves between worker indexes and current jobs', async () => {
+    const otherWorker = { machineId: 'machine-2', workerId: 'worker-9', serviceType: 'openai', connectorId: 'openai-api' };
+    await fx.apply(jobEvent('job.started', 'm1', 1, T));
+    expect((await fx.reader.getWorker('machine-1', 'worker-1'))?.currentJobs).toEqual(['m1']);
+    await fx.apply(jobEvent('job.started', 'm1', 2, T + 10, { source: otherWorker }));
+    expect((await fx.reader.listJobs({ workerId: 'worker-1' })).jobs).toEqual([]);
+    expect((await fx.reader.listJobs({ workerId: 'worker-9', serviceType: 'openai' })).jobs.map((j) => j.id)).toEqual(['m1']);
+    expect((await fx.reader.getWorker('machine-1', 'worker-1'))?.currentJobs).toEqual([]);
+    expect((await fx.reader.getWorker('machine-2', 'worker-9'))?.currentJobs).toEqual(['m1']);
+    await fx.apply(jobEvent('job.completed', 'm1', 2, T + 20, { source: otherWorker, data: { durationMs: 10 } }));
+    expect((await fx.reader.getWorker('machine-2', 'worker-9'))?.currentJobs).toEqual([]);
+  });
+});

@@ -1,0 +1,159 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFeedSubscriber, createStatusReader, type FeedEntry } from '../../../src/status/index.js';
+import { Redis } from 'ioredis';
+import { TEST_REDIS_URL, waitFor } from '../../helpers/redis.js';
+import { jobEvent, statusFixture, workerEvent, type StatusFixture } from './status-fixture.js';
+
+const T = 1_700_000_000_000;
+let fx: StatusFixture | undefined;
+
+/** A connection with a name of its own, so the test can see when it is blocked in XREAD. */
+function namedConnection(name: string): Redis {
+  return new Redis(TEST_REDIS_URL, { connectionName: name });
+}
+
+async function isBlockedInXread(observer: Redis, name: string): Promise<boolean> {
+  const list = (await observer.client('LIST')) as string;
+  return list.split('\n').some((line) => line.includes(`name=${name} `) && line.includes('cmd=xread'));
+}
+
+afterEach(async () => {
+  await fx?.done();
+  fx = undefined;
+});
+
+describe('worker registry', () => {
+  it('judges liveness from heartbeats: busy, idle, dead, stopped', async () => {
+    fx = statusFixture({}, { now: () => T + 2000 });
+    await fx.apply(
+      workerEvent('worker.started', 'w-busy', T, { version: '1.2.3', heartbeatIntervalMs: 1000 }),
+      workerEvent('worker.heartbeat', 'w-busy', T + 1500, { intervalMs: 1000, currentJobs: ['job-a'] }),
+      workerEvent('worker.heartbeat', 'w-idle', T + 1400, { intervalMs: 1000, currentJobs: [] }),
+      workerEvent('worker.heartbeat', 'w-dead', T - 5000, { intervalMs: 1000, currentJobs: ['job-b'] }),
+      workerEvent('worker.started', 'w-stopped', T),
+      workerEvent('worker.heartbeat', 'w-stopped', T + 400, { intervalMs: 1000, currentJobs: ['job-c'] }),
+      workerEvent('worker.stopped', 'w-stopped', T + 500, { reason: 'SIGTERM' }),
+    );
+    const workers = await fx.reader.listWorkers();
+    const byId = Object.fromEntries(workers.map((w) => [w.workerId, w]));
+    expect(byId['w-busy']).toMatchObject({ liveness: 'busy', currentJobs: ['job-a'], version: '1.2.3', startedAt: T, lastHeartbeatAt: T + 1500 });
+    expect(byId['w-idle']).toMatchObject({ liveness: 'idle', currentJobs: [] });
+    expect(byId['w-dead']).toMatchObject({ liveness: 'dead' });
+    expect(byId['w-stopped']).toMatchObject({ liveness: 'stopped', currentJobs: [], stoppedAt: T + 500 });
+    expect(workers[0]?.workerId).toBe('w-busy'); // most recently heard from first
+  });
+
+  it('a late heartbeat neither revives a stopped worker nor restores finished jobs', async () => {
+    fx = statusFixture({}, { now: () => T + 1000 });
+    await fx.apply(
+      workerEvent('worker.heartbeat', 'w1', T + 300, { intervalMs: 1000, currentJobs: [] }),
+      workerEvent('worker.stopped', 'w1', T + 400),
+      workerEvent('worker.heartbeat', 'w1', T + 100, { intervalMs: 1000, currentJobs: ['old-job'] }),
+    );
+    expect(await fx.reader.getWorker('machine-1', 'w1')).toMatchObject({ liveness: 'stopped', currentJobs: [], lastHeartbeatAt: T + 300 });
+    await fx.apply(workerEvent('worker.started', 'w1', T + 900));
+    expect(await fx.reader.getWorker('machine-1', 'w1')).toMatchObject({ liveness: 'idle' });
+  });
+
+  it('job events make the worker busy with that job, and idle again when it ends', async () => {
+    fx = statusFixture({}, { now: () => T + 100 });
+    const source = { machineId: 'machine-1', workerId: 'w-job', serviceType: 'comfyui', connectorId: 'comfyui-local' };
+    await fx.apply(jobEvent('job.started', 'jx', 1, T, { source }));
+    expect(await fx.reader.getWorker('machine-1', 'w-job')).toMatchObject({ liveness: 'busy', currentJobs: ['jx'] });
+    await fx.apply(jobEvent('job.completed', 'jx', 1, T + 50, { source, data: { durationMs: 50 } }));
+    expect(await fx.reader.getWorker('machine-1', 'w-job')).toMatchObject({ liveness: 'idle', currentJobs: [] });
+  });
+});
+
+describe('live feed', () => {
+  it('readFeed from an id returns exactly the later changes', async () => {
+    fx = statusFixture();
+    await fx.apply(jobEvent('job.received', 'f1', 1, T), workerEvent('worker.heartbeat', 'w1', T));
+    const first = await fx.reader.readFeed({ afterId: '0' });
+    expect(first.map((e) => e.kind)).toEqual(['job', 'worker']);
+    const after = first[first.length - 1]!.id;
+    const started = jobEvent('job.started', 'f1', 1, T + 1);
+    const progress = jobEvent('job.progress', 'f1', 1, T + 2, { data: { progress: 42.5 } });
+    await fx.apply(started, progress);
+    await fx.apply(started); // a duplicate is no change: no feed entry
+    const later = await fx.reader.readFeed({ afterId: after });
+    expect(later).toHaveLength(2);
+    expect(later[0]).toMatchObject({ kind: 'job', eventId: started.id, eventType: 'job.started', jobId: 'f1', state: 'running', attempt: 1, time: T + 1 });
+    expect(later[1]).toMatchObject({ eventId: progress.id, progress: 42.5, machineId: 'machine-1', workerId: 'worker-1', serviceType: 'comfyui', connectorId: 'comfyui-local' });
+    expect(await fx.reader.readFeed({ afterId: later[1]!.id })).toEqual([]);
+  });
+
+  it('a blocking read wakes up on the next change', async () => {
+    fx = statusFixture();
+    const name = `feed-${fx.prefix}`;
+    const conn = namedConnection(name);
+    const reader = createStatusReader({ redis: conn, prefix: fx.prefix });
+    try {
+      const pending = reader.readFeed({ afterId: '$', blockMs: 10_000 });
+      await waitFor(() => isBlockedInXread(fx!.redis, name), { what: 'XREAD to block' });
+      await fx.apply(jobEvent('job.received', 'f2', 1, T));
+      const got = await pending;
+      expect(got.map((e) => e.jobId)).toEqual(['f2']);
+    } finally {
+      conn.disconnect();
+    }
+  });
+
+  it('the feed keeps at most about feedMax entries', async () => {
+    fx = statusFixture({ feedMax: 100 });
+    const events = Array.from({ length: 600 }, (_, i) => jobEvent('job.progress', `cap-${i % 5}`, 1, T + i, { data: { progress: i / 6 } }));
+    await fx.apply(...events);
+    const len = await fx.redis.xlen(`{${fx.prefix}}:feed`);
+    expect(len).toBeGreaterThanOrEqual(100);
+    expect(len).toBeLessThan(300);
+  });
+
+  it('a subscriber yields changes from where it started and ends on close', async () => {
+    fx = statusFixture();
+    await fx.apply(jobEvent('job.received', 'before', 1, T));
+    const name = `sub-${fx.prefix}`;
+    const conn = namedConnection(name);
+    const sub = createFeedSubscriber({ redis: conn, prefix: fx.prefix, blockMs: 200 });
+    const seen: FeedEntry[] = [];
+    const loop = (async () => {
+      for await (const batch of sub) seen.push(...batch);
+    })();
+    await waitFor(() => isBlockedInXread(fx!.redis, name), { what: 'subscriber to block' });
+    await fx.apply(jobEvent('job.received', 's1', 1, T + 1), jobEvent('job.started', 's1', 1, T + 2));
+    await waitFor(() => seen.length >= 2, { what: 'two feed entries' });
+    await sub.close();
+    await loop;
+    expect(seen.map((e) => `${e.jobId}:${e.state}`)).toEqual(['s1:received', 's1:running']);
+    expect(sub.lastId).toBe(seen[1]!.id);
+    conn.disconnect();
+  });
+});
+
+describe('retention', () => {
+  it('prune removes jobs past the retention from every index, and keeps the recent ones', async () => {
+    const now = Date.now();
+    const hour = 3_600_000;
+    fx = statusFixture({ retentionMs: hour, pruneBatchSize: 3 });
+    const old = { machineId: 'old-machine', workerId: 'old-worker', serviceType: 'legacy', connectorId: 'old-conn' };
+    const oldEvents = Array.from({ length: 5 }, (_, i) => jobEvent('job.completed', `old-${i}`, 1, now - 2 * hour + i, { source: old, data: { durationMs: 1 } }));
+    await fx.apply(...oldEvents, jobEvent('job.received', 'fresh', 1, now));
+    expect((await fx.reader.listJobs()).jobs).toHaveLength(6);
+    // A batch of 3 per index per run: the work is bounded, and the next run finishes it.
+    const first = await fx.sink.prune(now);
+    expect(first.more).toBe(true);
+    await fx.sink.prune(now);
+    expect((await fx.reader.listJobs()).jobs.map((j) => j.id)).toEqual(['fresh']);
+    expect((await fx.reader.listJobs({ serviceType: 'legacy' })).jobs).toEqual([]);
+    expect(await fx.reader.countByState()).toMatchObject({ completed: 0, received: 1 });
+    expect(await fx.reader.getJob('old-1')).toBeUndefined();
+    expect(await fx.reader.getTimeline('old-1')).toEqual([]);
+    expect((await fx.reader.listJobs({ idPrefix: 'old-' })).jobs).toEqual([]);
+    expect((await fx.reader.listWorkers()).map((w) => w.workerId)).toEqual(['worker-1']);
+    const registry = await fx.redis.smembers(`{${fx.prefix}}:idx:keys`);
+    expect(registry.some((k) => k.includes('legacy') || k.includes('old-'))).toBe(false);
+    // Job keys also carry a TTL, so they go even if no prune ever runs.
+    const ttl = await fx.redis.pttl(`{${fx.prefix}}:job:fresh`);
+    expect(ttl).toBeGreaterThan(hour - 60_000);
+    expect(ttl).toBeLessThanOrEqual(hour);
+  });
+});
