@@ -20,6 +20,9 @@ import { stuckRoute } from './routes/stuck-route.js';
 import { workersRoute } from './routes/workers-route.js';
 import { createFeedFanout } from './sse/feed-fanout.js';
 
+/** How long `close()` waits for SSE handlers to end, ms. */
+const CLOSE_STREAMS_TIMEOUT_MS = 2000;
+
 /** The API: a Hono app plus what it holds open. */
 export type ApiApp = Hono<ApiEnv> & {
   /** Shared state of the routes (reader, stuck detector, live feed). */
@@ -53,7 +56,7 @@ function buildContext(options: ApiOptions): ApiContext {
     maxQueuePerClient: options.sse?.maxQueuePerClient,
     onError: (err) => logger?.error({ err }, 'live feed read failed; retrying'),
   });
-  return { options, redis: options.redis, prefix: options.prefix, reader, detector, fanout, registry, logger };
+  return { options, redis: options.redis, prefix: options.prefix, reader, detector, fanout, registry, logger, openStreams: new Set() };
 }
 
 /**
@@ -83,6 +86,12 @@ export function createApiApp(options: ApiOptions): ApiApp {
     closing ??= (async () => {
       ctx.fanout.close();
       ctx.detector.close();
+      // Each SSE handler now writes a closing comment and ends; give them a moment to do so.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_STREAMS_TIMEOUT_MS).unref()));
+      await Promise.race([Promise.allSettled([...ctx.openStreams]), deadline]);
+      clearTimeout(timer);
+      await new Promise((resolve) => setImmediate(resolve));
     })();
     return closing;
   };

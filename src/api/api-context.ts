@@ -21,4 +21,6 @@ export interface ApiContext {
   fanout: FeedFanout;
   registry: Registry;
   logger: ApiLogger | undefined;
+  /** SSE handlers still running; `close()` waits for them to write their last words. */
+  openStreams: Set<Promise<void>>;
 }

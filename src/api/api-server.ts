@@ -39,8 +39,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   let closing: Promise<void> | undefined;
 
   async function shutdown(): Promise<void> {
+    // End SSE streams first: with the listener closed first, Node holds their last chunks back.
+    await app.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    await app.close(); // ends SSE streams, so their connections can finish
     server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {

@@ -75,7 +75,10 @@ export function createGroupReader(options: GroupReaderOptions): GroupReader {
 
   async function read(count: number): Promise<StreamEntry[]> {
     try {
-      return await readOnce(count);
+      const wasHistory = streams.some((s) => cursors.get(s) !== '>');
+      const entries = await readOnce(count);
+      // Own pending entries exhausted: go on to new ones in the same call.
+      return entries.length === 0 && wasHistory ? await readOnce(count) : entries;
     } catch (err) {
       if (!(await guard.recover(err))) throw err;
       rewind();

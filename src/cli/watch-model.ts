@@ -51,6 +51,8 @@ export function createWatchModel(limit: number): WatchModel {
           counts[e.state]++;
         }
       } else if (e.eventType === 'job.received' && (e.attempt ?? 1) === 1) counts[e.state]++;
+      const startedAt = old?.startedAt ?? (e.state === 'running' ? e.time : undefined);
+      const finished = e.eventType === 'job.completed' || e.eventType === 'job.failed' || e.eventType === 'job.cancelled';
       jobs.set(e.jobId, {
         ...(old ?? { id: e.jobId, machineId: e.machineId, workerId: e.workerId, serviceType: e.serviceType, connectorId: e.connectorId, eventCount: 0 }),
         state: e.state,
@@ -59,8 +61,8 @@ export function createWatchModel(limit: number): WatchModel {
         updatedAt: e.time,
         lastEventId: e.eventId,
         lastEventType: e.eventType,
-        ...(e.state === 'running' && !old?.startedAt ? { startedAt: e.time } : {}),
-        ...(e.eventType === 'job.completed' || e.eventType === 'job.failed' ? { finishedAt: e.time } : {}),
+        ...(startedAt !== undefined ? { startedAt } : {}),
+        ...(finished ? { finishedAt: e.time, durationMs: old?.durationMs ?? (startedAt !== undefined ? e.time - startedAt : undefined) } : {}),
       } as JobView);
       trim();
       return true;

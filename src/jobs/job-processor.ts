@@ -39,6 +39,9 @@ export interface ActiveJob {
   jobId: string;
   attempt: number;
   controller: AbortController;
+  /** Resolves when the attempt has been reported and left the processor. */
+  done: Promise<void>;
+  finish: () => void;
 }
 
 /** The processor and what it is running. */
@@ -49,8 +52,11 @@ export interface JobProcessor {
   readonly active: ReadonlyMap<string, ActiveJob>;
   /** Aborts one running job as cancelled; false when it does not run here. */
   cancel(jobId: string, reason: string): boolean;
-  /** Aborts every running job as handed back (worker shutdown past its deadline). */
-  handBackAll(deadlineMs: number): void;
+  /**
+   * Aborts every running job as handed back (worker shutdown past its deadline); resolves when
+   * they left the processor or after `waitMs`.
+   */
+  handBackAll(deadlineMs: number, waitMs?: number): Promise<void>;
 }
 
 /** Queue wait of a first attempt: processedOn − timestamp − delay, from BullMQ's timestamps. */
@@ -88,7 +94,9 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
 
   function begin(job: Job, jobId: string, attempt: number, bullSignal: AbortSignal | undefined): ActiveJob {
     const controller = new AbortController();
-    const entry: ActiveJob = { jobId, attempt, controller };
+    let finish = (): void => undefined;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const entry: ActiveJob = { jobId, attempt, controller, done, finish };
     active.set(jobId, entry);
     // BullMQ's Worker.cancelJob aborts its signal; ours carries the reason as a typed error.
     bullSignal?.addEventListener('abort', () => abortAsCancel(controller, bullSignal.reason), { once: true });
@@ -120,6 +128,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
       throw failed(job, jl, entry, err, performance.now() - started, price(usage));
     } finally {
       active.delete(jobId);
+      entry.finish();
     }
   }
 
@@ -153,8 +162,13 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
       abortAsCancel(entry.controller, reason);
       return true;
     },
-    handBackAll(deadlineMs) {
-      for (const entry of active.values()) entry.controller.abort(new JobHandedBackError(deadlineMs));
+    async handBackAll(deadlineMs, waitMs = 1000) {
+      const entries = [...active.values()];
+      for (const entry of entries) entry.controller.abort(new JobHandedBackError(deadlineMs));
+      let timer: NodeJS.Timeout | undefined;
+      const wait = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+      await Promise.race([Promise.all(entries.map((e) => e.done)), wait]);
+      clearTimeout(timer);
     },
   };
 }

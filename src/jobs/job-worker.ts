@@ -112,12 +112,17 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   let closing: Promise<void> | undefined;
   async function shutdown(reason: string): Promise<void> {
     stopHeartbeats();
-    const drained = await drain(worker, shutdownTimeoutMs);
-    if (!drained) {
+    // pause() stops fetching and waits for the running jobs; close() then has nothing to wait for.
+    const drained = await withDeadline(worker.pause(), shutdownTimeoutMs);
+    if (drained) {
+      await worker.close().catch(onError);
+    } else {
       const ids = activeJobs();
       onError(new TimeoutError(`draining ${ids.length} job(s) (${ids.join(', ')}) at shutdown; handing them back`, shutdownTimeoutMs));
-      processor.handBackAll(shutdownTimeoutMs);
+      // Close first: a closed worker does not move the aborted jobs to failed, it leaves them
+      // active with an expiring lock, and BullMQ's stalled check gives them to another worker.
       await worker.close(true).catch(onError);
+      await processor.handBackAll(shutdownTimeoutMs);
     }
     await cancels?.close().catch(onError);
     logger.workerStopped({ reason: drained ? reason : `${reason}; handed back unfinished jobs` });
@@ -138,15 +143,15 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   };
 }
 
-/** `worker.close()` (waits for running jobs), raced against a deadline; true when it finished. */
-async function drain(worker: Worker, timeoutMs: number): Promise<boolean> {
+/** Waits for `work` up to `timeoutMs`; true when it finished in time. */
+async function withDeadline(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), timeoutMs);
     timer.unref();
   });
   try {
-    return await Promise.race([worker.close().then(() => true), deadline]);
+    return await Promise.race([work.then(() => true), deadline]);
   } finally {
     clearTimeout(timer);
   }

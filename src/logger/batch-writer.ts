@@ -1,44 +1,102 @@
 import type { Redis } from 'ioredis';
-import { ENTRY_FIELDS, SCHEMA_VERSION } from '../events/index.js';
+import { SCHEMA_VERSION } from '../events/index.js';
 import { TimeoutError } from '../errors.js';
 import type { PendingEntry } from './event-buffer.js';
 
 /**
- * Sends one batch of events as pipelined XADDs (one round trip). No MAXLEN: trimming belongs
- * to the pipeline, which knows what every consumer group has acknowledged.
+ * Sends one batch of events in one round trip: a pipeline of small Lua calls, one per run of
+ * consecutive entries with the same stream and producer. The script XADDs (no MAXLEN:
+ * trimming belongs to the pipeline, which knows what every group has acknowledged) only the
+ * entries whose `seq` is above the producer's high-water mark kept beside the stream, and
+ * moves the mark. A batch whose replies were lost (Redis stopped mid-batch, a timeout) is
+ * therefore safe to resend: what Redis already took is skipped, not duplicated.
+ *
+ * KEYS[1] stream, KEYS[2] high-water mark `<stream>:seq:<producer>` (same hash tag, so one slot)
+ * ARGV[1] mark TTL in seconds, ARGV[2] schema version, then (seq, json) pairs in seq order.
+ * Returns how many entries were added.
  */
+const XADD_ONCE_LUA = `
+local last = tonumber(redis.call('GET', KEYS[2]) or '-1')
+local added = 0
+for i = 3, #ARGV, 2 do
+  local seq = tonumber(ARGV[i])
+  if seq > last then
+    redis.call('XADD', KEYS[1], '*', 'v', ARGV[2], 'e', ARGV[i + 1])
+    last = seq
+    added = added + 1
+  end
+end
+redis.call('SET', KEYS[2], last, 'EX', ARGV[1])
+return added
+`;
+
+/** How long a producer's high-water mark outlives its last batch, in seconds (7 days). */
+export const PRODUCER_MARK_TTL_SECONDS = 7 * 24 * 3600;
+
+/** The key of a producer's high-water mark for one stream. */
+export function producerMarkKey(stream: string, producer: string): string {
+  return `${stream}:seq:${producer}`;
+}
 
 /** The outcome of one batch. */
 export interface BatchResult {
-  /** How many entries, from the start of the batch, Redis confirmed. */
+  /** How many entries, from the start of the batch, Redis confirmed (added now or before). */
   confirmed: number;
   /** Why the rest was not confirmed (connection lost, timeout, a Redis error reply). */
   error?: Error;
 }
 
-const VERSION = String(SCHEMA_VERSION);
+type ScriptClient = Redis & { jobscopeXaddOnce?: unknown };
+interface ScriptPipeline {
+  jobscopeXaddOnce(stream: string, mark: string, ...args: (string | number)[]): unknown;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
 
-/**
- * Writes `entries` with one pipeline; never rejects. Entries after the first failure count as
- * unconfirmed even if Redis took them, so a retry may duplicate them (delivery is at least
- * once; the event id is the idempotency key downstream).
- */
+const VERSION = String(SCHEMA_VERSION);
+const TTL = String(PRODUCER_MARK_TTL_SECONDS);
+
+function ensureScript(redis: ScriptClient): void {
+  if (typeof redis.jobscopeXaddOnce !== 'function') {
+    redis.defineCommand('jobscopeXaddOnce', { numberOfKeys: 2, lua: XADD_ONCE_LUA });
+  }
+}
+
+/** Queues the runs of `entries` on `pipeline`; returns the length of each run. */
+function queueRuns(pipeline: ScriptPipeline, entries: readonly PendingEntry[]): number[] {
+  const runs: number[] = [];
+  for (let i = 0; i < entries.length; ) {
+    const { stream, producer } = entries[i]!;
+    const args: string[] = [TTL, VERSION];
+    let j = i;
+    for (; j < entries.length && entries[j]!.stream === stream && entries[j]!.producer === producer; j++) {
+      args.push(String(entries[j]!.seq), entries[j]!.json);
+    }
+    pipeline.jobscopeXaddOnce(stream, producerMarkKey(stream, producer), ...args);
+    runs.push(j - i);
+    i = j;
+  }
+  return runs;
+}
+
+/** Writes `entries` in one round trip; never rejects. */
 export async function writeBatch(redis: Redis, entries: readonly PendingEntry[], timeoutMs: number): Promise<BatchResult> {
   if (entries.length === 0) return { confirmed: 0 };
-  const pipeline = redis.pipeline();
-  for (const e of entries) pipeline.xadd(e.stream, '*', ENTRY_FIELDS.version, VERSION, ENTRY_FIELDS.event, e.json);
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`XADD batch of ${entries.length}`, timeoutMs)), timeoutMs);
-    timer.unref();
-  });
   try {
+    ensureScript(redis);
+    const pipeline = redis.pipeline() as unknown as ScriptPipeline;
+    const runs = queueRuns(pipeline, entries);
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError(`XADD batch of ${entries.length}`, timeoutMs)), timeoutMs);
+      timer.unref();
+    });
     const results = await Promise.race([pipeline.exec(), timeout]);
     if (!results) return { confirmed: 0, error: new Error('pipeline was discarded') };
     let confirmed = 0;
-    for (const [err] of results) {
+    for (let r = 0; r < results.length; r++) {
+      const err = results[r]![0];
       if (err) return { confirmed, error: err };
-      confirmed++;
+      confirmed += runs[r]!;
     }
     return { confirmed };
   } catch (err) {

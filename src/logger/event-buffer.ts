@@ -12,6 +12,9 @@ export interface PendingEntry {
   json: string;
   /** UTF-8 size of `json`, in bytes. */
   bytes: number;
+  /** The event's producer and seq: Redis skips a (producer, seq) it already has (see batch-writer.ts). */
+  producer: string;
+  seq: number;
 }
 
 /** A FIFO of {@link PendingEntry}, counting events and bytes. */

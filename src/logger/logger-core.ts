@@ -96,7 +96,7 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
       }
     }
     seq++;
-    publisher.publish(target.stream, json);
+    publisher.publish(target.stream, json, options.producer, s);
     if (linesEnabled) writeLine(target.log, p, id, s);
     return id;
   }

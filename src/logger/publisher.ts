@@ -46,8 +46,8 @@ export type PublisherCounters = Omit<PublisherStats, 'invalidCalls'>;
 
 /** Accepts events and publishes them to Redis streams. */
 export interface Publisher {
-  /** Queues one encoded event. Never throws, never waits. */
-  publish(stream: string, json: string): void;
+  /** Queues one encoded event (`seq` of `producer`, in order). Never throws, never waits. */
+  publish(stream: string, json: string, producer: string, seq: number): void;
   stats(): PublisherCounters;
   /** Resolves true once everything accepted so far is in Redis, false after `timeoutMs`. Never rejects. */
   flush(timeoutMs: number): Promise<boolean>;
@@ -157,7 +157,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
   }
 
-  function publish(stream: string, json: string): void {
+  function publish(stream: string, json: string, producer: string, seq: number): void {
     if (closing) {
       drop(1, 'the logger is closed');
       return;
@@ -169,7 +169,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       drop(1, state.spool ? 'memory buffer and spool are full' : 'memory buffer is full and no spool is configured');
       return;
     }
-    state.buffer.push({ stream, json, bytes });
+    state.buffer.push({ stream, json, bytes, producer, seq });
     scheduleFlush();
   }
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { PendingEntry } from './event-buffer.js';
 
 /**
- * The on-disk overflow of the publisher: a JSON-lines file, one `{"k":<stream>,"e":<event>}`
- * per line, in event order, bounded in bytes. Lines are appended synchronously (to the page
+ * The on-disk overflow of the publisher: a JSON-lines file, one
+ * `{"k":<stream>,"p":<producer>,"q":<seq>,"e":<event>}` per line, in event order, bounded in bytes. Lines are appended synchronously (to the page
  * cache, in chunks, never waiting for Redis) so a line is never half-written by us; they are
  * read back asynchronously from a read offset, which is saved beside the file after every
  * confirmed batch so a restart replays only what Redis has not confirmed. When everything is
@@ -56,7 +56,7 @@ const E_MARK = ',"e":';
 const READ_CHUNK = 1024 * 1024;
 
 function line(e: PendingEntry): string {
-  return `${LINE_HEAD}${JSON.stringify(e.stream)}${E_MARK}${e.json}}\n`;
+  return `${LINE_HEAD}${JSON.stringify(e.stream)},"p":${JSON.stringify(e.producer)},"q":${e.seq}${E_MARK}${e.json}}\n`;
 }
 
 /** Parses one spool line (without its newline); undefined when torn or foreign. */
@@ -65,10 +65,11 @@ export function parseSpoolLine(text: string): PendingEntry | undefined {
   const mark = text.indexOf(E_MARK);
   if (mark < 0) return undefined;
   try {
-    const stream = JSON.parse(text.slice(LINE_HEAD.length, mark)) as unknown;
+    const head = JSON.parse(`${text.slice(0, mark)}}`) as { k?: unknown; p?: unknown; q?: unknown };
     const json = text.slice(mark + E_MARK.length, -1);
-    if (typeof stream !== 'string' || json.length === 0) return undefined;
-    return { stream, json, bytes: Buffer.byteLength(json) };
+    const { k: stream, p: producer, q: seq } = head;
+    if (typeof stream !== 'string' || typeof producer !== 'string' || typeof seq !== 'number' || json.length === 0) return undefined;
+    return { stream, json, bytes: Buffer.byteLength(json), producer, seq };
   } catch {
     return undefined;
   }

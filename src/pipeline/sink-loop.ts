@@ -114,8 +114,16 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
       await o.acker.ack(out.confirmed.map((h) => h.entry));
       st.acked += out.confirmed.length;
       o.metrics.events.inc({ sink: name, outcome: 'acked' }, out.confirmed.length);
-      for (const h of out.confirmed) {
-        o.metrics.consumed.inc({ sink: name, type: h.event.type, service_type: o.metrics.serviceLabel(h.event.source.serviceType) });
+      // One counter update per (type, service) of the batch, not per event.
+      const tally = new Map<string, { type: string; service: string; n: number }>();
+      for (const { event } of out.confirmed) {
+        const key = `${event.type}\n${event.source.serviceType}`;
+        const t = tally.get(key);
+        if (t) t.n++;
+        else tally.set(key, { type: event.type, service: event.source.serviceType, n: 1 });
+      }
+      for (const t of tally.values()) {
+        o.metrics.consumed.inc({ sink: name, type: t.type, service_type: o.metrics.serviceLabel(t.service) }, t.n);
       }
     }
     await deadLetter(out.rejected.map(({ held, reason }) => ({ entry: held.entry, code: 'rejected' as const, reason, eventId: held.event.id })));

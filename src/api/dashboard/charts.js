@@ -10,7 +10,7 @@ const PAD = 18;
 /** Stacked bars: `series` = [{ key, className, label }], `rows` = [{ t, [key]: number }]. */
 export function stackedBars({ title, rows, series, format }) {
   const totals = rows.map((r) => series.reduce((n, se) => n + (r[se.key] || 0), 0));
-  const max = Math.max(1, ...totals);
+  const max = Math.max(0, ...totals) || 1; // no floor at 1: cost in cents must still show
   const bw = (W - PAD) / Math.max(1, rows.length);
   const bars = rows.map((r, i) => {
     let y = H - PAD;
@@ -27,7 +27,7 @@ export function stackedBars({ title, rows, series, format }) {
 /** A line with dots: `rows` = [{ t, value }] (undefined values leave gaps). */
 export function lineChart({ title, rows, format, className }) {
   const values = rows.map((r) => r.value).filter((v) => v !== undefined && v !== null);
-  const max = Math.max(1, ...values);
+  const max = Math.max(0, ...values) || 1;
   const step = (W - PAD) / Math.max(1, rows.length - 1);
   const pts = rows.map((r, i) => (r.value === undefined || r.value === null ? null : [PAD + i * step, H - PAD - ((H - 2 * PAD) * r.value) / max, r]));
   let d = '';

@@ -17,6 +17,7 @@ export function createJobsView(root, { onOpenJob }) {
   let cursor;
   let nextCursor;
   let loading = 0;
+  let refreshTimer;
   const status = h('div', { class: 'status-line', 'aria-live': 'polite' });
   const tbody = h('tbody');
   const table = h('table', { class: 'jobs' }, h('thead', {}, h('tr', {}, JOB_HEADERS.map((t) => h('th', { text: t })))), tbody);
@@ -49,9 +50,9 @@ export function createJobsView(root, { onOpenJob }) {
     await load();
   }
 
-  async function load() {
+  async function load(quiet = false) {
     const ticket = ++loading;
-    status.textContent = 'Loading…';
+    if (!quiet) status.textContent = 'Loading…';
     try {
       const page = await apiGet('/api/jobs', { ...filters.query(), limit: PAGE_SIZE, cursor });
       if (ticket !== loading) return; // a newer load superseded this one
@@ -94,6 +95,7 @@ export function createJobsView(root, { onOpenJob }) {
         seen.tr.classList.toggle('out-of-filter', !filters.matches(job));
         seen.tr.replaceChildren(...jobCells(job));
         flash(seen.tr);
+        if (job.finishedAt) scheduleRefresh();
       } else if (onFirstPage && filters.matches(mergeEntry(undefined, e)) && filters.canMatchLive()) {
         const tr = rowFor(mergeEntry(undefined, e));
         tbody.prepend(tr);
@@ -102,6 +104,16 @@ export function createJobsView(root, { onOpenJob }) {
       }
     }
     showPaging();
+  }
+
+  // The feed carries state and progress, not model, usage or flags: when a visible job
+  // finishes, re-read the page once (at most every 3 s) so those cells catch up.
+  function scheduleRefresh() {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = undefined;
+      void load(true);
+    }, 3000);
   }
 
   function trimPage() {

@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { JOB_STATES, type FeedEntry, type JobState, type StatusReader } from '../../status/types.js';
+import { ClosedError } from '../../errors.js';
 import type { ApiContext, ApiEnv } from '../api-context.js';
+import { ApiError } from '../api-error.js';
 import { requireJobAccess } from '../auth/auth-middleware.js';
 import { idParam, listParam, streamIdParam, type Query } from '../params.js';
 import type { FeedSubscription } from '../sse/feed-subscription.js';
@@ -79,16 +81,23 @@ export function streamRoute(ctx: ApiContext): Hono<ApiEnv> {
     requireJobAccess(c.get('principal'), filter.job);
     const header = c.req.header('last-event-id');
     const afterId = header !== undefined && header !== '' ? streamIdParam(header, 'Last-Event-ID') : streamIdParam(q.lastEventId, 'lastEventId');
-    const sub = await ctx.fanout.subscribe();
+    const sub = await ctx.fanout.subscribe().catch((err: unknown) => {
+      if (err instanceof ClosedError) throw new ApiError(503, 'shutting_down', 'The server is shutting down; reconnect in a moment');
+      throw err;
+    });
     return streamSSE(c, async (stream) => {
       stream.onAbort(() => sub.close());
       const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), keepAliveMs).unref();
-      try {
+      const run = (async () => {
         await stream.write('retry: 2000\n\n');
         await pump(stream, ctx.reader, sub, afterId, filter);
-      } catch (err) {
-        ctx.logger?.warn({ err }, 'SSE stream ended by an error');
+      })();
+      const tracked = run.catch((err: unknown) => ctx.logger?.warn({ err }, 'SSE stream ended by an error'));
+      ctx.openStreams.add(tracked);
+      try {
+        await tracked;
       } finally {
+        ctx.openStreams.delete(tracked);
         clearInterval(keepAlive);
         sub.close();
       }

@@ -55,7 +55,9 @@ async function runChecks(io: CliIo, timeoutMs: number): Promise<CheckResult[]> {
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
-  redis.on('error', () => undefined); // the connect result below reports it
+  // ioredis reports the cause (ECONNREFUSED, ENOTFOUND, …) as an event and rejects with a vaguer one.
+  let cause: (Error & { code?: string }) | undefined;
+  redis.on('error', (err: Error) => (cause ??= err));
   const results: CheckResult[] = [];
   try {
     try {
@@ -66,7 +68,7 @@ async function runChecks(io: CliIo, timeoutMs: number): Promise<CheckResult[]> {
       results.push({
         status: 'fail',
         name: 'redis',
-        detail: `cannot reach ${redactUrl(redisConfig.url)} (${(err as Error).message}): start Redis or fix REDIS_URL. The other Redis checks were skipped.`,
+        detail: `cannot reach ${redactUrl(redisConfig.url)} (${cause?.code ?? cause?.message ?? (err as Error).message}): start Redis or fix REDIS_URL. The other Redis checks were skipped.`,
       });
       return [...results, ...(await sinks)];
     }

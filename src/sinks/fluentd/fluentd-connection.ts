@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ConnectionOptions } from 'node:tls';
-import { FluentClient, FluentError, type FluentClientOptions } from '@fluent-org/logger';
+import { FluentClient, FluentError, FluentSocketEvent, type FluentClientOptions } from '@fluent-org/logger';
 import { TimeoutError } from '../../errors.js';
 
 /** How to reach Fluentd; see `FluentdSinkOptions` for the meaning and defaults. */
@@ -56,20 +56,20 @@ export function openFluentdConnection(o: FluentdConnectionOptions): FluentdConne
   const events = new EventEmitter();
   events.setMaxListeners(0);
   let lastError: Error | undefined;
-  client.socketOn('error', (err: Error) => {
+  client.socketOn(FluentSocketEvent.ERROR, (err: Error) => {
     lastError = err;
     events.emit('failure', err);
   });
   // A socket that failed is destroyed, and its 'close' comes a moment later; until then the
   // client's disconnect() would wait forever on socket.end(), so dispose() waits for it.
   let socketOpen = false;
-  client.socketOn('connected', () => void (socketOpen = true));
-  client.socketOn('close', () => {
+  client.socketOn(FluentSocketEvent.CONNECTED, () => void (socketOpen = true));
+  client.socketOn(FluentSocketEvent.CLOSE, () => {
     socketOpen = false;
     events.emit('closed');
     events.emit('failure', lastError ?? new Error('connection to Fluentd closed'));
   });
-  client.socketOn('writable', () => events.emit('writable'));
+  client.socketOn(FluentSocketEvent.WRITABLE, () => events.emit('writable'));
   let disposed: Promise<void> | undefined;
 
   return {

@@ -79,7 +79,8 @@ export interface AttemptStore {
   markDone(attempts: readonly { jobId: string; attempt: number }[]): Promise<void>;
 }
 
-type RecordFn = (key: string, field: string, value: string, ttl: number, cap: number) => Promise<number>;
+// On a pipeline a custom command only queues (it returns the pipeline); the answer comes from exec().
+type RecordFn = (key: string, field: string, value: string, ttl: number, cap: number) => unknown;
 
 /** Creates the attempt store. See the file comment. */
 export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {

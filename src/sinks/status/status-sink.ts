@@ -147,7 +147,8 @@ export function createStatusSink(options: StatusSinkOptions): StatusSink {
           retryReason ??= `Redis could not apply event ${event.id}: ${r}`;
           return;
         } else {
-          rejected.push({ eventId: event.id, reason: `status store rejected the event: ${String(r)}` });
+          const why = String(r).replace(/^ERR (ERR )?/, '');
+          rejected.push({ eventId: event.id, reason: `status store could not apply the event: ${why}` });
           return;
         }
         confirmedIds.push(event.id);

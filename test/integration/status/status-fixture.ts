@@ -51,7 +51,8 @@ export function jobEvent(
   time: number,
   extra: Record<string, unknown> = {},
 ): JobscopeEvent {
-  return makeEvent({ type, job: { id: jobId, attempt }, time, ...(extra as Overrides) });
+  const overrides = { type, job: { id: jobId, attempt }, time, ...extra };
+  return makeEvent(overrides as Overrides & Pick<JobscopeEvent, 'type'>);
 }
 
 /** A worker event of `workerId` on `machine-1` at `time`. */

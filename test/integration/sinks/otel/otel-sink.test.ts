@@ -157,6 +157,20 @@ describe('otel sink against a local OTLP/HTTP receiver', () => {
     expect(new Set(receiver.spans.map((x) => x.spanId)).size).toBe(3);
   });
 
+  it('caps progress span events per attempt, counts the rest, and ignores redelivered progress', async () => {
+    const s = sink({ maxProgressPoints: 2 });
+    const t0 = Date.now() - 5_000;
+    const job = { id: 'job-chatty', attempt: 1 };
+    const progress = [10, 20, 30, 40].map((p, i) =>
+      makeEvent({ type: 'job.progress', time: t0 + 100 * (i + 1), job, trace: TRACE, data: { progress: p } }),
+    );
+    await s.write([progress[0]!, progress[0]!, ...progress.slice(1)], signal);
+    await s.write([makeEvent({ type: 'job.completed', time: t0 + 1000, job, trace: TRACE, data: { durationMs: 900 } })], signal);
+    const root = receiver.spans.find((x) => x.spanId === TRACE.spanId)!;
+    expect(root.events.map((e) => e.attributes['jobscope.progress'])).toEqual([10, 20]);
+    expect(root.attributes['jobscope.progress.dropped']).toBe(2);
+  });
+
   it('reports health from the endpoint and refuses writes after close', async () => {
     const s = sink();
     expect((await s.health()).ok).toBe(true);

@@ -104,7 +104,7 @@ describe('metrics sink', () => {
 
 describe('loadMetricsConfig', () => {
   it('has defaults and rejects out-of-range values naming the variable', () => {
-    expect(loadMetricsConfig({})).toEqual({ enabled: true, maxLabelValues: 200, dedupeWindowEvents: 100_000 });
+    expect(loadMetricsConfig({})).toEqual({ maxLabelValues: 200, dedupeWindowEvents: 100_000 });
     expect(() => loadMetricsConfig({ METRICS_MAX_LABEL_VALUES: '1' })).toThrow(ConfigError);
     expect(() => loadMetricsConfig({ METRICS_MAX_LABEL_VALUES: '1' })).toThrow(/METRICS_MAX_LABEL_VALUES/);
   });

@@ -1,0 +1,138 @@
+/**
+ * Publisher throughput into Redis, end to end (every event published and confirmed), beside
+ * its anchor measured in the same run: `redis-benchmark -P 16` doing XADD with the same payload
+ * size. Prints events/s and the ratio, writes bench/results/publisher.json, and deletes its keys.
+ *
+ *   node --import tsx bench/publisher.ts
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { eventStreamKey } from '../src/events/index.js';
+import { createEventEncoder } from '../src/logger/event-encoder.js';
+import { createPublisher } from '../src/logger/publisher.js';
+import { createPublisherClient } from '../src/logger/redis-client.js';
+
+const HOST = process.env.REDIS_HOST ?? '127.0.0.1';
+const PORT = Number(process.env.REDIS_PORT ?? 6379);
+const N = Number(process.env.EVENTS ?? 200_000);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const prefix = `jsbench-${randomBytes(4).toString('hex')}`;
+const url = `redis://${HOST}:${PORT}`;
+
+/** Realistic events: a job.completed with identity, job, trace and usage. */
+function makeEvents(n: number, producer: string): string[] {
+  const enc = createEventEncoder({
+    source: { machineId: 'railway-comfyui-01', workerId: 'worker-001', serviceType: 'comfyui', connectorId: 'comfyui-local', instance: 'host:1234' },
+    producer,
+    job: { id: 'job-123456', attempt: 1, queue: 'images' },
+    trace: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' },
+  });
+  const out: string[] = [];
+  const t = Date.now();
+  for (let i = 0; i < n; i++) {
+    out.push(
+      enc.encode({
+        id: `019a1b2c-3d4e-7f60-8a1b-${i.toString(16).padStart(12, '0')}`,
+        time: t,
+        level: 'info',
+        type: 'job.completed',
+        seq: i,
+        ai: { model: 'sdxl-base-1.0', provider: 'comfyui', gpuSeconds: 3.2 },
+        data: { durationMs: 1234, outputCount: 2, outputSize: 1048576 },
+      }),
+    );
+  }
+  return out;
+}
+
+async function ours(round: number): Promise<number> {
+  const producer = `bench-${round}-${randomBytes(4).toString('hex')}`;
+  const events = makeEvents(N, producer);
+  const stream = eventStreamKey({ prefix });
+  const redis = createPublisherClient({ url, onError: () => {} });
+  await new Promise<void>((r) => redis.once('ready', () => r()));
+  const publisher = createPublisher({
+    redis,
+    ownsClient: true,
+    maxBufferEvents: N + 1,
+    maxBufferBytes: 2 ** 31,
+    onWarn: (m) => console.error(m),
+  });
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) publisher.publish(stream, events[i]!, producer, i);
+  const ok = await publisher.flush(120_000);
+  const ms = performance.now() - t0;
+  const s = publisher.stats();
+  await publisher.close(1000);
+  if (!ok || s.published !== N) throw new Error(`only ${s.published}/${N} published`);
+  return (N / ms) * 1000;
+}
+
+function anchor(payloadBytes: number): number {
+  const payload = `${'x'.repeat(payloadBytes - 16)}__rand_int__`.slice(0, payloadBytes);
+  const out = execFileSync(
+    'redis-benchmark',
+    ['-h', HOST, '-p', String(PORT), '-P', '16', '-n', String(N), '-r', '100000', '-q', 'XADD', `{${prefix}}:anchor`, '*', 'v', '1', 'e', payload],
+    { encoding: 'utf8' },
+  );
+  const m = /([\d.]+) requests per second/.exec(out);
+  if (!m) throw new Error(`cannot read redis-benchmark output: ${out}`);
+  return Number(m[1]);
+}
+
+async function cleanup(): Promise<void> {
+  const redis = new Redis(url);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s.at(-1)! };
+};
+
+async function main(): Promise<void> {
+  const payloadBytes = Buffer.byteLength(makeEvents(1, 'bench-size')[0]!);
+  const a: number[] = [];
+  const b: number[] = [];
+  const r: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const x = anchor(payloadBytes);
+    await cleanup();
+    const y = await ours(i);
+    await cleanup();
+    a.push(x);
+    b.push(y);
+    r.push(y / x);
+  }
+  const result = {
+    name: 'publisher',
+    unit: 'events/s',
+    events: N,
+    payloadBytes,
+    rounds: ROUNDS,
+    anchor: { what: 'redis-benchmark -P 16 -r 100000 XADD, same payload size', ...stats(a) },
+    publisher: stats(b),
+    ratio: stats(r),
+  };
+  const f = (n: number) => n.toFixed(0).padStart(8);
+  console.log(`payload ${payloadBytes} bytes, ${N} events per run, ${ROUNDS} rounds`);
+  console.log(`anchor    redis-benchmark -P 16  events/s  min ${f(result.anchor.min)}  median ${f(result.anchor.median)}  max ${f(result.anchor.max)}`);
+  console.log(`ours      publisher (confirmed)  events/s  min ${f(result.publisher.min)}  median ${f(result.publisher.median)}  max ${f(result.publisher.max)}`);
+  console.log(`ratio     ours/anchor  min ${result.ratio.min.toFixed(2)}x  median ${result.ratio.median.toFixed(2)}x  max ${result.ratio.max.toFixed(2)}x  (target >= 0.25x)`);
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL('./results/publisher.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+}
+
+try {
+  await main();
+} finally {
+  await cleanup();
+}

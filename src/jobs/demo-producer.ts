@@ -1,0 +1,81 @@
+import { createRandom } from '../../connectors/seeded-random.js';
+import { DEMO_QUEUES, nextDemoJob } from './demo-mix.js';
+import { createJobProducer, type JobProducer } from './producer.js';
+import type { RedisConnection } from './redis-connection.js';
+
+/**
+ * The demo producer: enqueues a continuous, realistic mix of jobs (see demo-mix.ts) at a steady
+ * rate, until stopped. Enqueue failures are counted and reported, and the loop goes on.
+ */
+
+/** Options of {@link createDemoProducer}. */
+export interface DemoProducerOptions {
+  connection: RedisConnection;
+  /** Jobscope key prefix (cancel requests). Default `jobscope`. */
+  prefix?: string;
+  /** BullMQ key prefix. Default BullMQ's. */
+  bullPrefix?: string;
+  /** Jobs per second. Default 2. */
+  ratePerSec?: number;
+  /** Seed of the mix. Default random. */
+  seed?: number;
+  /** Called for every enqueue failure (the loop continues). */
+  onError?: (err: unknown) => void;
+}
+
+/** Counters of a demo producer. */
+export interface DemoProducerStats {
+  enqueued: number;
+  errors: number;
+  byQueue: Record<string, number>;
+}
+
+/** A running demo producer. */
+export interface DemoProducer {
+  stats(): DemoProducerStats;
+  /** Stops enqueuing, waits for in-flight adds, closes the queues. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Starts enqueuing at once. */
+export function createDemoProducer(options: DemoProducerOptions): DemoProducer {
+  const random = createRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+  const producers = new Map<string, JobProducer>();
+  for (const queue of Object.values(DEMO_QUEUES)) {
+    producers.set(queue, createJobProducer({ connection: options.connection, queue, ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.bullPrefix ? { bullPrefix: options.bullPrefix } : {}) }));
+  }
+  const stats: DemoProducerStats = { enqueued: 0, errors: 0, byQueue: {} };
+  const inflight = new Set<Promise<void>>();
+  const intervalMs = Math.max(1, Math.round(1000 / (options.ratePerSec ?? 2)));
+  // One add at a time per tick; a tick that finds more than 100 adds in flight skips (Redis is slow).
+  const timer = setInterval(() => {
+    if (inflight.size >= 100) return;
+    const job = nextDemoJob(random);
+    const p = producers
+      .get(job.queue)!
+      .enqueue(job.name, job.data, job.opts)
+      .then(() => {
+        stats.enqueued++;
+        stats.byQueue[job.queue] = (stats.byQueue[job.queue] ?? 0) + 1;
+      })
+      .catch((err: unknown) => {
+        stats.errors++;
+        options.onError?.(err);
+      })
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+  }, intervalMs);
+  timer.unref();
+  let stopping: Promise<void> | undefined;
+  return {
+    stats: () => ({ ...stats, byQueue: { ...stats.byQueue } }),
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(timer);
+        await Promise.all(inflight);
+        await Promise.all([...producers.values()].map((p) => p.close()));
+      })();
+      return stopping;
+    },
+  };
+}

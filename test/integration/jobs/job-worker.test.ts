@@ -1,0 +1,169 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { createSimulatedConnector } from '../../../connectors/simulated.js';
+import type { JobscopeEvent } from '../../../src/events/index.js';
+import { createJobWorker, type JobWorker } from '../../../src/jobs/job-worker.js';
+import { loadPriceTable } from '../../../src/jobs/price-table.js';
+import { createPricing } from '../../../src/jobs/pricing.js';
+import { createJobProducer, type JobProducer } from '../../../src/jobs/producer.js';
+import type { ConnectorLogger } from '../../../src/logger/connector-logger.js';
+import { cleanupPrefix, TEST_REDIS_URL, testPrefix, testRedis, waitFor } from '../../helpers/redis.js';
+import { lifecycle, streamEvents, testLogger } from './stream-events.js';
+
+let redis: Redis;
+let prefix: string;
+let logger: ConnectorLogger;
+let producer: JobProducer;
+let worker: JobWorker | undefined;
+const queue = 'jobs';
+
+beforeEach(() => {
+  redis = testRedis();
+  prefix = testPrefix('jobs');
+  logger = testLogger(prefix);
+  producer = createJobProducer({ connection: TEST_REDIS_URL, queue, bullPrefix: `${prefix}-bull`, prefix });
+});
+
+afterEach(async () => {
+  await worker?.close();
+  worker = undefined;
+  await producer.close();
+  await logger.close();
+  await cleanupPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+function startWorker(extra: { shutdownTimeoutMs?: number } = {}): JobWorker {
+  worker = createJobWorker({
+    connection: TEST_REDIS_URL,
+    queue,
+    connector: createSimulatedConnector({ seed: 7, latencyMs: { min: 20, max: 40 }, progressSteps: 2, usage: { provider: 'openai' } }),
+    logger,
+    concurrency: 4,
+    heartbeatIntervalMs: 100,
+    prefix,
+    bullPrefix: `${prefix}-bull`,
+    pricing: createPricing(loadPriceTable()),
+    ...extra,
+  });
+  return worker;
+}
+
+async function settled(ids: string[]): Promise<void> {
+  await waitFor(
+    async () => {
+      const states = await Promise.all(ids.map(async (id) => (await producer.queue.getJob(id))?.getState()));
+      return states.every((s) => s === 'completed' || s === 'failed');
+    },
+    { what: 'every job completed or failed' },
+  );
+}
+
+const usage = { model: 'gpt-4o-mini', inputTokens: 1200, outputTokens: 300 };
+
+describe('job worker', () => {
+  it('reports each job lifecycle exactly: order, attempts, retries, durations, identity, cost, trace', async () => {
+    const w = startWorker();
+    await w.ready;
+    const jobs = {
+      ok: await producer.enqueue('chat', { simulate: usage }, { jobId: 'ok' }),
+      flaky: await producer.enqueue('chat', { simulate: { ...usage, fail: 'network', failAttempts: 1 } }, { jobId: 'flaky', attempts: 3, backoff: { type: 'fixed', delay: 50 } }),
+      exhausted: await producer.enqueue('chat', { simulate: { ...usage, fail: 'timeout' } }, { jobId: 'exhausted', attempts: 2, backoff: { type: 'exponential', delay: 20 } }),
+      invalid: await producer.enqueue('chat', { simulate: { fail: 'validation' } }, { jobId: 'invalid', attempts: 3 }),
+    };
+    await settled(Object.keys(jobs));
+    await w.close('test done');
+    await logger.flush(5000);
+    const events = await streamEvents(redis, prefix);
+
+    const run = (a: number, progress: number) => [`job.received@${a}`, `job.started@${a}`, ...Array<string>(progress).fill(`job.progress@${a}`)];
+    expect(lifecycle(events, 'ok')).toEqual([...run(1, 2), 'job.completed@1']);
+    expect(lifecycle(events, 'flaky')).toEqual([...run(1, 1), 'job.failed@1', 'job.retrying@1', ...run(2, 2), 'job.completed@2']);
+    expect(lifecycle(events, 'exhausted')).toEqual([...run(1, 1), 'job.failed@1', 'job.retrying@1', ...run(2, 1), 'job.failed@2']);
+    expect(lifecycle(events, 'invalid')).toEqual([...run(1, 1), 'job.failed@1']);
+
+    const of = <T extends JobscopeEvent['type']>(id: string, type: T) => events.filter((e): e is Extract<JobscopeEvent, { type: T }> => e.job?.id === id && e.type === type);
+    // Durations, queue wait and identity.
+    for (const e of events.filter((x) => x.type === 'job.completed' || x.type === 'job.failed')) {
+      expect((e.data as { durationMs: number }).durationMs).toBeGreaterThan(0);
+      expect(e.source).toMatchObject({ machineId: 'test-machine', workerId: 'worker-1', serviceType: 'simulated' });
+      expect(e.job).toMatchObject({ queue, name: 'chat' });
+    }
+    const received = of('ok', 'job.received')[0]!;
+    expect(received.data.enqueuedAt).toBe(jobs.ok.job.timestamp);
+    expect(received.data.queueWaitMs).toBeGreaterThanOrEqual(0);
+    // Retries: willRetry, next attempt and the backoff delay BullMQ will wait.
+    expect(of('flaky', 'job.failed')[0]!.data).toMatchObject({ willRetry: true, error: { category: 'network' } });
+    expect(of('flaky', 'job.retrying')[0]!.data).toMatchObject({ nextAttempt: 2, delayMs: 50 });
+    expect(of('exhausted', 'job.retrying')[0]!.data).toMatchObject({ nextAttempt: 2, delayMs: 20 });
+    expect(of('exhausted', 'job.failed').map((e) => e.data.willRetry)).toEqual([true, false]);
+    expect(of('invalid', 'job.failed')[0]!.data).toMatchObject({ willRetry: false, error: { category: 'validation' } });
+    expect((await producer.queue.getJob('invalid'))!.attemptsMade).toBe(1);
+    // Cost: gpt-4o-mini at $0.15 / $0.60 per 1M tokens.
+    const completed = of('ok', 'job.completed')[0]!;
+    expect(completed.ai).toMatchObject({ model: 'gpt-4o-mini', provider: 'openai', inputTokens: 1200, outputTokens: 300 });
+    expect(completed.ai!.costUsd).toBeCloseTo((1200 * 0.15 + 300 * 0.6) / 1e6, 12);
+    expect(of('flaky', 'job.completed')[0]!.ai!.costUsd).toBeGreaterThan(0);
+    // One trace from enqueue to every attempt.
+    for (const [id, enq] of Object.entries(jobs)) {
+      for (const e of events.filter((x) => x.job?.id === id)) {
+        expect(e.trace).toMatchObject({ traceId: enq.traceId, parentSpanId: enq.traceparent.slice(36, 52) });
+      }
+    }
+    // The worker's own lifecycle.
+    expect(events[0]!.type).toBe('worker.started');
+    expect(events.at(-1)).toMatchObject({ type: 'worker.stopped', data: { reason: 'test done' } });
+    expect(events.some((e) => e.type === 'worker.heartbeat')).toBe(true);
+  });
+
+  it('heartbeats carry the ids of the running jobs', async () => {
+    const w = startWorker();
+    await w.ready;
+    await producer.enqueue('slow', { simulate: { latencyMs: 800, steps: 1 } }, { jobId: 'slow' });
+    await waitFor(async () => (await streamEvents(redis, prefix)).some((e) => e.type === 'worker.heartbeat' && e.data.currentJobs.includes('slow')), {
+      what: 'a heartbeat listing the running job',
+    });
+  });
+
+  it('cancels a running job: job.cancelled, the job fails and is not retried', async () => {
+    const w = startWorker();
+    await w.ready;
+    await producer.enqueue('stuck', { simulate: { stuck: true } }, { jobId: 'stuck', attempts: 3 });
+    await waitFor(() => w.activeJobs().includes('stuck'), { what: 'the job to run' });
+    expect(await producer.cancel('stuck', 'user pressed cancel')).toBe(1);
+    await settled(['stuck']);
+    const job = (await producer.queue.getJob('stuck'))!;
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toContain('user pressed cancel');
+    await logger.flush(5000);
+    const events = await streamEvents(redis, prefix);
+    expect(lifecycle(events, 'stuck')).toEqual(['job.received@1', 'job.started@1', 'job.cancelled@1']);
+    expect(events.find((e) => e.type === 'job.cancelled')!.data).toMatchObject({ reason: 'user pressed cancel' });
+  });
+
+  it('cancels a job requested before it started', async () => {
+    const w = startWorker();
+    await w.ready;
+    const { job } = await producer.enqueue('later', { simulate: { latencyMs: 2000, steps: 1 } }, { jobId: 'later', delay: 300, attempts: 2 });
+    await producer.cancel(job.id!, 'no longer needed');
+    await settled(['later']);
+    await logger.flush(5000);
+    const events = await streamEvents(redis, prefix);
+    expect(lifecycle(events, 'later')).toEqual(['job.received@1', 'job.started@1', 'job.cancelled@1']);
+  });
+
+  it('at shutdown past the deadline hands running jobs back instead of failing them', async () => {
+    const w = startWorker({ shutdownTimeoutMs: 200 });
+    await w.ready;
+    await producer.enqueue('stuck', { simulate: { stuck: true } }, { jobId: 'stuck' });
+    await waitFor(() => w.activeJobs().includes('stuck'), { what: 'the job to run' });
+    await w.close('SIGTERM');
+    await logger.flush(5000);
+    const events = await streamEvents(redis, prefix);
+    expect(lifecycle(events, 'stuck')).toEqual(['job.received@1', 'job.started@1']);
+    expect(events.at(-1)).toMatchObject({ type: 'worker.stopped' });
+    expect((events.at(-1)!.data as { reason: string }).reason).toContain('handed back');
+    // Still active in BullMQ: its lock expires and the stalled check gives it to another worker.
+    expect(await (await producer.queue.getJob('stuck'))!.getState()).toBe('active');
+  });
+});

@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConnectorLogger } from '../../../src/logger/connector-logger.js';
+import { cleanupPrefix, testPrefix, testRedis, TEST_REDIS_URL } from '../../helpers/redis.js';
+import { lineCapture, readEvents } from './stream-reader.js';
+
+let redis: Redis;
+let prefix: string;
+let spoolDir: string;
+const loggers: ConnectorLogger[] = [];
+
+beforeEach(() => {
+  redis = testRedis();
+  prefix = testPrefix('logger');
+  spoolDir = mkdtempSync(join(tmpdir(), 'jobscope-spool-'));
+});
+afterEach(async () => {
+  await Promise.all(loggers.splice(0).map((l) => l.close(1000)));
+  await cleanupPrefix(redis, prefix);
+  redis.disconnect();
+  rmSync(spoolDir, { recursive: true, force: true });
+});
+
+function makeLogger(extra: Partial<ConstructorParameters<typeof ConnectorLogger>[0]> = {}) {
+  const out = lineCapture();
+  const logger = new ConnectorLogger({
+    machineId: 'machine-01',
+    workerId: 'worker-001',
+    serviceType: 'comfyui',
+    connectorId: 'comfyui-local',
+    redis: TEST_REDIS_URL,
+    prefix,
+    spoolDir,
+    destination: out,
+    validateEvents: true,
+    ...extra,
+  });
+  loggers.push(logger);
+  return { logger, lines: out.lines };
+}
+
+describe('ConnectorLogger → Redis stream', () => {
+  it('delivers N events in order, valid, with identity, ids and seq 0..N-1', async () => {
+    const { logger } = makeLogger();
+    const N = 600;
+    const job = logger.withJobContext('job-42', { attempt: 1, queue: 'images' });
+    job.jobReceived();
+    job.jobStarted();
+    for (let i = 0; i < N - 3; i++) job.jobProgress((i / (N - 3)) * 100, { step: i, totalSteps: N - 3 });
+    job.jobCompleted({ outputCount: 1 });
+    expect(await logger.flush(5000)).toBe(true);
+
+    const events = await readEvents(redis, prefix);
+    expect(events).toHaveLength(N);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: N }, (_, i) => i));
+    expect(new Set(events.map((e) => e.id)).size).toBe(N);
+    expect([...events.map((e) => e.id)].sort()).toEqual(events.map((e) => e.id));
+    for (const e of events) {
+      expect(e.source).toMatchObject({ machineId: 'machine-01', workerId: 'worker-001', serviceType: 'comfyui', connectorId: 'comfyui-local' });
+      expect(e.producer).toBe(logger.producer);
+      expect(e.job).toMatchObject({ id: 'job-42', attempt: 1, queue: 'images' });
+      expect(e.trace?.traceId).toBe(job.traceId);
+    }
+    expect(events[0]!.type).toBe('job.received');
+    expect(events.at(-1)!.type).toBe('job.completed');
+    expect(logger.stats()).toMatchObject({ accepted: N, published: N, buffered: 0, dropped: 0, invalidCalls: 0, connected: true });
+  });
+
+  it('publishes worker events and reports bad calls without throwing', async () => {
+    const { logger, lines } = makeLogger();
+    logger.workerStarted({ version: '1.2.3', concurrency: 2, queues: ['images'], heartbeatIntervalMs: 5000 });
+    const stop = logger.startHeartbeats(60_000, () => ['job-1', 'job-2']);
+    logger.healthCheck('degraded', { queueDepth: 12 });
+    logger.serviceEvent('model-loaded', 'sdxl loaded', { model: 'sdxl' });
+    expect(() => logger.healthCheck('sideways' as 'healthy')).not.toThrow();
+    expect(() => logger.heartbeat({ currentJobs: 'nope' as unknown as string[] })).not.toThrow();
+    stop();
+    logger.workerStopped({ reason: 'SIGTERM' });
+    expect(await logger.flush(5000)).toBe(true);
+
+    const events = await readEvents(redis, prefix);
+    expect(events.map((e) => e.type)).toEqual(['worker.started', 'worker.heartbeat', 'log', 'log', 'worker.heartbeat', 'worker.stopped']);
+    expect(events[1]).toMatchObject({ data: { intervalMs: 60_000, currentJobs: ['job-1', 'job-2'] } });
+    expect(events[2]).toMatchObject({ level: 'warn', attrs: { queueDepth: 12 }, data: { kind: 'health', status: 'degraded' } });
+    expect(events[3]).toMatchObject({ message: 'sdxl loaded', data: { kind: 'service', name: 'model-loaded' } });
+    expect(events[4]).toMatchObject({ data: { currentJobs: [] } });
+    expect(logger.stats().invalidCalls).toBe(2);
+    expect(lines.filter((l) => l.event_type === 'jobscope.invalid_call').map((l) => l.call)).toEqual(['healthCheck', 'heartbeat']);
+  });
+
+  it('close is idempotent and later calls are counted as dropped, not thrown', async () => {
+    const { logger } = makeLogger();
+    logger.withJobContext('j').jobStarted();
+    const a = logger.close(2000);
+    expect(logger.close(2000)).toBe(a);
+    expect(await a).toBe(true);
+    expect(() => logger.withJobContext('j').jobCompleted()).not.toThrow();
+    expect(logger.stats()).toMatchObject({ published: 1, dropped: 1 });
+    expect(await readEvents(redis, prefix)).toHaveLength(1);
+  });
+});

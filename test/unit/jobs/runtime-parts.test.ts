@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/errors.js';
+import { loadWorkerConfig } from '../../../src/config/worker-config.js';
+import { backoffDelayMs } from '../../../src/jobs/backoff-delay.js';
+import { queueWaitMs } from '../../../src/jobs/job-processor.js';
+import { enqueueTraceparent } from '../../../src/jobs/producer.js';
+import { createUsageAccumulator } from '../../../src/jobs/usage-accumulator.js';
+import { parseTraceparent } from '../../../src/events/index.js';
+
+describe('backoffDelayMs', () => {
+  it('matches BullMQ built-in strategies', () => {
+    expect(backoffDelayMs({ type: 'fixed', delay: 500 }, 3)).toBe(500);
+    expect(backoffDelayMs({ type: 'exponential', delay: 100 }, 1)).toBe(100);
+    expect(backoffDelayMs({ type: 'exponential', delay: 100 }, 3)).toBe(400);
+    expect(backoffDelayMs(250, 2)).toBe(250);
+    expect(backoffDelayMs(undefined, 1)).toBe(0);
+    expect(backoffDelayMs({ type: 'custom' }, 1)).toBeUndefined();
+  });
+});
+
+describe('queueWaitMs', () => {
+  it('is processedOn − timestamp − delay, never negative', () => {
+    expect(queueWaitMs({ timestamp: 1000, processedOn: 1750, delay: 500 })).toBe(250);
+    expect(queueWaitMs({ timestamp: 1000, processedOn: 1100, delay: 500 })).toBe(0);
+  });
+});
+
+describe('usage accumulator', () => {
+  it('adds counts, replaces names and time to first token, drops bad numbers', () => {
+    const u = createUsageAccumulator();
+    expect(u.get()).toBeUndefined();
+    u.add({ model: 'a', inputTokens: 10, timeToFirstTokenMs: 50 });
+    u.add({ model: 'b', inputTokens: 5, outputTokens: Number.NaN, gpuSeconds: 1.5 });
+    u.add({ outputTokens: -3, timeToFirstTokenMs: 70 });
+    expect(u.get()).toEqual({ model: 'b', inputTokens: 15, gpuSeconds: 1.5, timeToFirstTokenMs: 70 });
+  });
+});
+
+describe('enqueueTraceparent', () => {
+  it('keeps a valid caller traceparent, starts a new trace otherwise', () => {
+    const given = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    expect(enqueueTraceparent(given)).toBe(given);
+    const fresh = enqueueTraceparent('garbage');
+    expect(parseTraceparent(fresh)).toBeDefined();
+    expect(fresh).not.toBe(enqueueTraceparent());
+  });
+});
+
+describe('loadWorkerConfig', () => {
+  it('has the documented defaults', () => {
+    expect(loadWorkerConfig({})).toEqual({
+      queue: 'jobs',
+      concurrency: 4,
+      heartbeatIntervalMs: 5000,
+      shutdownTimeoutMs: 25_000,
+      openaiBaseUrl: undefined,
+      openaiApiKey: undefined,
+      openaiModel: 'gpt-4o-mini',
+      comfyuiUrl: undefined,
+      pricesFile: undefined,
+      demoRatePerSec: 2,
+    });
+  });
+
+  it('names the bad variable', () => {
+    expect(() => loadWorkerConfig({ WORKER_CONCURRENCY: '0' })).toThrow(ConfigError);
+    expect(() => loadWorkerConfig({ WORKER_CONCURRENCY: 'x' })).toThrow(/WORKER_CONCURRENCY/);
+    expect(() => loadWorkerConfig({ COMFYUI_URL: 'ftp://x' })).toThrow(/COMFYUI_URL/);
+    expect(() => loadWorkerConfig({ DEMO_RATE_PER_SEC: '-1' })).toThrow(/DEMO_RATE_PER_SEC/);
+  });
+});
