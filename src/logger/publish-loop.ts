@@ -31,8 +31,11 @@ export interface PublishLoop {
 }
 
 const NOT_READY_POLL_MS = 500;
-/** Spool batches are larger: they are read from disk and nothing newer waits on them. */
-const SPOOL_BATCH_FACTOR = 5;
+/**
+ * A backlog (spool, or a buffer that grew while a batch was in flight) goes out in batches of
+ * up to this many times `flushBatch`: fewer round trips when catching up.
+ */
+const BACKLOG_BATCH_FACTOR = 5;
 
 /** Starts the loop over `state`. */
 export function createPublishLoop(state: PublisherState, options: PublishLoopOptions): PublishLoop {
@@ -116,7 +119,7 @@ export function createPublishLoop(state: PublisherState, options: PublishLoopOpt
 
   async function sendSpool(): Promise<boolean> {
     const spool = state.spool!;
-    const b = await spool.read(options.flushBatch * SPOOL_BATCH_FACTOR);
+    const b = await spool.read(options.flushBatch * BACKLOG_BATCH_FACTOR);
     if (abandoned) return true;
     if (b.corrupt > 0) {
       counters.dropped += b.corrupt;
@@ -139,7 +142,7 @@ export function createPublishLoop(state: PublisherState, options: PublishLoopOpt
   function sendNext(): Promise<boolean> {
     if (state.head) return sendHead(state.head);
     if (state.spool && state.spool.pending > 0) return sendSpool();
-    const batch = state.buffer.take(options.flushBatch);
+    const batch = state.buffer.take(options.flushBatch * BACKLOG_BATCH_FACTOR);
     state.head = batch;
     state.headBytes = batch.reduce((n, e) => n + e.bytes, 0);
     return sendHead(batch);

@@ -139,7 +139,9 @@ local function applyJob(ev)
   redis.call('LTRIM', tl, -timelineMax, -1)
   redis.call('PEXPIRE', tl, retentionMs)
   updateIndexes(ev.j, old, new)
-  if relation ~= 'older' then
+  -- The worker side only changes with the attempt or the state; skipping it otherwise saves
+  -- most of the calls of a progress event (heartbeats keep the worker's liveness current).
+  if relation == 'newer' or (relation == 'same' and new.state ~= old.state) then
     touchWorker(ev)
     updateWorkerJobs(ev.j, old, new)
   end
