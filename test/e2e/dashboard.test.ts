@@ -96,6 +96,7 @@ describe('dashboard in Chromium', () => {
 
   it('shows the workers tree, the error groups and the stats charts', async () => {
     await page.keyboard.press('Escape');
+    await write(...heartbeats()); // fresh ones: the first test may have run past 3 heartbeat intervals
     await page.click('#tab-workers');
     await page.waitForSelector('#view-workers .machine');
     const tree = await page.textContent('#view-workers');
@@ -117,10 +118,7 @@ describe('dashboard in Chromium', () => {
 function demoData(): JobscopeEvent[] {
   const now = Date.now();
   const out: JobscopeEvent[] = [];
-  const machines = [
-    ['gpu-a100-01', 'worker-001', 'comfyui', 'comfyui-local'],
-    ['gpu-l40-02', 'worker-002', 'openai', 'openai-compatible'],
-  ] as const;
+  const machines = MACHINES;
   for (let i = 0; i < 12; i++) {
     const [machineId, workerId, serviceType, connectorId] = machines[i % 2]!;
     const source = { machineId, workerId, serviceType, connectorId };
@@ -134,8 +132,17 @@ function demoData(): JobscopeEvent[] {
       out.push(makeEvent({ type: 'job.failed', source, job, time: t + 5000, level: 'error', data: { durationMs: 4600, willRetry: false, error: { type: 'TimeoutError', category: 'timeout', message: 'sampler did not finish within 4500 ms' } } }));
     else out.push(makeEvent({ type: 'job.completed', source, job, time: t + 2000 + i * 150, ai, data: { durationMs: 1600 + i * 150 } }));
   }
-  for (const [machineId, workerId, serviceType, connectorId] of machines) {
-    out.push(makeEvent({ type: 'worker.heartbeat', source: { machineId, workerId, serviceType, connectorId }, time: now, data: { intervalMs: 5000, currentJobs: machineId === 'gpu-l40-02' ? ['demo-job-11'] : [] } }));
-  }
-  return out;
+  return [...out, ...heartbeats()];
+}
+
+const MACHINES = [
+  ['gpu-a100-01', 'worker-001', 'comfyui', 'comfyui-local'],
+  ['gpu-l40-02', 'worker-002', 'openai', 'openai-compatible'],
+] as const;
+
+/** A heartbeat of each demo worker, now; worker-002 runs demo-job-11. */
+function heartbeats(): JobscopeEvent[] {
+  return MACHINES.map(([machineId, workerId, serviceType, connectorId]) =>
+    makeEvent({ type: 'worker.heartbeat', source: { machineId, workerId, serviceType, connectorId }, time: Date.now(), data: { intervalMs: 5000, currentJobs: machineId === 'gpu-l40-02' ? ['demo-job-11'] : [] } }),
+  );
 }

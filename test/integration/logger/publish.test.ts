@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventStreamKey } from '../../../src/events/index.js';
+import { writeBatch } from '../../../src/logger/batch-writer.js';
 import { ConnectorLogger } from '../../../src/logger/connector-logger.js';
+import { makeEvent } from '../../helpers/events.js';
 import { cleanupPrefix, testPrefix, testRedis, TEST_REDIS_URL } from '../../helpers/redis.js';
 import { lineCapture, readEvents } from './stream-reader.js';
 
@@ -58,12 +61,10 @@ describe('ConnectorLogger → Redis stream', () => {
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: N }, (_, i) => i));
     expect(new Set(events.map((e) => e.id)).size).toBe(N);
     expect([...events.map((e) => e.id)].sort()).toEqual(events.map((e) => e.id));
-    for (const e of events) {
-      expect(e.source).toMatchObject({ machineId: 'machine-01', workerId: 'worker-001', serviceType: 'comfyui', connectorId: 'comfyui-local' });
-      expect(e.producer).toBe(logger.producer);
-      expect(e.job).toMatchObject({ id: 'job-42', attempt: 1, queue: 'images' });
-      expect(e.trace?.traceId).toBe(job.traceId);
-    }
+    const identity = { machineId: 'machine-01', workerId: 'worker-001', serviceType: 'comfyui', connectorId: 'comfyui-local' };
+    const summary = (e: (typeof events)[number]) => [e.source.machineId, e.source.workerId, e.source.serviceType, e.source.connectorId, e.producer, e.job?.id, e.job?.attempt, e.trace?.traceId];
+    const expected = [...Object.values(identity), logger.producer, 'job-42', 1, job.traceId];
+    expect(events.map(summary)).toEqual(events.map(() => expected));
     expect(events[0]!.type).toBe('job.received');
     expect(events.at(-1)!.type).toBe('job.completed');
     expect(logger.stats()).toMatchObject({ accepted: N, published: N, buffered: 0, dropped: 0, invalidCalls: 0, connected: true });
@@ -100,5 +101,20 @@ describe('ConnectorLogger → Redis stream', () => {
     expect(() => logger.withJobContext('j').jobCompleted()).not.toThrow();
     expect(logger.stats()).toMatchObject({ published: 1, dropped: 1 });
     expect(await readEvents(redis, prefix)).toHaveLength(1);
+  });
+});
+
+describe('batch writer', () => {
+  it('does not duplicate a batch that is sent again (lost replies, retries)', async () => {
+    const stream = eventStreamKey({ prefix });
+    const entries = Array.from({ length: 5 }, (_, seq) => {
+      const json = JSON.stringify(makeEvent({ type: 'job.started', producer: 'p-dup', seq }));
+      return { stream, json, bytes: json.length, producer: 'p-dup', seq };
+    });
+    expect(await writeBatch(redis, entries.slice(0, 3), 1000)).toEqual({ confirmed: 3 });
+    expect(await writeBatch(redis, entries, 1000)).toEqual({ confirmed: 5 });
+    expect(await writeBatch(redis, entries, 1000)).toEqual({ confirmed: 5 });
+    const events = await readEvents(redis, prefix);
+    expect(events.map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
   });
 });

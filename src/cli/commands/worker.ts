@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { CONNECTOR_NAMES, createConnector } from '../../../connectors/registry.js';
+import { loadLoggerConfig } from '../../config/logger-config.js';
+import { loadRedisConfig } from '../../config/redis-config.js';
+import { loadWorkerConfig, type WorkerConfig } from '../../config/worker-config.js';
+import { createJobWorker } from '../../jobs/job-worker.js';
+import { loadPriceTable } from '../../jobs/price-table.js';
+import { createPricing } from '../../jobs/pricing.js';
+import { ConnectorLogger } from '../../logger/connector-logger.js';
+import type { Connector } from '../../../connectors/connector.js';
+import type { CliIo } from '../commands.js';
+
+const USAGE = `Usage: jobscope worker --connector <name> [--queue <name>] [--concurrency <n>]
+
+Runs a BullMQ job worker that reports every job's lifecycle, usage and cost to Jobscope.
+Stops on SIGTERM/SIGINT: takes no new jobs, lets running ones finish within
+WORKER_SHUTDOWN_TIMEOUT_MS (then hands them back to the queue), flushes the events.
+  --connector <name>  ${CONNECTOR_NAMES.join(' | ')}
+  --queue <name>      BullMQ queue (default: JOBSCOPE_QUEUE, else "jobs")
+  --concurrency <n>   jobs at once (default: WORKER_CONCURRENCY, else 4)
+Cancel a job: PUBLISH-based cancel requests (see src/jobs/cancel-requests.ts).
+Settings: REDIS_URL, JOBSCOPE_PREFIX, JOBSCOPE_QUEUE, WORKER_CONCURRENCY, HEARTBEAT_INTERVAL_MS,
+WORKER_SHUTDOWN_TIMEOUT_MS, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL, COMFYUI_URL,
+JOBSCOPE_PRICES_FILE, MACHINE_ID, WORKER_ID, CONNECTOR_ID, LOG_LEVEL, JOBSCOPE_SPOOL_DIR.`;
+
+function connectorFor(name: string, c: WorkerConfig): Connector {
+  return createConnector(name, {
+    openai: { ...(c.openaiBaseUrl ? { baseUrl: c.openaiBaseUrl } : {}), ...(c.openaiApiKey ? { apiKey: c.openaiApiKey } : {}), model: c.openaiModel },
+    comfyui: c.comfyuiUrl ? { baseUrl: c.comfyuiUrl } : {},
+  });
+}
+
+/**
+ * Runs a job worker until `stopped` resolves, then shuts it down. Resolves 0 after a clean
+ * stop. Exported for tests, which pass their own environment and stop promise.
+ */
+export async function runWorkerProcess(connectorName: string, io: CliIo, stopped: Promise<string>): Promise<number> {
+  const config = loadWorkerConfig(io.env);
+  const redisConfig = loadRedisConfig(io.env);
+  const loggerConfig = loadLoggerConfig(io.env);
+  const pricing = createPricing(loadPriceTable(config.pricesFile ? { file: config.pricesFile } : {}));
+  const connector = connectorFor(connectorName, config);
+  const logger = new ConnectorLogger({ ...loggerConfig, env: io.env, serviceType: connector.serviceType, redis: redisConfig.url, prefix: redisConfig.prefix, shards: redisConfig.shards });
+  const worker = createJobWorker({
+    connection: redisConfig.url,
+    queue: config.queue,
+    connector,
+    logger,
+    concurrency: config.concurrency,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    prefix: redisConfig.prefix,
+    pricing,
+    onError: (err) => logger.log('warn', `worker error: ${(err as Error)?.message ?? String(err)}`),
+  });
+  await worker.ready;
+  io.stderr.write(`jobscope worker: ${connectorName} on queue "${config.queue}" (concurrency ${config.concurrency}) as ${logger.identity.machineId}/${logger.identity.workerId}\n`);
+  const signal = await stopped;
+  io.stderr.write(`jobscope worker: ${signal}, finishing running jobs (up to ${config.shutdownTimeoutMs} ms)\n`);
+  await worker.close(signal);
+  const drained = await logger.close();
+  return drained ? 0 : 1;
+}
+
+/** `jobscope worker`: runs a job worker until SIGTERM/SIGINT. */
+export async function run(args: string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { connector: { type: 'string' }, queue: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (err) {
+    io.stderr.write(`jobscope: ${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (!values.connector) {
+    io.stderr.write(`jobscope: --connector is required\n\n${USAGE}\n`);
+    return 2;
+  }
+  const env = {
+    ...io.env,
+    ...(values.queue !== undefined ? { JOBSCOPE_QUEUE: values.queue } : {}),
+    ...(values.concurrency !== undefined ? { WORKER_CONCURRENCY: values.concurrency } : {}),
+  };
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  return runWorkerProcess(values.connector, { ...io, env }, stopped);
+}
