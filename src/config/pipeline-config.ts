@@ -2,7 +2,7 @@ import { enumVar, intVar, listVar, optionalStringVar, readEnv, type Env } from '
 
 /** Settings of `jobscope pipeline`, from the environment. */
 export interface PipelineConfig {
-  /** `JOBSCOPE_SINKS`: the sinks to run, comma-separated. Default `status,metrics`. */
+  /** `JOBSCOPE_SINKS`: the sinks to run, comma-separated. Default: {@link defaultSinkNames}. */
   sinks: string[];
   /** `PIPELINE_BATCH_SIZE`: entries per read. Default 200. */
   batchSize: number;
@@ -28,11 +28,24 @@ export interface PipelineConfig {
   consumerName?: string;
 }
 
+/**
+ * The sinks that run when `JOBSCOPE_SINKS` is unset: status and metrics always, and each
+ * external sink whose backend is configured (`FLUENTD_HOST`, an OTLP endpoint, `SENTRY_DSN`).
+ */
+export function defaultSinkNames(env: Env): string[] {
+  const set = (name: string) => (env[name] ?? '').trim() !== '';
+  const names = ['status', 'metrics'];
+  if (set('FLUENTD_HOST')) names.push('fluentd');
+  if (set('OTEL_EXPORTER_OTLP_ENDPOINT') || set('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')) names.push('otel');
+  if (set('SENTRY_DSN')) names.push('sentry');
+  return names;
+}
+
 /** Reads {@link PipelineConfig} from the environment. */
 export function loadPipelineConfig(env: Env): PipelineConfig {
   const v = readEnv(
     {
-      JOBSCOPE_SINKS: listVar(['status', 'metrics']),
+      JOBSCOPE_SINKS: listVar([]),
       PIPELINE_BATCH_SIZE: intVar(200, 1, 10_000),
       PIPELINE_BLOCK_MS: intVar(1000, 1, 60_000),
       PIPELINE_MAX_DELIVERIES: intVar(5, 1, 1000),
@@ -56,7 +69,7 @@ export function loadPipelineConfig(env: Env): PipelineConfig {
   if (v.STREAM_MAX_LEN > 0) trim.maxLength = v.STREAM_MAX_LEN;
   if (v.STREAM_MAX_AGE_MS > 0) trim.maxAgeMs = v.STREAM_MAX_AGE_MS;
   const config: PipelineConfig = {
-    sinks: v.JOBSCOPE_SINKS,
+    sinks: v.JOBSCOPE_SINKS.length > 0 ? v.JOBSCOPE_SINKS : defaultSinkNames(env),
     batchSize: v.PIPELINE_BATCH_SIZE,
     blockMs: v.PIPELINE_BLOCK_MS,
     maxDeliveries: v.PIPELINE_MAX_DELIVERIES,

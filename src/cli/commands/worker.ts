@@ -18,7 +18,7 @@ WORKER_SHUTDOWN_TIMEOUT_MS (then hands them back to the queue), flushes the even
   --connector <name>  ${CONNECTOR_NAMES.join(' | ')}
   --queue <name>      BullMQ queue (default: JOBSCOPE_QUEUE, else "jobs")
   --concurrency <n>   jobs at once (default: WORKER_CONCURRENCY, else 4)
-Cancel a job: PUBLISH-based cancel requests (see src/jobs/cancel-requests.ts).
+Cancel a job with JobProducer.cancel(jobId): a Redis cancel request the worker hears.
 Settings: REDIS_URL, JOBSCOPE_PREFIX, JOBSCOPE_QUEUE, WORKER_CONCURRENCY, HEARTBEAT_INTERVAL_MS,
 WORKER_SHUTDOWN_TIMEOUT_MS, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL, COMFYUI_URL,
 JOBSCOPE_PRICES_FILE, MACHINE_ID, WORKER_ID, CONNECTOR_ID, LOG_LEVEL, JOBSCOPE_SPOOL_DIR.`;

@@ -1,0 +1,79 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { runDemo } from '../../../src/cli/commands/demo.js';
+import { runWorkerProcess } from '../../../src/cli/commands/worker.js';
+import { createJobProducer } from '../../../src/jobs/producer.js';
+import { cleanupPrefix, TEST_REDIS_URL, testPrefix, testRedis, waitFor } from '../../helpers/redis.js';
+import { lifecycle, streamEvents } from './stream-events.js';
+
+let redis: Redis;
+let prefix: string;
+
+beforeEach(() => {
+  redis = testRedis();
+  prefix = testPrefix('cli');
+});
+afterEach(async () => {
+  // BullMQ keys of the default prefix for this test's queues.
+  const keys = await redis.keys(`bull:${prefix}*`);
+  if (keys.length > 0) await redis.unlink(...keys);
+  await cleanupPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+function io(env: Record<string, string>) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  stdout.on('data', (d: Buffer) => out.push(d.toString()));
+  stderr.on('data', (d: Buffer) => out.push(d.toString()));
+  return { io: { stdout, stderr, env: { REDIS_URL: TEST_REDIS_URL, JOBSCOPE_PREFIX: prefix, JOBSCOPE_LOG_STDOUT: 'false', LOG_LEVEL: 'silent', JOBSCOPE_SPOOL_MAX_BYTES: '0', ...env } }, out };
+}
+
+function stopper() {
+  let stop: (signal: string) => void = () => undefined;
+  const stopped = new Promise<string>((r) => (stop = r));
+  return { stopped, stop };
+}
+
+it('jobscope worker runs jobs with the configured identity and stops cleanly', async () => {
+  const queue = `${prefix}-q`;
+  const { io: cli, out } = io({ JOBSCOPE_QUEUE: queue, MACHINE_ID: 'cli-machine', WORKER_ID: 'cli-worker', HEARTBEAT_INTERVAL_MS: '200' });
+  const { stopped, stop } = stopper();
+  const running = runWorkerProcess('simulated', cli, stopped);
+  const producer = createJobProducer({ connection: TEST_REDIS_URL, queue, prefix });
+  await producer.enqueue('work', { simulate: { latencyMs: 20, steps: 1, model: 'gpt-4o', inputTokens: 10, outputTokens: 10 } }, { jobId: 'cli-1' });
+  await waitFor(async () => (await (await producer.queue.getJob('cli-1'))?.getState()) === 'completed', { what: 'the job to complete' });
+  await producer.close();
+  stop('SIGTERM');
+  expect(await running).toBe(0);
+  const events = await streamEvents(redis, prefix);
+  expect(lifecycle(events, 'cli-1')).toEqual(['job.received@1', 'job.started@1', 'job.progress@1', 'job.completed@1']);
+  expect(events.find((e) => e.type === 'job.completed')).toMatchObject({ source: { machineId: 'cli-machine', workerId: 'cli-worker', serviceType: 'simulated' }, ai: { costUsd: expect.any(Number) } });
+  expect(events.at(-1)).toMatchObject({ type: 'worker.stopped', data: { reason: 'SIGTERM' } });
+  expect(out.join('')).toContain(`queue "${queue}"`);
+});
+
+it('jobscope demo enqueues a mix over both services and its workers report usage and cost', async () => {
+  const { io: cli, out } = io({ DEMO_RATE_PER_SEC: '20', HEARTBEAT_INTERVAL_MS: '500' });
+  const { stopped, stop } = stopper();
+  // The demo queues are shared names: give them this test's BullMQ prefix through the queue keys' owner (bull:demo-*), cleaned below.
+  const running = runDemo({ workers: 1, seed: 3 }, cli, stopped);
+  const done = await waitFor(
+    async () => {
+      const events = await streamEvents(redis, prefix);
+      const completed = events.filter((e) => e.type === 'job.completed');
+      const services = new Set(completed.map((e) => e.source.serviceType));
+      return services.has('openai') && services.has('comfyui') ? completed : undefined;
+    },
+    { what: 'completed jobs of both demo services', timeoutMs: 30_000, intervalMs: 250 },
+  );
+  stop('SIGTERM');
+  expect(await running).toBe(0);
+  expect(done.every((e) => e.ai?.costUsd !== undefined && e.ai.costUsd > 0)).toBe(true);
+  expect(done.find((e) => e.source.serviceType === 'comfyui')!.ai!.gpuSeconds).toBeGreaterThan(0);
+  expect(out.join('')).toMatch(/enqueued \d+ job\(s\) in total/);
+  const demoKeys = await redis.keys('bull:demo-*');
+  if (demoKeys.length > 0) await redis.unlink(...demoKeys);
+});
