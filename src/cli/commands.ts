@@ -25,5 +25,15 @@ function command(name: string, summary: string, load: () => Promise<CommandModul
   COMMANDS[name] = { summary, load };
 }
 
-// Registered as their modules land; see src/cli/commands/.
-void command;
+command('start', 'Run the whole stack locally: pipeline, API + dashboard, demo workers and producer', () => import('./commands/start.js'));
+command('pipeline', 'Run a pipeline worker: consumer-group loops that forward events to the sinks', () => import('./commands/pipeline.js'));
+command('api', 'Serve the HTTP API, live SSE stream, /metrics and the dashboard', () => import('./commands/api.js'));
+command('watch', 'Live table of recent jobs with counts by state (--for <s>)', () => import('./commands/watch.js'));
+command('jobs', 'List jobs with filters (state, service, machine, worker, model, id prefix)', () => import('./commands/jobs.js'));
+command('job', 'One job: record, last error, links and timeline', () => import('./commands/job.js'));
+command('workers', 'Worker tree machine → worker → service with liveness', () => import('./commands/workers.js'));
+command('tail', 'Print status changes live (--type, --service, --job, --for, --count)', () => import('./commands/tail.js'));
+command('errors', 'Failures grouped by fingerprint', () => import('./commands/errors.js'));
+command('stats', 'Throughput, latency, error rate, queue wait and cost', () => import('./commands/stats.js'));
+command('dlq', 'Dead letters: list | replay (--all | ids…)', () => import('./commands/dlq.js'));
+command('doctor', 'Check Redis, streams, dead letters, workers and sinks (exit 1 on a failure)', () => import('./commands/doctor.js'));

@@ -18,6 +18,7 @@ import { createLogLines, type LogLevelName } from './log-lines.js';
 import { createLoggerCore, type EmitTarget, type LoggerCore } from './logger-core.js';
 import { createPublisher, type Publisher } from './publisher.js';
 import { createPublisherClient } from './redis-client.js';
+import { createRateLimitedWarning } from './rate-limited-warning.js';
 import { cleanAttrs, cleanFields, cleanMessage, cleanNumber, cleanText, type Issues } from './sanitize.js';
 import { installSignalDrain, type SignalDrainOptions } from './signal-drain.js';
 import {
@@ -105,11 +106,13 @@ export class ConnectorLogger {
     this.startedAt = now();
     const { log, linesEnabled } = createLogLines({ identity: this.identity, level: o.level, stdout: o.stdout, destination: o.destination });
     const onWarn = (message: string, fields: Record<string, unknown>) => log.warn({ event_type: 'jobscope.publisher', ...fields }, message);
+    // ioredis reports every failed reconnect; say it at most once per 10 s.
+    const connectionWarning = createRateLimitedWarning({ sink: onWarn, intervalMs: 10_000 });
     const ownsClient = typeof o.redis !== 'object';
     const redis = ownsClient
       ? createPublisherClient({
           url: (o.redis as string | undefined) ?? 'redis://127.0.0.1:6379',
-          onError: (err) => onWarn(`jobscope: Redis connection error: ${err.message}`, {}),
+          onError: (err) => connectionWarning('redis-connection', `jobscope: Redis connection error: ${err.message}`),
         })
       : (o.redis as Redis);
     const id = this.identity;

@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
-import { startApiServer } from '../../api/api-server.js';
+import type { Registry } from 'prom-client';
+import { startApiServer, type ApiServerOptions } from '../../api/api-server.js';
+import type { ApiLogger } from '../../api/api-options.js';
 import { loadApiConfig, type ApiConfig } from '../../config/api-config.js';
-import { loadRedisConfig } from '../../config/redis-config.js';
+import { loadRedisConfig, type RedisConfig } from '../../config/redis-config.js';
 import type { CliIo } from '../commands.js';
 
 const HELP = `Usage: jobscope api [--port <n>] [--host <addr>]
@@ -39,6 +41,28 @@ function waitForSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** Maps the API's configuration onto {@link startApiServer}'s options (shared with `jobscope start`). */
+export function apiServerOptions(config: ApiConfig, redis: Redis, redisConfig: RedisConfig, logger: ApiLogger, metricsRegistry?: Registry): ApiServerOptions {
+  return {
+    redis,
+    prefix: redisConfig.prefix,
+    shards: redisConfig.shards,
+    port: config.port,
+    host: config.host,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    auth: { token: config.token, allowAnonymous: config.allowAnonymous, jobTokenSecret: config.jobTokenSecret, publicMetrics: config.publicMetrics },
+    links: { traceUrlTemplate: config.traceUrlTemplate, sentryUrlTemplate: config.sentryUrlTemplate },
+    stuck: {
+      thresholds: { defaultMs: config.stuckThresholdMs, byService: config.stuckThresholdsByService },
+      queueWaitThresholdMs: config.queueWaitThresholdMs,
+      intervalMs: config.stuckCheckIntervalMs,
+    },
+    sse: { keepAliveMs: config.sseKeepAliveMs },
+    logger,
+    ...(metricsRegistry ? { metricsRegistry } : {}),
+  };
+}
+
 /** `jobscope api`: starts the API and serves until SIGTERM/SIGINT, then drains. */
 export async function run(args: string[], io: CliIo): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -54,23 +78,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const redis = new Redis(redisConfig.url, { maxRetriesPerRequest: 3 });
   redis.on('error', (err: Error) => io.stderr.write(`jobscope api: redis: ${err.message}\n`));
   const log = (level: string) => (obj: object, msg?: string) => io.stderr.write(`${JSON.stringify({ level, msg, ...obj, err: (obj as { err?: Error }).err?.message })}\n`);
-  const server = await startApiServer({
-    redis,
-    prefix: redisConfig.prefix,
-    shards: redisConfig.shards,
-    port: config.port,
-    host: config.host,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
-    auth: { token: config.token, allowAnonymous: config.allowAnonymous, jobTokenSecret: config.jobTokenSecret, publicMetrics: config.publicMetrics },
-    links: { traceUrlTemplate: config.traceUrlTemplate, sentryUrlTemplate: config.sentryUrlTemplate },
-    stuck: {
-      thresholds: { defaultMs: config.stuckThresholdMs, byService: config.stuckThresholdsByService },
-      queueWaitThresholdMs: config.queueWaitThresholdMs,
-      intervalMs: config.stuckCheckIntervalMs,
-    },
-    sse: { keepAliveMs: config.sseKeepAliveMs },
-    logger: { warn: log('warn'), error: log('error') },
-  });
+  const server = await startApiServer(apiServerOptions(config, redis, redisConfig, { warn: log('warn'), error: log('error') }));
   const auth = config.token ? 'token required' : 'ANONYMOUS access (JOBSCOPE_API_ALLOW_ANONYMOUS=true)';
   io.stdout.write(`jobscope api: listening on ${server.url} (${auth}); dashboard at ${server.url}/\n`);
   const signal = await waitForSignal();

@@ -20,7 +20,8 @@ SIGTERM/SIGINT.
 Settings: REDIS_URL, JOBSCOPE_PREFIX, DEMO_RATE_PER_SEC, JOBSCOPE_PRICES_FILE, HEARTBEAT_INTERVAL_MS.`;
 
 /** Runs the demo until `stopped` resolves. Exported for tests. */
-export async function runDemo(options: { workers: number; seed?: number }, io: CliIo, stopped: Promise<string>): Promise<number> {
+export async function runDemo(options: { workers: number; seed?: number; bullPrefix?: string }, io: CliIo, stopped: Promise<string>): Promise<number> {
+  const bull = options.bullPrefix ? { bullPrefix: options.bullPrefix } : {};
   const config = loadWorkerConfig(io.env);
   const redisConfig = loadRedisConfig(io.env);
   let workers: DemoWorkers | undefined;
@@ -30,6 +31,7 @@ export async function runDemo(options: { workers: number; seed?: number }, io: C
       connection: redisConfig.url,
       prefix: redisConfig.prefix,
       workersPerQueue: options.workers,
+      ...bull,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       pricing: createPricing(loadPriceTable(config.pricesFile ? { file: config.pricesFile } : {})),
       logger: { ...loggerConfig, stdout: false, env: io.env },
@@ -41,6 +43,7 @@ export async function runDemo(options: { workers: number; seed?: number }, io: C
     connection: redisConfig.url,
     prefix: redisConfig.prefix,
     ratePerSec: config.demoRatePerSec,
+    ...bull,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     onError: (err) => (lastError = (err as Error)?.message ?? String(err)),
   });

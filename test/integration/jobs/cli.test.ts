@@ -58,8 +58,7 @@ it('jobscope worker runs jobs with the configured identity and stops cleanly', a
 it('jobscope demo enqueues a mix over both services and its workers report usage and cost', async () => {
   const { io: cli, out } = io({ DEMO_RATE_PER_SEC: '20', HEARTBEAT_INTERVAL_MS: '500' });
   const { stopped, stop } = stopper();
-  // The demo queues are shared names: give them this test's BullMQ prefix through the queue keys' owner (bull:demo-*), cleaned below.
-  const running = runDemo({ workers: 1, seed: 3 }, cli, stopped);
+  const running = runDemo({ workers: 1, seed: 3, bullPrefix: `${prefix}-bull` }, cli, stopped);
   const done = await waitFor(
     async () => {
       const events = await streamEvents(redis, prefix);
@@ -74,6 +73,4 @@ it('jobscope demo enqueues a mix over both services and its workers report usage
   expect(done.every((e) => e.ai?.costUsd !== undefined && e.ai.costUsd > 0)).toBe(true);
   expect(done.find((e) => e.source.serviceType === 'comfyui')!.ai!.gpuSeconds).toBeGreaterThan(0);
   expect(out.join('')).toMatch(/enqueued \d+ job\(s\) in total/);
-  const demoKeys = await redis.keys('bull:demo-*');
-  if (demoKeys.length > 0) await redis.unlink(...demoKeys);
 });

@@ -7,7 +7,7 @@ import { eventStreamKey } from '../../../src/events/index.js';
 import { writeBatch } from '../../../src/logger/batch-writer.js';
 import { ConnectorLogger } from '../../../src/logger/connector-logger.js';
 import { makeEvent } from '../../helpers/events.js';
-import { cleanupPrefix, testPrefix, testRedis, TEST_REDIS_URL } from '../../helpers/redis.js';
+import { cleanupPrefix, testPrefix, testRedis, TEST_REDIS_URL, waitFor } from '../../helpers/redis.js';
 import { lineCapture, readEvents } from './stream-reader.js';
 
 let redis: Redis;
@@ -101,6 +101,27 @@ describe('ConnectorLogger → Redis stream', () => {
     expect(() => logger.withJobContext('j').jobCompleted()).not.toThrow();
     expect(logger.stats()).toMatchObject({ published: 1, dropped: 1 });
     expect(await readEvents(redis, prefix)).toHaveLength(1);
+  });
+});
+
+describe('drainOnSignals', () => {
+  it('closes (drains) the logger on the signal', async () => {
+    const { logger } = makeLogger({ flushIntervalMs: 60_000 });
+    // Another listener keeps the default action (terminate) from being re-raised in the test.
+    const keepAlive = () => {};
+    process.on('SIGUSR2', keepAlive);
+    try {
+      logger.drainOnSignals({ signals: ['SIGUSR2'], timeoutMs: 2000 });
+      logger.withJobContext('job-sig').jobStarted();
+      expect(logger.stats().published).toBe(0);
+      process.emit('SIGUSR2', 'SIGUSR2');
+      await waitFor(() => logger.stats().published === 1, { what: 'drain on signal' });
+      expect(await readEvents(redis, prefix)).toHaveLength(1);
+      logger.withJobContext('job-sig').jobCompleted();
+      expect(logger.stats().dropped).toBe(1);
+    } finally {
+      process.off('SIGUSR2', keepAlive);
+    }
   });
 });
 

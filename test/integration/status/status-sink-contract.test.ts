@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClosedError } from '../../../src/errors.js';
+import { makeEvent } from '../../helpers/events.js';
 import { jobEvent, statusFixture, type StatusFixture } from './status-fixture.js';
 
 const T = 1_700_000_000_000;
@@ -44,7 +45,8 @@ describe('status sink contract', () => {
 
   it('log lines without a job are confirmed and change nothing', async () => {
     fx = statusFixture();
-    const line = { ...jobEvent('log', 'unused', 1, T), job: undefined };
+    const line = makeEvent({ type: 'log', time: T, data: { kind: 'log' } });
+    delete (line as { job?: unknown }).job;
     const r = await fx.sink.write([line], new AbortController().signal);
     expect(r).toEqual({ status: 'ok' });
     expect(fx.sink.stats()).toMatchObject({ ignored: 1, applied: 0 });
