@@ -1,0 +1,179 @@
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { startApiServer, type ApiServer } from '../../api/api-server.js';
+import { loadApiConfig } from '../../config/api-config.js';
+import { loadLoggerConfig } from '../../config/logger-config.js';
+import { loadPipelineConfig } from '../../config/pipeline-config.js';
+import { loadRedisConfig } from '../../config/redis-config.js';
+import { loadWorkerConfig } from '../../config/worker-config.js';
+import { createDemoProducer, type DemoProducer } from '../../jobs/demo-producer.js';
+import { startDemoWorkers, type DemoWorkers } from '../../jobs/demo-workers.js';
+import { loadPriceTable } from '../../jobs/price-table.js';
+import { createPricing } from '../../jobs/pricing.js';
+import { registerBuiltinSinks } from '../../pipeline/builtin-sinks.js';
+import { createPipeline, type Pipeline } from '../../pipeline/pipeline.js';
+import { createSinksFromConfig } from '../../pipeline/sink-registry.js';
+import { resolveLocalRedis, type LocalRedis } from '../../start/local-redis.js';
+import type { CliIo } from '../commands.js';
+import { apiServerOptions } from './api.js';
+
+const USAGE = `Usage: jobscope start [--port <n>] [--rate <jobs/s>] [--workers <n>] [--no-demo]
+
+Runs the whole stack on this machine, in one process: the pipeline (status + metrics sinks,
+and Fluentd / OpenTelemetry / Sentry when configured), the API with the dashboard, and
+simulated job workers fed by the demo producer.
+Redis: REDIS_URL if set; else 127.0.0.1:6379; else a redis-server started here in a
+temporary directory. Stops cleanly on Ctrl-C / SIGTERM.
+  --port <n>       API and dashboard port (default: PORT, else 3000)
+  --rate <jobs/s>  demo jobs per second (default: DEMO_RATE_PER_SEC, else 2)
+  --workers <n>    simulated workers per demo queue (default 2)
+  --no-demo        no demo workers or producer: pipeline and API only`;
+
+interface StartParts {
+  redis?: LocalRedis;
+  client?: Redis;
+  pipeline?: Pipeline;
+  api?: ApiServer;
+  workers?: DemoWorkers;
+  producer?: DemoProducer;
+}
+
+/** Stops what runs, in reverse order of start: producer, workers, pipeline, API, Redis. */
+async function stopAll(parts: StartParts): Promise<void> {
+  await parts.producer?.stop();
+  await parts.workers?.close('stack stopping');
+  await parts.pipeline?.close();
+  await parts.api?.close();
+  parts.client?.disconnect();
+  await parts.redis?.stop();
+}
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      rate: { type: 'string' },
+      workers: { type: 'string' },
+      'no-demo': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  }).values;
+}
+
+/** `jobscope start`: the whole stack locally, until Ctrl-C. */
+export async function run(args: string[], io: CliIo): Promise<number> {
+  let values: ReturnType<typeof parse>;
+  try {
+    values = parse(args);
+  } catch (err) {
+    io.stderr.write(`jobscope start: ${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  const parts: StartParts = {};
+  try {
+    await startStack(values, io, parts);
+    const signal = await stopped;
+    io.stdout.write(`\njobscope start: ${signal}: stopping (producer, workers, pipeline, API)…\n`);
+    await stopAll(parts);
+    io.stdout.write('jobscope start: stopped\n');
+    return 0;
+  } catch (err) {
+    await stopAll(parts).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: StartParts): Promise<void> {
+  const userRedis = loadRedisConfig(io.env);
+  parts.redis = await resolveLocalRedis(userRedis.urlExplicit ? { explicitUrl: userRedis.url } : {});
+  // Local use: without a token the API is open, but only on this machine (127.0.0.1).
+  const local = io.env.JOBSCOPE_API_TOKEN ? {} : { JOBSCOPE_API_ALLOW_ANONYMOUS: 'true', JOBSCOPE_METRICS_PUBLIC: 'true', HOST: io.env.HOST ?? '127.0.0.1' };
+  const env = { ...io.env, ...local, REDIS_URL: parts.redis.url, ...(values.port ? { PORT: values.port } : {}), ...(values.rate ? { DEMO_RATE_PER_SEC: values.rate } : {}) };
+  const redisConfig = loadRedisConfig(env);
+  const pipelineConfig = loadPipelineConfig(env);
+  const apiConfig = loadApiConfig(env);
+  const workerConfig = loadWorkerConfig(env);
+  const logger = pino({ name: 'jobscope', level: pipelineConfig.logLevel === 'info' ? 'warn' : pipelineConfig.logLevel });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'jobscope_process_' });
+  parts.client = new Redis(redisConfig.url, { maxRetriesPerRequest: null });
+
+  registerBuiltinSinks();
+  const sinks = await createSinksFromConfig(pipelineConfig.sinks, { env, redis: parts.client, prefix: redisConfig.prefix, metricsRegistry: registry, logger });
+  parts.pipeline = createPipeline({
+    redis: parts.client,
+    prefix: redisConfig.prefix,
+    shards: redisConfig.shards,
+    sinks,
+    consumerName: pipelineConfig.consumerName,
+    batchSize: pipelineConfig.batchSize,
+    blockMs: pipelineConfig.blockMs,
+    maxDeliveries: pipelineConfig.maxDeliveries,
+    claimIdleMs: pipelineConfig.claimIdleMs,
+    retry: pipelineConfig.retry,
+    breaker: pipelineConfig.breaker,
+    shutdownTimeoutMs: pipelineConfig.shutdownTimeoutMs,
+    metricsRegistry: registry,
+    logger,
+    trim: pipelineConfig.trim,
+  });
+  await parts.pipeline.start();
+  parts.api = await startApiServer(apiServerOptions(apiConfig, parts.client, redisConfig, logger, registry));
+
+  const demo = !values['no-demo'];
+  const workersPerQueue = values.workers !== undefined ? Number(values.workers) : 2;
+  if (demo) {
+    const loggerConfig = loadLoggerConfig(env);
+    parts.workers = startDemoWorkers({
+      connection: redisConfig.url,
+      prefix: redisConfig.prefix,
+      workersPerQueue,
+      heartbeatIntervalMs: workerConfig.heartbeatIntervalMs,
+      pricing: createPricing(loadPriceTable(workerConfig.pricesFile ? { file: workerConfig.pricesFile } : {})),
+      logger: { ...loggerConfig, stdout: false, env },
+      onError: (err) => logger.warn({ err }, 'demo worker error'),
+    });
+    parts.producer = createDemoProducer({
+      connection: redisConfig.url,
+      prefix: redisConfig.prefix,
+      ratePerSec: workerConfig.demoRatePerSec,
+      onError: (err) => logger.warn({ err }, 'demo producer could not enqueue'),
+    });
+  }
+  io.stdout.write(banner({ redis: parts.redis, sinks: pipelineConfig.sinks, apiUrl: parts.api.url, token: Boolean(io.env.JOBSCOPE_API_TOKEN), demo, workersPerQueue, rate: workerConfig.demoRatePerSec }));
+}
+
+function banner(o: { redis: LocalRedis; sinks: string[]; apiUrl: string; token: boolean; demo: boolean; workersPerQueue: number; rate: number }): string {
+  const origin = { env: 'REDIS_URL', default: 'local default', spawned: 'started here, temporary, no persistence' }[o.redis.origin];
+  const off = ['fluentd', 'otel', 'sentry'].filter((s) => !o.sinks.includes(s));
+  const dashboard = o.apiUrl.replace('0.0.0.0', '127.0.0.1');
+  return [
+    '',
+    'Jobscope is running',
+    `  Redis       ${o.redis.url} (${origin})`,
+    `  Pipeline    sinks on: ${o.sinks.join(', ')}${off.length ? `; off: ${off.join(', ')} (set FLUENTD_HOST, OTEL_EXPORTER_OTLP_ENDPOINT, SENTRY_DSN to turn on)` : ''}`,
+    `  API         ${o.apiUrl}/api  (${o.token ? 'bearer token required' : 'open, local only: set JOBSCOPE_API_TOKEN to require a token'})`,
+    `  Metrics     ${o.apiUrl}/metrics`,
+    o.demo
+      ? `  Demo        ${o.workersPerQueue} simulated worker(s) per queue, ${o.rate} job(s)/s from the demo producer`
+      : '  Demo        off (--no-demo)',
+    '',
+    `  Dashboard → ${dashboard}/`,
+    `  CLI       → npx jobscope watch   (or: jobscope doctor, jobs, workers, errors, stats)`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n');
+}
