@@ -3,18 +3,20 @@
  * its anchor: a bare pino `info` with the same fields, to the same async /dev/null destination.
  * The publisher is connected to the local Redis; flushes run in the background between chunks
  * of calls (only the calls themselves are timed). Prints ns/call and the ratio, min/median/max
- * over the rounds, and writes bench/results/logger-call.json.
+ * over the rounds, and writes bench/results/logger-call.json (common shape, bench/lib/result.ts).
  *
- *   node --import tsx bench/logger-call.ts
+ *   node --import tsx bench/logger-call.ts [--quick] [--rounds 5]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { ConnectorLogger } from '../src/logger/connector-logger.js';
+import { runOptions, sized } from './lib/args.js';
+import { makeFigure, writeResult } from './lib/result.js';
 
-const ROUNDS = Number(process.env.ROUNDS ?? 7);
-const CHUNKS = 50;
+const opts = runOptions();
+const ROUNDS = opts.rounds;
+const CHUNKS = sized(opts, 50, 20);
 const CHUNK = 1000;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -68,11 +70,6 @@ async function measure(call: () => void): Promise<number> {
 const ours = () => job.jobCompleted({ durationMs: 1234, outputCount: 2, outputSize: 1048576 });
 const bare = () => anchor.info(fields, 'job.completed');
 
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s.at(-1)! };
-};
-
 async function main(): Promise<void> {
   await logger.flush(5000);
   await measure(bare); // warm-up
@@ -80,32 +77,34 @@ async function main(): Promise<void> {
   await logger.flush(10_000);
   const a: number[] = [];
   const b: number[] = [];
-  const r: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const x = await measure(bare);
     const y = await measure(ours);
     await logger.flush(60_000);
     a.push(x);
     b.push(y);
-    r.push(y / x);
   }
-  const result = {
+  const publisher = logger.stats();
+  writeResult({
     name: 'logger-call',
-    unit: 'ns/call',
+    title: 'jobCompleted call cost vs bare pino',
+    quick: opts.quick,
     rounds: ROUNDS,
-    callsPerRound: CHUNKS * CHUNK,
-    anchor: { what: 'bare pino info, same fields, async /dev/null', ...stats(a) },
-    jobCompleted: stats(b),
-    ratio: stats(r),
-    publisher: logger.stats(),
-  };
-  const f = (n: number) => n.toFixed(0).padStart(6);
-  console.log(`anchor  pino.info     ns/call  min ${f(result.anchor.min)}  median ${f(result.anchor.median)}  max ${f(result.anchor.max)}`);
-  console.log(`ours    jobCompleted  ns/call  min ${f(result.jobCompleted.min)}  median ${f(result.jobCompleted.median)}  max ${f(result.jobCompleted.max)}`);
-  console.log(`ratio   ours/anchor   min ${result.ratio.min.toFixed(2)}x  median ${result.ratio.median.toFixed(2)}x  max ${result.ratio.max.toFixed(2)}x  (target <= 1.5x)`);
-  console.log(`published ${result.publisher.published}/${result.publisher.accepted}, dropped ${result.publisher.dropped}`);
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/logger-call.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+    settings: { callsPerRound: CHUNKS * CHUNK },
+    figures: [
+      makeFigure({
+        id: '1',
+        label: 'jobCompleted call',
+        unit: 'ns/call',
+        ours: b,
+        anchor: a,
+        anchorWhat: 'bare pino info, same fields, async /dev/null',
+        target: { op: '<=', value: 1.5, aim: 1.2 },
+      }),
+    ],
+    details: { publisher },
+  });
+  console.log(`published ${publisher.published}/${publisher.accepted}, dropped ${publisher.dropped}`);
 }
 
 try {

@@ -1,18 +1,18 @@
 /**
  * Throughput of the pipeline: events/s from a pre-filled stream until every event is
- * acknowledged by every sink's group, beside two anchors measured in the same run:
+ * acknowledged by every sink's group, for three sink sets — (a) `null`, (b) `status,metrics`,
+ * (c) every sink (status, metrics, fluentd, otel, sentry) against local protocol peers run in
+ * a child process (bench/lib/peers-child.ts) — beside two anchors measured in the same round:
  * `redis-benchmark -P 16` XADD of the same payload size (the raw write rate of this Redis),
  * and BullMQ processing no-op jobs (addBulk + a Worker at concurrency 50).
  *
- *   node --import tsx bench/pipeline-throughput.ts [--events 50000] [--sinks null] [--batch 200]
+ *   node --import tsx bench/pipeline-throughput.ts [--quick] [--rounds 5] [--events 10000] [--sets null:null,sm:status+metrics] [--batch 200]
  *
- * `--sinks` takes names from the sink registry (src/pipeline/sink-registry.ts): once the
- * integrator registers status and metrics, `--sinks status,metrics` measures them.
- * Writes bench/results/pipeline-throughput.json.
+ * `--sets` takes `id:sink+sink` pairs with names from the sink registry. One event in 50 is a
+ * `job.failed` (so the Sentry sink has work). Writes bench/results/pipeline-throughput.json.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -20,24 +20,44 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createEventId, encodeEntry, eventStreamKey, type JobscopeEvent } from '../src/events/index.js';
 import { createPipeline, createSinksFromConfig, registerBuiltinSinks } from '../src/pipeline/index.js';
+import { runOptions, sized } from './lib/args.js';
+import { startChild, type BenchChild } from './lib/child.js';
+import { makeFigure, writeResult, type Figure } from './lib/result.js';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '50000' }, sinks: { type: 'string', default: 'null' }, batch: { type: 'string', default: '200' } } });
-const N = Number(values.events);
-const SINKS = values.sinks.split(',').map((s) => s.trim()).filter(Boolean);
+const opts = runOptions();
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string' },
+    sets: { type: 'string', default: '3a:null,3b:status+metrics,3c:status+metrics+fluentd+otel+sentry' },
+    batch: { type: 'string', default: '200' },
+    quick: { type: 'boolean' },
+    rounds: { type: 'string' },
+  },
+});
+const N = Number(values.events ?? sized(opts, 10_000, 3_000));
+const XADD_N = sized(opts, 50_000, 20_000);
+const BULL_N = sized(opts, 5_000, 2_000);
+const SETS = values.sets.split(',').map((pair) => {
+  const [id, sinks] = pair.split(':');
+  return { id: id!, sinks: sinks!.split('+').filter(Boolean) };
+});
 const BATCH = Number(values.batch);
 const URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const logger = pino({ level: 'warn' });
 
 function realisticEvent(i: number): JobscopeEvent {
+  const failed = i % 50 === 49;
   return {
-    v: 1, id: createEventId(), time: Date.now(), level: 'info', type: 'job.completed',
-    message: 'job completed',
+    v: 1, id: createEventId(), time: Date.now(), level: failed ? 'error' : 'info', type: failed ? 'job.failed' : 'job.completed',
+    message: failed ? 'job failed' : 'job completed',
     source: { machineId: 'railway-comfyui-01', workerId: 'worker-001', serviceType: 'comfyui', connectorId: 'comfyui-local', instance: 'host:1234' },
     producer: 'bench-producer', seq: i,
     job: { id: `job-${i}`, attempt: 1, queue: 'comfyui-jobs', name: 'txt2img' },
     trace: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', sampled: true },
     ai: { model: 'sdxl-base-1.0', provider: 'comfyui', operation: 'image_generation', inputTokens: 77, outputTokens: 0, gpuSeconds: 4.2, costUsd: 0.0031 },
-    data: { durationMs: 4211, outputCount: 1, outputSize: 1_482_113 },
+    data: failed
+      ? { durationMs: 900, error: { type: 'TimeoutError', category: 'timeout', message: 'ComfyUI did not answer within 120 s' } }
+      : { durationMs: 4211, outputCount: 1, outputSize: 1_482_113 },
   } as JobscopeEvent;
 }
 
@@ -55,13 +75,13 @@ async function prefill(redis: Redis, stream: string): Promise<number> {
   return Math.round(bytes / N);
 }
 
-async function benchPipeline(redis: Redis): Promise<{ eventsPerSec: number; payloadBytes: number }> {
+async function benchPipeline(redis: Redis, sinkNames: string[], env: NodeJS.ProcessEnv): Promise<{ eventsPerSec: number; payloadBytes: number }> {
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
   const stream = eventStreamKey({ prefix });
   const payloadBytes = await prefill(redis, stream);
   registerBuiltinSinks();
   const registry = new Registry();
-  const sinks = await createSinksFromConfig(SINKS, { env: process.env, redis, prefix, metricsRegistry: registry, logger });
+  const sinks = await createSinksFromConfig(sinkNames, { env, redis, prefix, metricsRegistry: registry, logger });
   const pipeline = createPipeline({ redis, prefix, sinks, metricsRegistry: registry, logger, batchSize: BATCH, blockMs: 100, statsIntervalMs: 60_000 });
   const started = process.hrtime.bigint();
   await pipeline.start();
@@ -72,15 +92,24 @@ async function benchPipeline(redis: Redis): Promise<{ eventsPerSec: number; payl
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await pipeline.close();
-  await redis.del(stream, `{${prefix}}:dlq`);
+  await deletePrefix(redis, prefix);
   return { eventsPerSec: N / seconds, payloadBytes };
+}
+
+async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
 }
 
 function benchRedisXadd(payloadBytes: number): number {
   const key = `bench-xadd-${randomBytes(4).toString('hex')}`;
   const { hostname, port } = new globalThis.URL(URL);
   const payload = 'x'.repeat(payloadBytes);
-  const out = execFileSync('redis-benchmark', ['-h', hostname, '-p', port || '6379', '-P', '16', '-n', String(N), '-q', 'XADD', key, '*', 'v', '1', 'e', payload], { encoding: 'utf8' });
+  const out = execFileSync('redis-benchmark', ['-h', hostname, '-p', port || '6379', '-P', '16', '-n', String(XADD_N), '-q', 'XADD', key, '*', 'v', '1', 'e', payload], { encoding: 'utf8' });
   execFileSync('redis-cli', ['-h', hostname, '-p', port || '6379', 'DEL', key]);
   const m = /([\d.]+) requests per second/.exec(out);
   if (!m) throw new Error(`could not read redis-benchmark output: ${out}`);
@@ -91,8 +120,8 @@ async function benchBullmq(): Promise<number> {
   const prefix = `bench-bull-${randomBytes(4).toString('hex')}`;
   const connection = { url: URL };
   const queue = new Queue('noop', { connection, prefix });
-  for (let start = 0; start < N; start += 1000) {
-    const jobs = Array.from({ length: Math.min(1000, N - start) }, (_, i) => ({ name: 'noop', data: { i: start + i }, opts: { removeOnComplete: true } }));
+  for (let start = 0; start < BULL_N; start += 1000) {
+    const jobs = Array.from({ length: Math.min(1000, BULL_N - start) }, (_, i) => ({ name: 'noop', data: { i: start + i }, opts: { removeOnComplete: true } }));
     await queue.addBulk(jobs);
   }
   let completed = 0;
@@ -100,36 +129,69 @@ async function benchBullmq(): Promise<number> {
   const allDone = new Promise<void>((resolve) => {
     const worker = new Worker('noop', async () => undefined, { connection, prefix, concurrency: 50 });
     worker.on('completed', () => {
-      if (++completed === N) void worker.close().then(resolve);
+      if (++completed === BULL_N) void worker.close().then(resolve);
     });
   });
   await allDone;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await queue.obliterate({ force: true });
   await queue.close();
-  return N / seconds;
+  return BULL_N / seconds;
+}
+
+/** Env for the sinks: the peers' addresses for fluentd, otel and sentry. */
+function sinkEnv(ready: Record<string, unknown>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    FLUENTD_HOST: '127.0.0.1',
+    FLUENTD_PORT: String(ready.fluentPort),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: String(ready.tracesUrl),
+    SENTRY_DSN: String(ready.dsn),
+  };
 }
 
 async function main(): Promise<void> {
   const redis = new Redis(URL, { maxRetriesPerRequest: null });
-  const pipe = await benchPipeline(redis);
-  const xadd = benchRedisXadd(pipe.payloadBytes);
-  const bull = await benchBullmq();
-  redis.disconnect();
-  const result = {
-    events: N, sinks: SINKS, batchSize: BATCH, payloadBytes: pipe.payloadBytes,
-    pipelineEventsPerSec: Math.round(pipe.eventsPerSec),
-    redisBenchmarkXaddPerSec: Math.round(xadd),
-    bullmqNoopJobsPerSec: Math.round(bull),
-    ratioToXadd: Number((pipe.eventsPerSec / xadd).toFixed(3)),
-    ratioToBullmq: Number((pipe.eventsPerSec / bull).toFixed(2)),
-    measuredAt: new Date().toISOString(),
-  };
-  console.log(`pipeline (${SINKS.join('+')}): ${result.pipelineEventsPerSec} events/s  (${N} events, ${result.payloadBytes}-byte payload, batch ${BATCH})`);
-  console.log(`redis-benchmark -P 16 XADD: ${result.redisBenchmarkXaddPerSec} /s   -> pipeline = ${result.ratioToXadd}x`);
-  console.log(`BullMQ no-op jobs (c=50):   ${result.bullmqNoopJobsPerSec} /s   -> pipeline = ${result.ratioToBullmq}x`);
-  mkdirSync(new globalThis.URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new globalThis.URL('./results/pipeline-throughput.json', import.meta.url), JSON.stringify(result, null, 2) + '\n');
+  const needsPeers = SETS.some((s) => s.sinks.some((n) => ['fluentd', 'otel', 'sentry'].includes(n)));
+  const peers: BenchChild | undefined = needsPeers ? startChild('lib/peers-child.ts') : undefined;
+  try {
+    const env = peers ? sinkEnv(await peers.next('ready')) : process.env;
+    const ours = new Map<string, number[]>(SETS.map((s) => [s.id, []]));
+    const xadd: number[] = [];
+    const bull: number[] = [];
+    let payloadBytes = 0;
+    await benchPipeline(redis, ['null'], env); // warm-up (JIT, connections)
+    for (let r = 0; r < opts.rounds; r++) {
+      for (const set of SETS) {
+        const res = await benchPipeline(redis, set.sinks, env);
+        payloadBytes = res.payloadBytes;
+        ours.get(set.id)!.push(res.eventsPerSec);
+      }
+      xadd.push(benchRedisXadd(payloadBytes));
+      bull.push(await benchBullmq());
+      console.log(`round ${r + 1}/${opts.rounds}: ${SETS.map((s) => `${s.id} ${Math.round(ours.get(s.id)!.at(-1)!)}`).join(', ')} events/s; XADD ${Math.round(xadd.at(-1)!)}/s; BullMQ ${Math.round(bull.at(-1)!)} jobs/s`);
+    }
+    const received = peers ? await peers.request({ type: 'counts' }, 'counts') : undefined;
+    const figures: Figure[] = [];
+    for (const set of SETS) {
+      const label = `pipeline, sinks ${set.sinks.join('+')}`;
+      const target = set.id === '3b' ? { op: '>=' as const, value: 0.1, aim: 0.2 } : undefined;
+      figures.push(makeFigure({ id: `${set.id}-xadd`, label, unit: 'events/s', ours: ours.get(set.id)!, anchor: xadd, anchorWhat: 'redis-benchmark -P 16 XADD, same payload', ...(target ? { target } : {}) }));
+      figures.push(makeFigure({ id: `${set.id}-bullmq`, label, unit: 'events/s', ours: ours.get(set.id)!, anchor: bull, anchorWhat: 'BullMQ no-op jobs, concurrency 50', anchorUnit: 'jobs/s' }));
+    }
+    writeResult({
+      name: 'pipeline-throughput',
+      title: 'Pipeline throughput by sink set',
+      quick: opts.quick,
+      rounds: opts.rounds,
+      settings: { events: N, xaddEvents: XADD_N, bullmqJobs: BULL_N, batchSize: BATCH, payloadBytes, sets: SETS },
+      details: received ? { peersReceived: received } : {},
+      figures,
+    });
+  } finally {
+    await peers?.stop();
+    redis.disconnect();
+  }
 }
 
 main().catch((err: unknown) => {

@@ -1,23 +1,26 @@
 /**
  * Publisher throughput into Redis, end to end (every event published and confirmed), beside
  * its anchor measured in the same run: `redis-benchmark -P 16` doing XADD with the same payload
- * size. Prints events/s and the ratio, writes bench/results/publisher.json, and deletes its keys.
+ * size. Prints events/s and the ratio, writes bench/results/publisher.json (common shape,
+ * bench/lib/result.ts), and deletes its keys.
  *
- *   node --import tsx bench/publisher.ts
+ *   node --import tsx bench/publisher.ts [--quick] [--rounds 5]   (EVENTS overrides the size)
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { eventStreamKey } from '../src/events/index.js';
 import { createEventEncoder } from '../src/logger/event-encoder.js';
 import { createPublisher } from '../src/logger/publisher.js';
 import { createPublisherClient } from '../src/logger/redis-client.js';
+import { runOptions, sized } from './lib/args.js';
+import { makeFigure, writeResult } from './lib/result.js';
 
 const HOST = process.env.REDIS_HOST ?? '127.0.0.1';
 const PORT = Number(process.env.REDIS_PORT ?? 6379);
-const N = Number(process.env.EVENTS ?? 200_000);
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const opts = runOptions();
+const N = Number(process.env.EVENTS ?? sized(opts, 50_000, 15_000));
+const ROUNDS = opts.rounds;
 const prefix = `jsbench-${randomBytes(4).toString('hex')}`;
 const url = `redis://${HOST}:${PORT}`;
 
@@ -93,16 +96,10 @@ async function cleanup(): Promise<void> {
   redis.disconnect();
 }
 
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s.at(-1)! };
-};
-
 async function main(): Promise<void> {
   const payloadBytes = Buffer.byteLength(makeEvents(1, 'bench-size')[0]!);
   const a: number[] = [];
   const b: number[] = [];
-  const r: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const x = anchor(payloadBytes);
     await cleanup();
@@ -110,25 +107,26 @@ async function main(): Promise<void> {
     await cleanup();
     a.push(x);
     b.push(y);
-    r.push(y / x);
   }
-  const result = {
-    name: 'publisher',
-    unit: 'events/s',
-    events: N,
-    payloadBytes,
-    rounds: ROUNDS,
-    anchor: { what: 'redis-benchmark -P 16 -r 100000 XADD, same payload size', ...stats(a) },
-    publisher: stats(b),
-    ratio: stats(r),
-  };
-  const f = (n: number) => n.toFixed(0).padStart(8);
   console.log(`payload ${payloadBytes} bytes, ${N} events per run, ${ROUNDS} rounds`);
-  console.log(`anchor    redis-benchmark -P 16  events/s  min ${f(result.anchor.min)}  median ${f(result.anchor.median)}  max ${f(result.anchor.max)}`);
-  console.log(`ours      publisher (confirmed)  events/s  min ${f(result.publisher.min)}  median ${f(result.publisher.median)}  max ${f(result.publisher.max)}`);
-  console.log(`ratio     ours/anchor  min ${result.ratio.min.toFixed(2)}x  median ${result.ratio.median.toFixed(2)}x  max ${result.ratio.max.toFixed(2)}x  (target >= 0.25x)`);
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/publisher.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  writeResult({
+    name: 'publisher',
+    title: 'Publisher throughput vs redis-benchmark XADD',
+    quick: opts.quick,
+    rounds: ROUNDS,
+    settings: { events: N, payloadBytes },
+    figures: [
+      makeFigure({
+        id: '2',
+        label: 'publisher, every event confirmed',
+        unit: 'events/s',
+        ours: b,
+        anchor: a,
+        anchorWhat: 'redis-benchmark -P 16 XADD, same payload size',
+        target: { op: '>=', value: 0.25, aim: 0.5 },
+      }),
+    ],
+  });
 }
 
 try {

@@ -24,6 +24,8 @@ export interface BenchChild {
   /** Resolves with the first message of `type` (already received or future); rejects on exit or timeout. */
   next(type: string, timeoutMs?: number): Promise<ChildMessage>;
   send(message: ChildMessage): void;
+  /** Sends `message` and resolves with the next (new) message of `replyType`. */
+  request(message: ChildMessage, replyType: string, timeoutMs?: number): Promise<ChildMessage>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the child has exited. Idempotent. */
   stop(graceMs?: number): Promise<void>;
   /** stderr collected so far (for error reports). */
@@ -55,7 +57,10 @@ export function startChild(script: string, env: Record<string, string> = {}): Be
 
   function next(type: string, timeoutMs = 30_000): Promise<ChildMessage> {
     const have = messages.find((m) => m.type === type);
-    if (have) return Promise.resolve(have);
+    return have ? Promise.resolve(have) : future(type, timeoutMs);
+  }
+
+  function future(type: string, timeoutMs: number): Promise<ChildMessage> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${script}: no "${type}" message within ${timeoutMs} ms\n${err}`)), timeoutMs);
       timer.unref();
@@ -91,6 +96,11 @@ export function startChild(script: string, env: Record<string, string> = {}): Be
     messages,
     next,
     send: (m) => child.send(m),
+    request(m, replyType, timeoutMs = 30_000) {
+      const reply = future(replyType, timeoutMs);
+      child.send(m);
+      return reply;
+    },
     stop,
     stderr: () => err,
   };

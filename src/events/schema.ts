@@ -80,7 +80,12 @@ export const traceRefSchema = z.object({
 });
 export type TraceRef = z.infer<typeof traceRefSchema>;
 
-/** AI usage; names map onto the OpenTelemetry GenAI attributes (see `src/events/genai.ts`). */
+/**
+ * AI usage of the job attempt so far: a running total, not a delta. Each lifecycle event of an
+ * attempt carries the attempt's totals up to that point, so a consumer takes the latest (or the
+ * largest) per attempt and never adds events together. Names map onto the OpenTelemetry GenAI
+ * attributes (see `src/events/genai.ts`).
+ */
 export const aiUsageSchema = z.object({
   model: shortText(256).optional(),
   provider: shortText(64).optional(),
