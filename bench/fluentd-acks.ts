@@ -4,17 +4,20 @@
  * run, against the same local FluentServer. Both runs end when the server has every record.
  * Prints events/s for each and the ratio (target ≥ 0.8) and writes bench/results/fluentd-acks.json.
  *
- *   node --import tsx bench/fluentd-acks.ts [events=30000] [batch=1000]  (1000 = the sink's default batch)
+ *   node --import tsx bench/fluentd-acks.ts [--quick] [--rounds 5] [events=20000] [batch=1000]  (1000 = the sink's default batch)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { FluentClient, FluentServer } from '@fluent-org/logger';
 import { createEventId, type JobscopeEvent } from '../src/events/index.js';
 import { createFluentdSink } from '../src/sinks/fluentd/index.js';
 import { fluentdTag, toFluentdRecord } from '../src/sinks/fluentd/fluentd-record.js';
+import { positionals, runOptions, sized } from './lib/args.js';
+import { makeFigure, writeResult } from './lib/result.js';
 
-const TOTAL = Number(process.argv[2] ?? 30_000);
-const BATCH = Number(process.argv[3] ?? 1_000);
-const ROUNDS = 5;
+const opts = runOptions();
+const [totalArg, batchArg] = positionals();
+const TOTAL = Number(totalArg ?? sized(opts, 20_000, 5_000));
+const BATCH = Number(batchArg ?? 1_000);
+const ROUNDS = opts.rounds;
 
 let received = 0;
 const server = new (class extends FluentServer {
@@ -89,22 +92,21 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 await server.close();
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const result = {
+writeResult({
   name: 'fluentd-acks',
-  events: TOTAL,
-  batchSize: BATCH,
-  withAcksEventsPerSec: Math.round(median(acked)),
-  withoutAcksEventsPerSec: Math.round(median(anchor)),
-  ratio: Number((median(acked) / median(anchor)).toFixed(3)),
-  target: 0.8,
-  runs: { withAcks: acked.map(Math.round), withoutAcks: anchor.map(Math.round) },
-  node: process.version,
-  at: new Date().toISOString(),
-};
-console.log(
-  `fluentd sink with acks: ${result.withAcksEventsPerSec} events/s | anchor, FluentClient without acks: ` +
-    `${result.withoutAcksEventsPerSec} events/s | ratio ${result.ratio} (target ≥ ${result.target})`,
-);
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/fluentd-acks.json', import.meta.url), JSON.stringify(result, null, 2) + '\n');
+  title: 'Fluentd sink with acks vs without',
+  quick: opts.quick,
+  rounds: ROUNDS,
+  settings: { events: TOTAL, batchSize: BATCH },
+  figures: [
+    makeFigure({
+      id: '5',
+      label: 'fluentd sink, every chunk acked',
+      unit: 'events/s',
+      ours: acked,
+      anchor,
+      anchorWhat: 'bare FluentClient, no acks, same records',
+      target: { op: '>=', value: 0.8 },
+    }),
+  ],
+});

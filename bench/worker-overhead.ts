@@ -7,9 +7,8 @@
  * "on" is createJobWorker with a ConnectorLogger (every job: received, started, completed
  * events, cancel lookups, pricing). Rounds alternate on/off; min/median/max over ROUNDS rounds.
  *
- * Run: node --import tsx bench/worker-overhead.ts   (REDIS_URL, BENCH_JOBS, BENCH_ROUNDS)
+ * Run: node --import tsx bench/worker-overhead.ts [--quick] [--rounds 5]   (REDIS_URL, BENCH_JOBS)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -19,10 +18,13 @@ import { loadPriceTable } from '../src/jobs/price-table.js';
 import { createPricing } from '../src/jobs/pricing.js';
 import { asBullConnection } from '../src/jobs/redis-connection.js';
 import { ConnectorLogger } from '../src/logger/connector-logger.js';
+import { runOptions, sized } from './lib/args.js';
+import { makeFigure, writeResult } from './lib/result.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const JOBS = Number(process.env.BENCH_JOBS ?? 3000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const opts = runOptions();
+const JOBS = Number(process.env.BENCH_JOBS ?? sized(opts, 3000, 1000));
+const ROUNDS = opts.rounds;
 const CONCURRENCY = 50;
 const prefix = `jsbench-${randomBytes(4).toString('hex')}`;
 const bullPrefix = `${prefix}-bull`;
@@ -63,7 +65,7 @@ async function roundOff(queueName: string): Promise<number> {
 async function roundOn(queueName: string): Promise<number> {
   const queue = await fill(queueName);
   const logger = new ConnectorLogger({ machineId: 'bench', workerId: 'bench-1', serviceType: 'simulated', redis: REDIS_URL, prefix, stdout: false, level: 'silent', spoolMaxBytes: 0 });
-  const jw = createJobWorker({ connection: REDIS_URL, queue: queueName, connector: noop, logger, concurrency: CONCURRENCY, prefix, bullPrefix, pricing });
+  const jw = createJobWorker({ connection: REDIS_URL, queue: queueName, connector: noop, logger, concurrency: CONCURRENCY, prefix, bullPrefix, pricing, cancelRequests: process.env.BENCH_CANCEL !== "0" });
   const t = await timing(jw.worker);
   await logger.flush(30_000);
   const end = performance.now();
@@ -102,9 +104,24 @@ async function main(): Promise<void> {
   console.log(`  anchor (instrumentation off): min ${sOff.min.toFixed(0)} / median ${sOff.median.toFixed(0)} / max ${sOff.max.toFixed(0)} jobs/s`);
   console.log(`  jobscope (instrumentation on): min ${sOn.min.toFixed(0)} / median ${sOn.median.toFixed(0)} / max ${sOn.max.toFixed(0)} jobs/s`);
   console.log(`  ratio on/off (medians): ${ratio.toFixed(3)}  (per round: ${pairRatios.map((x) => x.toFixed(3)).join(', ')}; target >= 0.9)`);
-  mkdirSync('bench/results', { recursive: true });
-  const result = { name: 'worker-overhead', jobsPerRound: JOBS, concurrency: CONCURRENCY, rounds: ROUNDS, off: sOff, on: sOn, ratio, pairRatios, target: 0.9, date: new Date().toISOString() };
-  writeFileSync('bench/results/worker-overhead.json', `${JSON.stringify(result, null, 2)}\n`);
+  writeResult({
+    name: 'worker-overhead',
+    title: 'Job worker overhead, instrumentation on / off',
+    quick: opts.quick,
+    rounds: ROUNDS,
+    settings: { jobsPerRound: JOBS, concurrency: CONCURRENCY },
+    figures: [
+      makeFigure({
+        id: '6',
+        label: 'BullMQ no-op jobs with Jobscope (createJobWorker + ConnectorLogger)',
+        unit: 'jobs/s',
+        ours: on,
+        anchor: off,
+        anchorWhat: 'plain BullMQ Worker, same jobs',
+        target: { op: '>=', value: 0.9, aim: 0.95 },
+      }),
+    ],
+  });
   // Clean the events the "on" rounds wrote.
   const redis = new Redis(REDIS_URL);
   for (const pattern of [`{${prefix}}*`, `${prefix}*`]) {

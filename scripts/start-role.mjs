@@ -2,7 +2,7 @@
 // The one entry of the container image (Dockerfile CMD, railway.json startCommand). One image
 // serves every role; JOBSCOPE_ROLE picks which:
 //
-//   worker   → jobscope worker     (BullMQ job worker + ConnectorLogger)
+//   worker   → jobscope worker --connector $JOBSCOPE_CONNECTOR   (BullMQ job worker)
 //   pipeline → jobscope pipeline   (sink loops; /metrics and /healthz on METRICS_PORT)
 //   api      → jobscope api        (REST, SSE, dashboard; /healthz on PORT)
 //   all      → jobscope start      (everything in one process, for a single small box)
@@ -22,6 +22,7 @@
 //
 // `node scripts/start-role.mjs --healthcheck` is the image's HEALTHCHECK: it GETs the role's
 // /healthz on 127.0.0.1 and exits 0 when it answers 200 (node:20-slim has no curl).
+/* global AbortSignal */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -97,6 +98,19 @@ function alignPipelinePort(role, env, notes) {
   }
 }
 
+/**
+ * `jobscope worker` needs `--connector <name>`; on a platform the start command is shared by every
+ * service, so the worker service names its connector in JOBSCOPE_CONNECTOR instead.
+ */
+function roleArgs(role, args, env) {
+  const given = args.some((a) => a === '--connector' || a.startsWith('--connector=') || a === '--help' || a === '-h');
+  if (role !== 'worker' || given) return args;
+  if (!set(env.JOBSCOPE_CONNECTOR)) {
+    throw new LaunchError('JOBSCOPE_CONNECTOR is not set: the worker role needs its connector, e.g. JOBSCOPE_CONNECTOR=openai-compatible (see "jobscope worker --help")');
+  }
+  return ['--connector', env.JOBSCOPE_CONNECTOR.trim(), ...args];
+}
+
 /** The port the role serves /healthz on, or undefined when it serves none. */
 function healthPort(role, env) {
   if (role === 'pipeline') {
@@ -127,6 +141,7 @@ async function probe(env) {
 
 async function launch(args, env) {
   const role = readRole(env);
+  const cliArgs = roleArgs(role, args, env);
   const notes = [];
   alignPipelinePort(role, env, notes);
   fitDrainWindow(role, env, notes);
@@ -135,10 +150,10 @@ async function launch(args, env) {
   if (!existsSync(cli)) throw new LaunchError(`${cli} is missing: run "npm run build" first (the image does it in its build stage)`);
   const command = ROLE_COMMANDS[role];
   const port = healthPort(role, env);
-  console.error(`start-role: JOBSCOPE_ROLE=${role} → jobscope ${[command, ...args].join(' ')}${port ? ` (health: :${port}/healthz)` : ''}`);
+  console.error(`start-role: JOBSCOPE_ROLE=${role} → jobscope ${[command, ...cliArgs].join(' ')}${port ? ` (health: :${port}/healthz)` : ''}`);
   for (const note of notes) console.error(`start-role: ${note}`);
   // "exec": the CLI reads process.argv.slice(2) and installs its own signal handlers.
-  process.argv = [process.argv[0], cli, command, ...args];
+  process.argv = [process.argv[0], cli, command, ...cliArgs];
   await import(pathToFileURL(cli).href);
   return undefined;
 }

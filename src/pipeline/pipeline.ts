@@ -143,6 +143,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   function startLoop(sink: Sink, guard: GroupGuard): Running {
     const group = groupName(sink.name);
     const reader = redis.duplicate();
+    // Without a listener ioredis prints every reconnect error of this connection as "Unhandled error event".
+    reader.on('error', (err: unknown) => logger.debug({ err, sink: sink.name }, 'reader connection error; reconnecting'));
     const claimIdleMs = options.claimIdleMs ?? 30_000;
     const breaker = createCircuitBreaker({
       ...options.breaker,

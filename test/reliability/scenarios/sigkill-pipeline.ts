@@ -50,13 +50,25 @@ export async function runSigkillPipeline(o: SigkillPipelineOptions): Promise<Sce
   };
   const live = [spawn(), spawn()];
   const reclaimMs: number[] = [];
+  let holdingKills = 0;
   try {
     for (let round = 0; round < o.rounds; round++) {
-      await workload.publish(o.redis, prefix, workload.jobs(o.jobsPerRound));
       await settle(() => live.every((p) => p.started), 20_000);
-      await pause(50 + Math.floor(random() * 400));
-      const victim = live.splice(Math.floor(random() * live.length), 1)[0]!;
+      await workload.publish(o.redis, prefix, workload.jobs(o.jobsPerRound));
+      // Kill one that holds a batch: it has read (pending > 0), and a random 0-60 ms later it
+      // is decoding, writing (the sink records, then confirms after 40 ms) or acknowledging.
+      let holders: ReliabilityPipeline[] = [];
+      const holding = await settle(async () => {
+        const pending = (await pendingOf(o.redis, stream, GROUP)).byConsumer;
+        holders = live.filter((p) => (pending.get(names.get(p)!) ?? 0) > 0);
+        return holders.length > 0;
+      }, 10_000, 5);
+      if (holding) holdingKills++;
+      const pick = holding ? holders : live;
+      const victim = pick[Math.floor(random() * pick.length)]!;
+      live.splice(live.indexOf(victim), 1);
       const consumer = names.get(victim)!;
+      await pause(Math.floor(random() * 60));
       const killedAt = Date.now();
       await victim.destroy();
       live.push(spawn());
@@ -72,6 +84,7 @@ export async function runSigkillPipeline(o: SigkillPipelineOptions): Promise<Sce
       verdicts: [judgeSink('recording', expected, await recordedDeliveries(o.redis, countsKey), dead)],
       checks: [
         check('killed consumers\' pending entries reclaimed within 2x claim idle', worst <= 2 * claimIdleMs, `worst ${worst} ms over ${reclaimMs.length} kills, limit ${2 * claimIdleMs} ms`),
+        check('kills landed while the victim held entries', holdingKills > 0, `${holdingKills}/${o.rounds} kills with entries in flight`),
         check('survivors never crashed', live.every((p) => p.alive), `${live.filter((p) => p.alive).length}/${live.length} alive`),
       ],
     };

@@ -1,6 +1,7 @@
 import { APPLY_JOB_LUA } from './apply-job.lua.js';
 import { APPLY_WORKER_LUA } from './apply-worker.lua.js';
 import { COMMON_LUA } from './common.lua.js';
+import { JOB_TRANSITION_LUA } from './job-transition.lua.js';
 
 /**
  * apply-events: applies a batch of events to the job-status store, atomically per call.
@@ -12,40 +13,66 @@ import { COMMON_LUA } from './common.lua.js';
  * ARGV[3]  timeline cap, entries per job
  * ARGV[4]  feed cap (MAXLEN ~)
  * ARGV[5]  idempotency window: event ids remembered per job/worker
- * ARGV[6…] one compact event JSON each (see to-script-event.ts)
+ * ARGV[6]  index refresh, ms of event time: how stale a job's update-time score may get from
+ *          changes that move no index value (progress); 0 = always exact
+ * ARGV[7…] one compact event JSON each (see to-script-event.ts)
+ *
+ * The events are grouped by entity (job, or worker for `worker.*`), groups taken in order of
+ * first appearance, and each group is read once, applied in memory in arrival order and written
+ * once. Feed entries are appended at the end, in arrival order.
  *
  * Returns one entry per event: 1 applied, 0 duplicate (already applied), 2 ignored (nothing
  * to apply: a log line without a job), or an error string `ERR <message>` for that event alone.
  */
 export const APPLY_EVENTS_LUA = [
   COMMON_LUA,
+  JOB_TRANSITION_LUA,
   APPLY_JOB_LUA,
   APPLY_WORKER_LUA,
   String.raw`
-local function applyOne(ev)
-  local prefix = string.sub(ev.t, 1, 4)
-  if prefix == 'job.' or (ev.t == 'log' and ev.j) then return applyJob(ev) end
-  if string.sub(ev.t, 1, 7) == 'worker.' then return applyWorker(ev) end
-  return 2
-end
-
-local out = {}
-for i = 6, #ARGV do
-  local ev = cjson.decode(ARGV[i])
-  local ok, res = pcall(applyOne, ev)
-  if ok then
-    out[#out + 1] = res
+-- Groups the call's events by entity, in order of first appearance.
+local groups, order = {}, {}
+for pos = FIRST_EVENT_ARG, #ARGV do
+  local out = pos - FIRST_EVENT_ARG + 1
+  local ok, ev = pcall(cjson.decode, ARGV[pos])
+  if not ok then
+    results[out] = errText(ev)
   else
-    if type(res) == 'table' then res = res.err end
-    -- Forget the id so that a retry applies the event instead of calling it a duplicate.
-    local seenKey = ev.j and (base .. 'job:' .. ev.j .. ':seen') or (base .. 'worker:' .. ev.m .. '/' .. ev.w .. ':seen')
-    pcall(redis.call, 'ZREM', seenKey, ev.i)
-    out[#out + 1] = 'ERR ' .. tostring(res)
+    local key
+    if string.sub(ev.t, 1, 4) == 'job.' or (ev.t == 'log' and ev.j) then key = 'j' .. ev.j
+    elseif string.sub(ev.t, 1, 7) == 'worker.' then key = 'w' .. ev.m .. '/' .. ev.w end
+    if key == nil then
+      results[out] = 2
+    else
+      local g = groups[key]
+      if g == nil then
+        g = {}
+        groups[key] = g
+        order[#order + 1] = key
+      end
+      g[#g + 1] = { pos = out, ev = ev }
+    end
   end
 end
-return out
+
+for _, key in ipairs(order) do
+  local id = string.sub(key, 2)
+  local ok, res
+  if string.sub(key, 1, 1) == 'j' then ok, res = pcall(applyJobGroup, id, groups[key])
+  else ok, res = pcall(applyWorkerGroup, id, groups[key]) end
+  if not ok then
+    for _, item in ipairs(groups[key]) do results[item.pos] = errText(res) end
+  end
+end
+
+table.sort(feedQueue, function(a, b) return a.pos < b.pos end)
+for _, q in ipairs(feedQueue) do
+  local ok, res = pcall(appendFeed, q)
+  if not ok then results[q.pos] = errText(res) end
+end
+return results
 `,
 ].join('\n');
 
 /** Number of fixed ARGV entries before the events. */
-export const APPLY_EVENTS_FIXED_ARGS = 5;
+export const APPLY_EVENTS_FIXED_ARGS = 6;

@@ -1,82 +1,42 @@
 /**
- * The job part of the apply-events script: applies one `job.*` (or job-bound `log`) event to
- * the job hash, its timeline, the indexes, its worker's current jobs and the feed.
+ * The job part of the apply-events script: applies all events of one job in a call as one
+ * group — one ZMSCORE for duplicates, one HMGET, the state machine in memory
+ * (job-transition.lua.ts), then one HSET of what changed, one RPUSH of the timeline lines, the
+ * indexes and the worker's current jobs once, and one feed entry per applied event.
  *
- * Rules: within an attempt the state only moves up the rank
- * (received 1 < running 2 < failed-with-retry 3 < retrying 4 < completed/failed/cancelled 5)
- * and progress only grows; a later attempt resets the attempt's fields and supersedes; events
- * of an older attempt still count (timeline, event count, usage) but change no state.
- * Returns 1 (applied) or 0 (duplicate). Uses the helpers of common.lua.ts.
+ * Cheap by design: a progress-only group touches the hash, the timeline, the id window and the
+ * feed; the update-time indexes move at most once per `indexRefreshMs` of event time unless the
+ * state, attempt or an indexed value changed; keys are re-armed with PEXPIRE at most once per
+ * ttlRefreshMs. Uses the helpers of common.lua.ts and job-transition.lua.ts.
  */
 export const APPLY_JOB_LUA = String.raw`
-local JOB_FIELDS = { 'id', 'state', 'rank', 'attempt', 'queue', 'name', 'machineId', 'workerId',
-  'serviceType', 'connectorId', 'instance', 'enqueuedAt', 'receivedAt', 'startedAt', 'finishedAt',
-  'updatedAt', 'durationMs', 'queueWaitMs', 'progress', 'stage', 'model', 'provider', 'operation',
-  'timeToFirstTokenMs', 'lastError', 'willRetry', 'nextAttempt', 'traceId', 'spanId',
-  'lastEventId', 'lastEventType' }
--- Cleared when a new attempt starts.
-local ATTEMPT_FIELDS = { 'receivedAt', 'startedAt', 'finishedAt', 'durationMs', 'queueWaitMs',
-  'progress', 'stage', 'willRetry', 'nextAttempt' }
 local INDEXED = { state = 'state', service = 'serviceType', machine = 'machineId',
   worker = 'workerId', connector = 'connectorId', model = 'model' }
-local RANK = { ['job.received'] = 1, ['job.started'] = 2, ['job.progress'] = 2,
-  ['job.retrying'] = 4, ['job.completed'] = 5, ['job.cancelled'] = 5 }
-local STATE = { ['job.received'] = 'received', ['job.started'] = 'running', ['job.progress'] = 'running',
-  ['job.retrying'] = 'retrying', ['job.completed'] = 'completed', ['job.cancelled'] = 'cancelled',
-  ['job.failed'] = 'failed' }
 
-local function rankOf(ev)
-  if ev.t == 'job.failed' then
-    if ev.wr == true then return 3 end
-    return 5
-  end
-  return RANK[ev.t] or 0
-end
-
--- Fields of the attempt the event belongs to (same or newer attempt only).
-local function applyAttemptFields(ev, old, new)
-  new.attempt = fmt(ev.a)
-  new.machineId, new.workerId, new.serviceType, new.connectorId = ev.m, ev.w, ev.s, ev.c
-  if ev.inst then new.instance = ev.inst end
-  if ev.q then new.queue = ev.q end
-  if ev.n then new.name = ev.n end
-  if ev.tr then new.traceId, new.spanId = ev.tr, ev.sp end
-  if ev.ea then new.enqueuedAt = fmt(ev.ea) end
-  if ev.qw then new.queueWaitMs = fmt(ev.qw) end
-  local rank, curRank = rankOf(ev), tonumber(new.rank) or 0
-  if rank > curRank then
-    new.state, new.rank = STATE[ev.t], fmt(rank)
-    if rank == 3 or rank == 5 then
-      new.finishedAt = fmt(ev.ts)
-      if ev.du then new.durationMs = fmt(ev.du) end
-    end
-    if ev.t == 'job.completed' then new.progress = '100' end
-  elseif new.state == nil then
-    new.state, new.rank = 'received', '0'
-  end
-  -- Earliest wins: events may arrive out of order, and progress implies a start.
-  if ev.t == 'job.received' then new.receivedAt = minText(new.receivedAt, ev.ts) end
-  if ev.t == 'job.started' or ev.t == 'job.progress' then new.startedAt = minText(new.startedAt, ev.ts) end
-  if ev.pg and (new.progress == nil or ev.pg >= tonumber(new.progress)) then
-    new.progress = fmt(ev.pg)
-    if ev.st then new.stage = ev.st end
-  end
-  if ev.er then new.lastError = ev.er end
-  if ev.t == 'job.failed' and ev.wr ~= nil then new.willRetry = tostring(ev.wr) end
-  if ev.na then new.nextAttempt = fmt(ev.na) end
-end
-
-local function applyUsage(ev, jk, relation, new)
-  if ev.mo and (relation ~= 'older' or new.model == nil) then new.model = ev.mo end
-  if ev.pv and (relation ~= 'older' or new.provider == nil) then new.provider = ev.pv end
-  if ev.op and (relation ~= 'older' or new.operation == nil) then new.operation = ev.op end
-  if ev.tf and relation ~= 'older' then new.timeToFirstTokenMs = fmt(ev.tf) end
+-- Token and cost sums: HINCRBY(FLOAT) keeps Redis's own number checks (a corrupted field
+-- rejects the event that would add to it, and only that one).
+local function applyUsage(ev, jk)
   if ev.it then redis.call('HINCRBY', jk, 'inputTokens', ev.it) end
   if ev.ot then redis.call('HINCRBY', jk, 'outputTokens', ev.ot) end
   if ev.ct then redis.call('HINCRBY', jk, 'cachedTokens', ev.ct) end
   if ev.rt then redis.call('HINCRBY', jk, 'reasoningTokens', ev.rt) end
   if ev.gs then redis.call('HINCRBYFLOAT', jk, 'gpuSeconds', fmt(ev.gs)) end
   if ev.co then redis.call('HINCRBYFLOAT', jk, 'costUsd', fmt(ev.co)) end
+end
+
+-- Whether the job's index scores must be rewritten now (and stamps the score written in new).
+local function reindexDue(old, new)
+  local due = old.id == nil
+  if not due then
+    for _, field in pairs(INDEXED) do
+      if old[field] ~= new[field] then due = true break end
+    end
+  end
+  if not due and new.updatedAt ~= old._ix then
+    due = (tonumber(new.updatedAt) or 0) - (tonumber(old._ix) or 0) >= indexRefreshMs
+  end
+  if due then new._ix = new.updatedAt end
+  return due
 end
 
 -- Moves the job between per-value indexes and refreshes its score everywhere.
@@ -111,41 +71,93 @@ local function updateWorkerJobs(jobId, old, new)
   end
 end
 
-local function applyJob(ev)
-  local jk = base .. 'job:' .. ev.j
-  if not firstTime(jk .. ':seen', ev) then return 0 end
-  local old = load(jk, JOB_FIELDS)
-  local new = {}
-  for k, v in pairs(old) do new[k] = v end
-  local curAttempt = tonumber(old.attempt)
-  local relation = 'same'
-  if curAttempt == nil or ev.a > curAttempt then relation = 'newer'
-  elseif ev.a < curAttempt then relation = 'older' end
-  if relation == 'newer' then
-    for _, f in ipairs(ATTEMPT_FIELDS) do new[f] = nil end
-    new.rank, new.state = nil, nil
-  end
-  new.id = ev.j
-  if relation ~= 'older' then applyAttemptFields(ev, old, new) end
-  applyUsage(ev, jk, relation, new)
-  if ev.ts >= (tonumber(old.updatedAt) or 0) then
-    new.updatedAt, new.lastEventId, new.lastEventType = fmt(ev.ts), ev.i, ev.t
-  end
+-- A worker seen through a job event that changed the job's state: identity and last sign of life.
+local function touchWorker(ev)
+  local wk = ev.m .. '/' .. ev.w
+  local hk = base .. 'worker:' .. wk
+  local cur = redis.call('HMGET', hk, 'lastSeenAt', '_ttl')
+  local args = { 'machineId', ev.m, 'workerId', ev.w, 'serviceType', ev.s, 'connectorId', ev.c }
+  if ev.inst then args[#args + 1] = 'instance'; args[#args + 1] = ev.inst end
+  local seen = tonumber(cur[1])
+  if seen == nil or ev.ts > seen then args[#args + 1] = 'lastSeenAt'; args[#args + 1] = fmt(ev.ts) end
+  local stamp = {}
+  local due = ttlDue({ _ttl = cur[2] or nil }, stamp)
+  if due then args[#args + 1] = '_ttl'; args[#args + 1] = stamp._ttl end
+  redis.call('HSET', hk, unpack(args))
+  if due then redis.call('PEXPIRE', hk, retentionMs) end
+  redis.call('ZADD', base .. 'workers', 'GT', ev.ts, wk)
+end
+
+-- Writes one job's group: hash, timeline, id window, TTLs, indexes, worker side.
+local function writeJob(jobId, jk, old, new, applied, touches)
+  new.eventCount = fmt((tonumber(old.eventCount) or 0) + #applied)
+  local ttl = ttlDue(old, new)
+  local reindex = reindexDue(old, new)
   writeDiff(jk, JOB_FIELDS, old, new)
-  redis.call('HINCRBY', jk, 'eventCount', 1)
-  redis.call('PEXPIRE', jk, retentionMs)
-  local tl = jk .. ':tl'
-  redis.call('RPUSH', tl, ev.tl)
-  redis.call('LTRIM', tl, -timelineMax, -1)
-  redis.call('PEXPIRE', tl, retentionMs)
-  updateIndexes(ev.j, old, new)
-  -- The worker side only changes with the attempt or the state; skipping it otherwise saves
-  -- most of the calls of a progress event (heartbeats keep the worker's liveness current).
-  if relation == 'newer' or (relation == 'same' and new.state ~= old.state) then
-    touchWorker(ev)
-    updateWorkerJobs(ev.j, old, new)
+  local tl, lines = jk .. ':tl', {}
+  for k, item in ipairs(applied) do lines[k] = item.ev.tl end
+  if redis.call('RPUSH', tl, unpack(lines)) > timelineMax then redis.call('LTRIM', tl, -timelineMax, -1) end
+  if reindex then updateIndexes(jobId, old, new) end
+  if #touches > 0 then
+    updateWorkerJobs(jobId, old, new)
+    for _, ev in ipairs(touches) do touchWorker(ev) end
   end
-  feed('job', ev, new, true)
-  return 1
+  -- Last: a failure above leaves the ids unremembered, so a retry applies the events again.
+  remember(jk .. ':seen', applied, tonumber(new.eventCount))
+  if ttl then
+    redis.call('PEXPIRE', jk, retentionMs)
+    redis.call('PEXPIRE', tl, retentionMs)
+    redis.call('PEXPIRE', jk .. ':seen', retentionMs)
+  end
+end
+
+-- Applies one event to the in-memory record; on success queues its feed entry.
+local function applyJobEvent(item, jk, new, touches, touched)
+  local ev = item.ev
+  applyUsage(ev, jk)
+  if transitionJob(ev, ev.j, new) then
+    local wk = ev.m .. '/' .. ev.w
+    -- One touch per worker and group: the latest event of it (by time) stands for the others.
+    local at = touched[wk]
+    if at == nil then
+      touches[#touches + 1] = ev
+      touched[wk] = #touches
+    elseif ev.ts > touches[at].ts then
+      touches[at] = ev
+    end
+  end
+  queueFeed(item.pos, 'job', ev, { state = new.state, attempt = new.attempt, progress = new.progress,
+    machineId = new.machineId, workerId = new.workerId, serviceType = new.serviceType,
+    connectorId = new.connectorId })
+end
+
+-- Applies the events of one job (items in arrival order; item = { pos, ev }).
+local function applyJobGroup(jobId, items)
+  local jk = base .. 'job:' .. jobId
+  local before = seenBefore(jk .. ':seen', items)
+  local old = load(jk, JOB_FIELDS)
+  local new = copy(old)
+  local applied, ids, touches, touched = {}, {}, {}, {}
+  local feedStart = #feedQueue
+  for k, item in ipairs(items) do
+    if before[k] or ids[item.ev.i] then
+      results[item.pos] = 0
+    else
+      local ok, res = pcall(applyJobEvent, item, jk, new, touches, touched)
+      if ok then
+        applied[#applied + 1] = item
+        ids[item.ev.i] = true
+        results[item.pos] = 1
+      else
+        results[item.pos] = errText(res)
+      end
+    end
+  end
+  if #applied == 0 then return end
+  local ok, res = pcall(writeJob, jobId, jk, old, new, applied, touches)
+  if not ok then
+    for _, item in ipairs(applied) do results[item.pos] = errText(res) end
+    for i = #feedQueue, feedStart + 1, -1 do feedQueue[i] = nil end
+  end
 end
 `;

@@ -1,58 +1,99 @@
 /**
- * The worker part of the apply-events script: applies one `worker.*` event to the worker
- * registry. Heartbeats replace the worker's current jobs only when newer than the last one, so
- * a late heartbeat cannot resurrect finished jobs. Liveness is judged on read from the times.
- * Returns 1 (applied) or 0 (duplicate). Uses the helpers of common.lua.ts.
+ * The worker part of the apply-events script: applies all `worker.*` events of one worker in
+ * a call as one group (one ZMSCORE, one HMGET, one HSET, at most one replacement of its current
+ * jobs). Heartbeats replace the worker's current jobs only when newer than the last one, so a
+ * late heartbeat cannot resurrect finished jobs. Liveness is judged on read from the times.
+ * Uses the helpers of common.lua.ts.
  */
 export const APPLY_WORKER_LUA = String.raw`
-local WORKER_FIELDS = { 'startedAt', 'stoppedAt', 'lastHeartbeatAt', 'heartbeatIntervalMs', 'version',
-  'pid', 'concurrency', 'lastEventId', 'lastEventType', 'lastEventAt' }
+local WORKER_FIELDS = { 'machineId', 'workerId', 'serviceType', 'connectorId', 'instance',
+  'lastSeenAt', 'startedAt', 'stoppedAt', 'lastHeartbeatAt', 'heartbeatIntervalMs', 'version',
+  'pid', 'concurrency', 'lastEventId', 'lastEventType', 'lastEventAt', '_ttl', '_n' }
+local NO_JOBS = {}
 
-local function replaceJobs(jobsKey, jobs)
-  redis.call('DEL', jobsKey)
-  local n = 0
-  for _, id in ipairs(jobs or {}) do
-    if n >= MAX_WORKER_JOBS then break end
-    redis.call('SADD', jobsKey, id)
-    n = n + 1
-  end
-  redis.call('PEXPIRE', jobsKey, retentionMs)
-end
-
-local function applyWorker(ev)
-  local hk0 = base .. 'worker:' .. ev.m .. '/' .. ev.w
-  if not firstTime(hk0 .. ':seen', ev) then return 0 end
-  local _, hk = touchWorker(ev)
-  local jobsKey = hk .. ':jobs'
-  local old = load(hk, WORKER_FIELDS)
-  local new = {}
-  for k, v in pairs(old) do new[k] = v end
-  local lastBeat = tonumber(old.lastHeartbeatAt) or 0
+-- Applies one worker event to the in-memory record; returns the job list it sets, if any.
+local function transitionWorker(ev, new)
+  new.machineId, new.workerId, new.serviceType, new.connectorId = ev.m, ev.w, ev.s, ev.c
+  if ev.inst then new.instance = ev.inst end
+  new.lastSeenAt = maxText(new.lastSeenAt, ev.ts)
+  local lastBeat = tonumber(new.lastHeartbeatAt) or 0
+  local jobs
   if ev.t == 'worker.started' then
-    new.startedAt = maxText(old.startedAt, ev.ts)
+    new.startedAt = maxText(new.startedAt, ev.ts)
     if ev.ve then new.version = ev.ve end
     if ev.pid then new.pid = fmt(ev.pid) end
     if ev.cc then new.concurrency = fmt(ev.cc) end
     if ev.hi then new.heartbeatIntervalMs = fmt(ev.hi) end
     -- A (re)started worker runs nothing yet, unless a newer heartbeat says otherwise.
-    if ev.ts >= lastBeat then replaceJobs(jobsKey, {}) end
+    if ev.ts >= lastBeat then jobs = NO_JOBS end
   elseif ev.t == 'worker.heartbeat' then
     if ev.ts >= lastBeat then
       new.lastHeartbeatAt = fmt(ev.ts)
       new.heartbeatIntervalMs = fmt(ev.hi)
-      replaceJobs(jobsKey, ev.cj)
+      jobs = ev.cj or NO_JOBS
     end
   elseif ev.t == 'worker.stopped' then
-    new.stoppedAt = maxText(old.stoppedAt, ev.ts)
-    if ev.ts >= lastBeat then replaceJobs(jobsKey, {}) end
+    new.stoppedAt = maxText(new.stoppedAt, ev.ts)
+    if ev.ts >= lastBeat then jobs = NO_JOBS end
   end
-  if ev.ts >= (tonumber(old.lastEventAt) or 0) then
-    new.lastEventId = ev.i
-    new.lastEventType = ev.t
-    new.lastEventAt = fmt(ev.ts)
+  if ev.ts >= (tonumber(new.lastEventAt) or 0) then
+    new.lastEventId, new.lastEventType, new.lastEventAt = ev.i, ev.t, fmt(ev.ts)
   end
+  return jobs
+end
+
+local function replaceJobs(jobsKey, jobs)
+  redis.call('DEL', jobsKey)
+  if #jobs == 0 then return end
+  local ids = {}
+  for i = 1, math.min(#jobs, MAX_WORKER_JOBS) do ids[i] = jobs[i] end
+  redis.call('SADD', jobsKey, unpack(ids))
+  redis.call('PEXPIRE', jobsKey, retentionMs)
+end
+
+local function writeWorker(wk, hk, old, new, applied, jobs)
+  new._n = fmt((tonumber(old._n) or 0) + #applied)
+  local ttl = ttlDue(old, new)
   writeDiff(hk, WORKER_FIELDS, old, new)
-  feed('worker', ev, { machineId = ev.m, workerId = ev.w, serviceType = ev.s, connectorId = ev.c }, false)
-  return 1
+  if jobs then replaceJobs(hk .. ':jobs', jobs) end
+  redis.call('ZADD', base .. 'workers', 'GT', tonumber(new.lastSeenAt), wk)
+  remember(hk .. ':seen', applied, tonumber(new._n))
+  if ttl then
+    redis.call('PEXPIRE', hk, retentionMs)
+    redis.call('PEXPIRE', hk .. ':seen', retentionMs)
+  end
+end
+
+-- Applies the events of one worker (items in arrival order; item = { pos, ev }).
+local function applyWorkerGroup(wk, items)
+  local hk = base .. 'worker:' .. wk
+  local before = seenBefore(hk .. ':seen', items)
+  local old = load(hk, WORKER_FIELDS)
+  local new = copy(old)
+  local applied, ids, jobs = {}, {}, nil
+  local feedStart = #feedQueue
+  for k, item in ipairs(items) do
+    local ev = item.ev
+    if before[k] or ids[ev.i] then
+      results[item.pos] = 0
+    else
+      local ok, res = pcall(transitionWorker, ev, new)
+      if ok then
+        if res then jobs = res end
+        applied[#applied + 1] = item
+        ids[ev.i] = true
+        results[item.pos] = 1
+        queueFeed(item.pos, 'worker', ev, { machineId = ev.m, workerId = ev.w, serviceType = ev.s, connectorId = ev.c })
+      else
+        results[item.pos] = errText(res)
+      end
+    end
+  end
+  if #applied == 0 then return end
+  local ok, res = pcall(writeWorker, wk, hk, old, new, applied, jobs)
+  if not ok then
+    for _, item in ipairs(applied) do results[item.pos] = errText(res) end
+    for i = #feedQueue, feedStart + 1, -1 do feedQueue[i] = nil end
+  end
 end
 `;

@@ -1,6 +1,11 @@
 /**
- * Shared head of the apply-events script: its settings (from ARGV) and the helpers the job and
- * worker parts use. Concatenated by apply-events.lua.ts; not a script on its own.
+ * Shared head of the apply-events script: its settings (from ARGV), the per-call state (results,
+ * queued feed entries) and the helpers the job and worker parts use. Concatenated by
+ * apply-events.lua.ts; not a script on its own.
+ *
+ * Hidden hash fields (the reader ignores them): `_ttl` the server time (ms) at which the
+ * entity's keys last got their PEXPIRE, `_ix` the score last written to a job's indexes, `_n`
+ * the events applied to a worker (when its id window needs trimming).
  */
 export const COMMON_LUA = String.raw`
 local base = ARGV[1]
@@ -8,8 +13,22 @@ local retentionMs = tonumber(ARGV[2])
 local timelineMax = tonumber(ARGV[3])
 local feedMax = tonumber(ARGV[4])
 local seenMax = tonumber(ARGV[5])
+local indexRefreshMs = tonumber(ARGV[6])
+local FIRST_EVENT_ARG = 7
 local feedKey = KEYS[1]
 local MAX_WORKER_JOBS = 1024
+-- Keys are re-armed with PEXPIRE at most this often (ms), so they live between
+-- retention - ttlRefreshMs and retention after their last update.
+local ttlRefreshMs = math.min(math.floor(retentionMs / 100), 60000)
+local nowMs
+do
+  local t = redis.call('TIME')
+  nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Per-call state: one result per event (by ARGV position) and the feed entries to append.
+local results = {}
+local feedQueue = {}
 
 -- Numbers go into hashes as text that reads back to the same double.
 local function fmt(x)
@@ -30,13 +49,9 @@ local function minText(a, b)
   return fmt(b)
 end
 
--- Records the event id in an entity's window of applied ids; false when already applied.
-local function firstTime(seenKey, ev)
-  if redis.call('ZADD', seenKey, 'NX', ev.ts, ev.i) == 0 then return false end
-  local n = redis.call('ZCARD', seenKey)
-  if n > seenMax then redis.call('ZREMRANGEBYRANK', seenKey, 0, n - seenMax - 1) end
-  redis.call('PEXPIRE', seenKey, retentionMs)
-  return true
+local function errText(res)
+  if type(res) == 'table' then res = res.err end
+  return 'ERR ' .. tostring(res)
 end
 
 -- Loads the named hash fields into a table (absent fields stay nil).
@@ -47,6 +62,12 @@ local function load(key, fields)
     if values[i] then t[f] = values[i] end
   end
   return t
+end
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  return c
 end
 
 -- Writes the fields that changed between old and new: HSET what is set, HDEL what was cleared.
@@ -65,13 +86,46 @@ local function writeDiff(key, fields, old, new)
   if #del > 0 then redis.call('HDEL', key, unpack(del)) end
 end
 
--- Appends one change to the live feed (capped, approximately, at feedMax entries).
-local function feed(kind, ev, rec, jobFields)
+-- True when the entity's keys are due for a fresh PEXPIRE (and stamps the new time in rec).
+local function ttlDue(old, new)
+  local last = tonumber(old._ttl)
+  if last ~= nil and nowMs - last < ttlRefreshMs and nowMs >= last then return false end
+  new._ttl = fmt(nowMs)
+  return true
+end
+
+-- Which events of an entity's group were applied before: one ZMSCORE on its id window.
+local function seenBefore(seenKey, items)
+  local ids = {}
+  for k, item in ipairs(items) do ids[k] = item.ev.i end
+  return redis.call('ZMSCORE', seenKey, unpack(ids))
+end
+
+-- Adds the applied ids to the entity's window, keeping its newest seenMax when count says it
+-- may hold more.
+local function remember(seenKey, applied, count)
+  local args = {}
+  for _, item in ipairs(applied) do
+    args[#args + 1] = item.ev.ts
+    args[#args + 1] = item.ev.i
+  end
+  redis.call('ZADD', seenKey, unpack(args))
+  if count > seenMax then redis.call('ZREMRANGEBYRANK', seenKey, 0, -seenMax - 1) end
+end
+
+-- Queues one change for the live feed; appended after all groups, in event order.
+local function queueFeed(pos, kind, ev, rec)
+  feedQueue[#feedQueue + 1] = { pos = pos, kind = kind, ev = ev, rec = rec }
+end
+
+-- Appends one queued change to the live feed (capped, approximately, at feedMax entries).
+local function appendFeed(q)
+  local ev, rec = q.ev, q.rec
   local args = { 'XADD', feedKey, 'MAXLEN', '~', feedMax, '*',
-    'kind', kind, 'eventId', ev.i, 'eventType', ev.t, 'time', fmt(ev.ts),
+    'kind', q.kind, 'eventId', ev.i, 'eventType', ev.t, 'time', fmt(ev.ts),
     'machineId', rec.machineId, 'workerId', rec.workerId,
     'serviceType', rec.serviceType, 'connectorId', rec.connectorId }
-  if jobFields then
+  if q.kind == 'job' then
     args[#args + 1] = 'jobId'
     args[#args + 1] = ev.j
     args[#args + 1] = 'state'
@@ -84,18 +138,5 @@ local function feed(kind, ev, rec, jobFields)
     end
   end
   redis.call(unpack(args))
-end
-
--- A worker seen through any of its events: identity and last sign of life.
-local function touchWorker(ev)
-  local wk = ev.m .. '/' .. ev.w
-  local hk = base .. 'worker:' .. wk
-  redis.call('HSET', hk, 'machineId', ev.m, 'workerId', ev.w, 'serviceType', ev.s, 'connectorId', ev.c)
-  if ev.inst then redis.call('HSET', hk, 'instance', ev.inst) end
-  local seen = tonumber(redis.call('HGET', hk, 'lastSeenAt'))
-  if seen == nil or ev.ts > seen then redis.call('HSET', hk, 'lastSeenAt', fmt(ev.ts)) end
-  redis.call('PEXPIRE', hk, retentionMs)
-  redis.call('ZADD', base .. 'workers', 'GT', ev.ts, wk)
-  return wk, hk
 end
 `;

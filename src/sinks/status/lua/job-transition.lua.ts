@@ -1,0 +1,97 @@
+/**
+ * The job state machine of the apply-events script, in memory only (no Redis calls): applies
+ * one `job.*` (or job-bound `log`) event to a job record table. The group part
+ * (apply-job.lua.ts) loads the record once, runs every event of the call through here in
+ * arrival order and writes the result once.
+ *
+ * Rules: within an attempt the state only moves up the rank
+ * (received 1 < running 2 < failed-with-retry 3 < retrying 4 < completed/failed/cancelled 5)
+ * and progress only grows; a later attempt resets the attempt's fields and supersedes; events
+ * of an older attempt still count (timeline, event count, usage) but change no state.
+ * Uses the helpers of common.lua.ts.
+ */
+export const JOB_TRANSITION_LUA = String.raw`
+local JOB_FIELDS = { 'id', 'state', 'rank', 'attempt', 'queue', 'name', 'machineId', 'workerId',
+  'serviceType', 'connectorId', 'instance', 'enqueuedAt', 'receivedAt', 'startedAt', 'finishedAt',
+  'updatedAt', 'durationMs', 'queueWaitMs', 'progress', 'stage', 'model', 'provider', 'operation',
+  'timeToFirstTokenMs', 'lastError', 'willRetry', 'nextAttempt', 'traceId', 'spanId',
+  'lastEventId', 'lastEventType', 'eventCount', '_ttl', '_ix' }
+-- Cleared when a new attempt starts.
+local ATTEMPT_FIELDS = { 'receivedAt', 'startedAt', 'finishedAt', 'durationMs', 'queueWaitMs',
+  'progress', 'stage', 'willRetry', 'nextAttempt' }
+local RANK = { ['job.received'] = 1, ['job.started'] = 2, ['job.progress'] = 2,
+  ['job.retrying'] = 4, ['job.completed'] = 5, ['job.cancelled'] = 5 }
+local STATE = { ['job.received'] = 'received', ['job.started'] = 'running', ['job.progress'] = 'running',
+  ['job.retrying'] = 'retrying', ['job.completed'] = 'completed', ['job.cancelled'] = 'cancelled',
+  ['job.failed'] = 'failed' }
+
+local function rankOf(ev)
+  if ev.t == 'job.failed' then
+    if ev.wr == true then return 3 end
+    return 5
+  end
+  return RANK[ev.t] or 0
+end
+
+-- Fields of the attempt the event belongs to (same or newer attempt only).
+local function applyAttemptFields(ev, new)
+  new.attempt = fmt(ev.a)
+  new.machineId, new.workerId, new.serviceType, new.connectorId = ev.m, ev.w, ev.s, ev.c
+  if ev.inst then new.instance = ev.inst end
+  if ev.q then new.queue = ev.q end
+  if ev.n then new.name = ev.n end
+  if ev.tr then new.traceId, new.spanId = ev.tr, ev.sp end
+  if ev.ea then new.enqueuedAt = fmt(ev.ea) end
+  if ev.qw then new.queueWaitMs = fmt(ev.qw) end
+  local rank, curRank = rankOf(ev), tonumber(new.rank) or 0
+  if rank > curRank then
+    new.state, new.rank = STATE[ev.t], fmt(rank)
+    if rank == 3 or rank == 5 then
+      new.finishedAt = fmt(ev.ts)
+      if ev.du then new.durationMs = fmt(ev.du) end
+    end
+    if ev.t == 'job.completed' then new.progress = '100' end
+  elseif new.state == nil then
+    new.state, new.rank = 'received', '0'
+  end
+  -- Earliest wins: events may arrive out of order, and progress implies a start.
+  if ev.t == 'job.received' then new.receivedAt = minText(new.receivedAt, ev.ts) end
+  if ev.t == 'job.started' or ev.t == 'job.progress' then new.startedAt = minText(new.startedAt, ev.ts) end
+  if ev.pg and (new.progress == nil or ev.pg >= tonumber(new.progress)) then
+    new.progress = fmt(ev.pg)
+    if ev.st then new.stage = ev.st end
+  end
+  if ev.er then new.lastError = ev.er end
+  if ev.t == 'job.failed' and ev.wr ~= nil then new.willRetry = tostring(ev.wr) end
+  if ev.na then new.nextAttempt = fmt(ev.na) end
+end
+
+-- Model fields: an older attempt's event only fills what is still unknown.
+local function applyModel(ev, relation, new)
+  if ev.mo and (relation ~= 'older' or new.model == nil) then new.model = ev.mo end
+  if ev.pv and (relation ~= 'older' or new.provider == nil) then new.provider = ev.pv end
+  if ev.op and (relation ~= 'older' or new.operation == nil) then new.operation = ev.op end
+  if ev.tf and relation ~= 'older' then new.timeToFirstTokenMs = fmt(ev.tf) end
+end
+
+-- Applies ev to the record table new; returns true when the job's worker side may have changed
+-- (a newer attempt, or a new state within the attempt).
+local function transitionJob(ev, jobId, new)
+  local curAttempt = tonumber(new.attempt)
+  local relation = 'same'
+  if curAttempt == nil or ev.a > curAttempt then relation = 'newer'
+  elseif ev.a < curAttempt then relation = 'older' end
+  local prevState = new.state
+  if relation == 'newer' then
+    for _, f in ipairs(ATTEMPT_FIELDS) do new[f] = nil end
+    new.rank, new.state = nil, nil
+  end
+  new.id = jobId
+  if relation ~= 'older' then applyAttemptFields(ev, new) end
+  applyModel(ev, relation, new)
+  if ev.ts >= (tonumber(new.updatedAt) or 0) then
+    new.updatedAt, new.lastEventId, new.lastEventType = fmt(ev.ts), ev.i, ev.t
+  end
+  return relation == 'newer' or (relation == 'same' and new.state ~= prevState)
+end
+`;

@@ -1,0 +1,92 @@
+import type { Redis } from 'ioredis';
+import { createRandom } from '../../../connectors/seeded-random.js';
+import { eventStreamKey } from '../../../src/events/index.js';
+import { cleanupPrefix, testPrefix } from '../../helpers/redis.js';
+import { pendingOf, pause, settle } from '../drivers/bus-probe.js';
+import { ReliabilityPipeline } from '../drivers/pipeline-child-process.js';
+import { deadLetteredIds, readDeadLetters, recordedDeliveries } from '../observers.js';
+import { judgeSink } from '../oracle.js';
+import { check, type ScenarioResult } from '../scenario-result.js';
+import { createWorkload } from '../workload.js';
+
+/** Options of {@link runSoak}. */
+export interface SoakOptions {
+  redis: Redis;
+  seed: number;
+  durationMs: number;
+  /** Job attempts per second (5 events each). */
+  jobsPerSecond: number;
+  /** One random fault this often. Default 60000. */
+  faultEveryMs?: number;
+  /** Progress lines go here (the script prints them). */
+  onProgress?: (line: string) => void;
+}
+
+/**
+ * Scenario 10: a pipeline process under a steady rate for `durationMs`, with a random fault
+ * every `faultEveryMs` (the sink down for 3 s, a 10× burst, the pipeline's Redis connections
+ * killed). Pass: 0 missing; RSS at the end within 10% of RSS after warm-up (the first quarter).
+ */
+export async function runSoak(o: SoakOptions): Promise<ScenarioResult> {
+  const prefix = testPrefix('rel10');
+  const countsKey = `{${prefix}}:t:counts`;
+  const downKey = `{${prefix}}:t:down`;
+  const stream = eventStreamKey({ prefix });
+  const random = createRandom(o.seed);
+  const workload = createWorkload({ seed: o.seed });
+  const faultEveryMs = o.faultEveryMs ?? 60_000;
+  const p = new ReliabilityPipeline(
+    { JOBSCOPE_PREFIX: prefix, PIPELINE_CONSUMER_NAME: 'soak', PIPELINE_BLOCK_MS: '200', PIPELINE_RETRY_BASE_MS: '50', PIPELINE_RETRY_MAX_MS: '1000', PIPELINE_BREAKER_OPEN_MS: '500', STREAM_MAX_LEN: '1000', LOG_LEVEL: 'warn' },
+    { countsKey, downKey },
+  );
+  const faults: string[] = [];
+  try {
+    await settle(() => p.started, 30_000);
+    const start = Date.now();
+    let rssWarm = 0;
+    let nextFault = start + faultEveryMs * (0.5 + random() * 0.5);
+    while (Date.now() - start < o.durationMs) {
+      const tickStart = Date.now();
+      await workload.publish(o.redis, prefix, workload.jobs(Math.max(1, Math.round(o.jobsPerSecond / 5))));
+      if (rssWarm === 0 && Date.now() - start >= o.durationMs / 4) rssWarm = p.rssBytes();
+      if (Date.now() >= nextFault) {
+        faults.push(await injectFault(o.redis, random(), downKey, workload, prefix));
+        o.onProgress?.(`${Math.round((Date.now() - start) / 1000)} s: ${faults[faults.length - 1]}; ${workload.produced.length} produced, RSS ${Math.round(p.rssBytes() / 1e6)} MB`);
+        nextFault += faultEveryMs;
+      }
+      await pause(Math.max(0, 200 - (Date.now() - tickStart)));
+    }
+    await o.redis.del(downKey);
+    await settle(async () => (await pendingOf(o.redis, stream, 'sink:recording')).total === 0 && (await recordedDeliveries(o.redis, countsKey)).size >= workload.produced.length, 60_000, 200);
+    const rssEnd = p.rssBytes();
+    const growth = rssWarm > 0 ? (rssEnd - rssWarm) / rssWarm : 0;
+    const dead = deadLetteredIds(await readDeadLetters(o.redis, prefix), 'recording');
+    return {
+      scenario: `10 soak ${Math.round(o.durationMs / 1000)} s (seed ${o.seed})`,
+      verdicts: [judgeSink('recording', workload.produced, await recordedDeliveries(o.redis, countsKey), dead)],
+      checks: [
+        check('RSS growth < 10%', rssWarm > 0 && growth < 0.1, `${Math.round(rssWarm / 1e6)} MB after warm-up → ${Math.round(rssEnd / 1e6)} MB at the end (${(growth * 100).toFixed(1)}%)`),
+        check('faults injected, process alive', faults.length > 0 && p.alive, `${faults.join('; ')}; process ${p.alive ? 'alive' : 'DEAD'}`),
+      ],
+    };
+  } finally {
+    await p.destroy();
+    await cleanupPrefix(o.redis, prefix);
+  }
+}
+
+async function injectFault(redis: Redis, r: number, downKey: string, workload: ReturnType<typeof createWorkload>, prefix: string): Promise<string> {
+  if (r < 0.4) {
+    await redis.set(downKey, '1', 'PX', 3000);
+    return 'sink down 3 s';
+  }
+  if (r < 0.7) {
+    await workload.publish(redis, prefix, workload.jobs(200));
+    return 'burst of 1000 events';
+  }
+  // The pipeline's connections dropped, as by a network blip or a Redis failover.
+  const list = String(await redis.client('LIST'));
+  const ids = list.split('\n').filter((l) => /cmd=(xreadgroup|xautoclaim|xack|evalsha)/.test(l)).map((l) => /id=(\d+)/.exec(l)?.[1]).filter((x): x is string => !!x);
+  for (const id of ids) await redis.client('KILL', 'ID', id).catch(() => undefined);
+  return `${ids.length} pipeline connections killed`;
+}
