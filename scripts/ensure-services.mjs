@@ -67,6 +67,16 @@ export function ensureChromium() {
   aptInstall(['chromium']);
 }
 
+/** promtool (Debian's `prometheus` package) validates infra/prometheus; best effort. */
+export function ensurePromtool() {
+  if (has('promtool')) return log('promtool present');
+  try {
+    aptInstall(['prometheus']);
+  } catch (err) {
+    log(`promtool unavailable, the Prometheus config checks will be skipped: ${err.message}`);
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   await ensureRedis();
   if (!process.argv.includes('--no-chromium')) ensureChromium();

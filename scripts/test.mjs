@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureChromium, ensureRedis } from './ensure-services.mjs';
+import { ensureChromium, ensurePromtool, ensureRedis } from './ensure-services.mjs';
 
 await ensureRedis();
 try {
@@ -12,6 +12,8 @@ try {
 } catch (err) {
   console.warn(`[ensure] Chromium unavailable, browser tests will fail: ${err.message}`);
 }
+
+ensurePromtool();
 
 const dir = mkdtempSync(join(tmpdir(), 'jobscope-test-'));
 const report = join(dir, 'vitest.json');

@@ -19,7 +19,8 @@ import { JOB_TRANSITION_LUA } from './job-transition.lua.js';
  *
  * The events are grouped by entity (job, or worker for `worker.*`), groups taken in order of
  * first appearance, and each group is read once, applied in memory in arrival order and written
- * once. Feed entries are appended at the end, in arrival order.
+ * once. Then the workers that job events showed alive are touched, once each, and the feed
+ * entries appended, in arrival order.
  *
  * Returns one entry per event: 1 applied, 0 duplicate (already applied), 2 ignored (nothing
  * to apply: a log line without a job), or an error string `ERR <message>` for that event alone.
@@ -65,10 +66,14 @@ for _, key in ipairs(order) do
   end
 end
 
-table.sort(feedQueue, function(a, b) return a.pos < b.pos end)
-for _, q in ipairs(feedQueue) do
-  local ok, res = pcall(appendFeed, q)
-  if not ok then results[q.pos] = errText(res) end
+flushTouches()
+
+for pos = 1, #ARGV - FIRST_EVENT_ARG + 1 do
+  local q = feedQueue[pos]
+  if q then
+    local ok, res = pcall(appendFeed, q)
+    if not ok then results[pos] = errText(res) end
+  end
 end
 return results
 `,

@@ -2,12 +2,14 @@
  * The job part of the apply-events script: applies all events of one job in a call as one
  * group — one ZMSCORE for duplicates, one HMGET, the state machine in memory
  * (job-transition.lua.ts), then one HSET of what changed, one RPUSH of the timeline lines, the
- * indexes and the worker's current jobs once, and one feed entry per applied event.
+ * indexes and the worker's current jobs once, and one feed entry per applied event; the workers
+ * job events showed alive are touched once per call.
  *
  * Cheap by design: a progress-only group touches the hash, the timeline, the id window and the
- * feed; the update-time indexes move at most once per `indexRefreshMs` of event time unless the
- * state, attempt or an indexed value changed; keys are re-armed with PEXPIRE at most once per
- * ttlRefreshMs. Uses the helpers of common.lua.ts and job-transition.lua.ts.
+ * feed. Index membership (state, worker, …) always moves at once; a job's score in the
+ * update-time indexes it stays in is refreshed at most once per `indexRefreshMs` of event time.
+ * Keys are re-armed with PEXPIRE at most once per ttlRefreshMs. Uses the helpers of
+ * common.lua.ts and job-transition.lua.ts.
  */
 export const APPLY_JOB_LUA = String.raw`
 local INDEXED = { state = 'state', service = 'serviceType', machine = 'machineId',
@@ -24,14 +26,10 @@ local function applyUsage(ev, jk)
   if ev.co then redis.call('HINCRBYFLOAT', jk, 'costUsd', fmt(ev.co)) end
 end
 
--- Whether the job's index scores must be rewritten now (and stamps the score written in new).
-local function reindexDue(old, new)
+-- Whether the job's index scores are due for a refresh (and stamps the score written in new):
+-- a new job, or an update time that moved at least indexRefreshMs past the last score written.
+local function refreshDue(old, new)
   local due = old.id == nil
-  if not due then
-    for _, field in pairs(INDEXED) do
-      if old[field] ~= new[field] then due = true break end
-    end
-  end
   if not due and new.updatedAt ~= old._ix then
     due = (tonumber(new.updatedAt) or 0) - (tonumber(old._ix) or 0) >= indexRefreshMs
   end
@@ -39,19 +37,32 @@ local function reindexDue(old, new)
   return due
 end
 
--- Moves the job between per-value indexes and refreshes its score everywhere.
-local function updateIndexes(jobId, old, new)
+-- Adds a per-value index to the registry the pruner walks (once per call and key).
+local registered = {}
+local function registerIndex(key)
+  if registered[key] then return end
+  redis.call('SADD', base .. 'idx:keys', key)
+  registered[key] = true
+end
+
+-- Moves the job between per-value indexes (membership is always exact) and, when due, refreshes
+-- its score in the indexes whose value did not change.
+local function updateIndexes(jobId, old, new, refresh)
   local score = new.updatedAt
   for dim, field in pairs(INDEXED) do
     local was, now = old[field], new[field]
-    if was ~= nil and was ~= now then redis.call('ZREM', base .. 'idx:' .. dim .. ':' .. was, jobId) end
-    if now ~= nil then
-      local key = base .. 'idx:' .. dim .. ':' .. now
-      redis.call('ZADD', key, score, jobId)
-      if was ~= now then redis.call('SADD', base .. 'idx:keys', key) end
+    if was ~= now then
+      if was ~= nil then redis.call('ZREM', base .. 'idx:' .. dim .. ':' .. was, jobId) end
+      if now ~= nil then
+        local key = base .. 'idx:' .. dim .. ':' .. now
+        redis.call('ZADD', key, score, jobId)
+        registerIndex(key)
+      end
+    elseif refresh and now ~= nil then
+      redis.call('ZADD', base .. 'idx:' .. dim .. ':' .. now, score, jobId)
     end
   end
-  redis.call('ZADD', base .. 'idx:all', score, jobId)
+  if refresh then redis.call('ZADD', base .. 'idx:all', score, jobId) end
   if old.id == nil then redis.call('ZADD', base .. 'idx:lex', 0, jobId) end
 end
 
@@ -62,8 +73,7 @@ local function updateWorkerJobs(jobId, old, new)
   if oldWk and oldWk ~= newWk then redis.call('SREM', base .. 'worker:' .. oldWk .. ':jobs', jobId) end
   local jobsKey = base .. 'worker:' .. newWk .. ':jobs'
   if new.state == 'received' or new.state == 'running' then
-    if redis.call('SCARD', jobsKey) < MAX_WORKER_JOBS then
-      redis.call('SADD', jobsKey, jobId)
+    if redis.call('SCARD', jobsKey) < MAX_WORKER_JOBS and redis.call('SADD', jobsKey, jobId) == 1 then
       redis.call('PEXPIRE', jobsKey, retentionMs)
     end
   else
@@ -71,9 +81,25 @@ local function updateWorkerJobs(jobId, old, new)
   end
 end
 
--- A worker seen through a job event that changed the job's state: identity and last sign of life.
-local function touchWorker(ev)
+-- Workers seen through job events that changed a job's state, applied once per call and worker
+-- after all groups (touches[wk] = the latest such event, with the positions it stands for).
+local touches, touchOrder = {}, {}
+
+local function noteTouch(ev, pos)
   local wk = ev.m .. '/' .. ev.w
+  local t = touches[wk]
+  if t == nil then
+    t = { ev = ev, positions = {} }
+    touches[wk] = t
+    touchOrder[#touchOrder + 1] = wk
+  elseif ev.ts > t.ev.ts then
+    t.ev = ev
+  end
+  t.positions[#t.positions + 1] = pos
+end
+
+-- Identity and last sign of life of one touched worker.
+local function touchWorker(wk, ev)
   local hk = base .. 'worker:' .. wk
   local cur = redis.call('HMGET', hk, 'lastSeenAt', '_ttl')
   local args = { 'machineId', ev.m, 'workerId', ev.w, 'serviceType', ev.s, 'connectorId', ev.c }
@@ -88,20 +114,28 @@ local function touchWorker(ev)
   redis.call('ZADD', base .. 'workers', 'GT', ev.ts, wk)
 end
 
+-- Applies the call's worker touches; a failed one turns its events' results into errors.
+local function flushTouches()
+  for _, wk in ipairs(touchOrder) do
+    local t = touches[wk]
+    local ok, res = pcall(touchWorker, wk, t.ev)
+    if not ok then
+      for _, pos in ipairs(t.positions) do results[pos] = errText(res) end
+    end
+  end
+end
+
 -- Writes one job's group: hash, timeline, id window, TTLs, indexes, worker side.
-local function writeJob(jobId, jk, old, new, applied, touches)
+local function writeJob(jobId, jk, old, new, applied, workerChanged)
   new.eventCount = fmt((tonumber(old.eventCount) or 0) + #applied)
   local ttl = ttlDue(old, new)
-  local reindex = reindexDue(old, new)
+  local refresh = refreshDue(old, new)
   writeDiff(jk, JOB_FIELDS, old, new)
   local tl, lines = jk .. ':tl', {}
   for k, item in ipairs(applied) do lines[k] = item.ev.tl end
   if redis.call('RPUSH', tl, unpack(lines)) > timelineMax then redis.call('LTRIM', tl, -timelineMax, -1) end
-  if reindex then updateIndexes(jobId, old, new) end
-  if #touches > 0 then
-    updateWorkerJobs(jobId, old, new)
-    for _, ev in ipairs(touches) do touchWorker(ev) end
-  end
+  updateIndexes(jobId, old, new, refresh)
+  if workerChanged then updateWorkerJobs(jobId, old, new) end
   -- Last: a failure above leaves the ids unremembered, so a retry applies the events again.
   remember(jk .. ':seen', applied, tonumber(new.eventCount))
   if ttl then
@@ -111,24 +145,16 @@ local function writeJob(jobId, jk, old, new, applied, touches)
   end
 end
 
--- Applies one event to the in-memory record; on success queues its feed entry.
-local function applyJobEvent(item, jk, new, touches, touched)
+-- Applies one event to the in-memory record and queues its feed entry; returns whether the
+-- job's worker side may have changed.
+local function applyJobEvent(item, jk, new)
   local ev = item.ev
   applyUsage(ev, jk)
-  if transitionJob(ev, ev.j, new) then
-    local wk = ev.m .. '/' .. ev.w
-    -- One touch per worker and group: the latest event of it (by time) stands for the others.
-    local at = touched[wk]
-    if at == nil then
-      touches[#touches + 1] = ev
-      touched[wk] = #touches
-    elseif ev.ts > touches[at].ts then
-      touches[at] = ev
-    end
-  end
+  local workerChanged = transitionJob(ev, ev.j, new)
   queueFeed(item.pos, 'job', ev, { state = new.state, attempt = new.attempt, progress = new.progress,
     machineId = new.machineId, workerId = new.workerId, serviceType = new.serviceType,
     connectorId = new.connectorId })
+  return workerChanged
 end
 
 -- Applies the events of one job (items in arrival order; item = { pos, ev }).
@@ -137,14 +163,14 @@ local function applyJobGroup(jobId, items)
   local before = seenBefore(jk .. ':seen', items)
   local old = load(jk, JOB_FIELDS)
   local new = copy(old)
-  local applied, ids, touches, touched = {}, {}, {}, {}
-  local feedStart = #feedQueue
+  local applied, ids, changed = {}, {}, {}
   for k, item in ipairs(items) do
     if before[k] or ids[item.ev.i] then
       results[item.pos] = 0
     else
-      local ok, res = pcall(applyJobEvent, item, jk, new, touches, touched)
+      local ok, res = pcall(applyJobEvent, item, jk, new)
       if ok then
+        if res then changed[#changed + 1] = item end
         applied[#applied + 1] = item
         ids[item.ev.i] = true
         results[item.pos] = 1
@@ -154,10 +180,12 @@ local function applyJobGroup(jobId, items)
     end
   end
   if #applied == 0 then return end
-  local ok, res = pcall(writeJob, jobId, jk, old, new, applied, touches)
+  local ok, res = pcall(writeJob, jobId, jk, old, new, applied, #changed > 0)
   if not ok then
     for _, item in ipairs(applied) do results[item.pos] = errText(res) end
-    for i = #feedQueue, feedStart + 1, -1 do feedQueue[i] = nil end
+    dropFeed(applied)
+    return
   end
+  for _, item in ipairs(changed) do noteTouch(item.ev, item.pos) end
 end
 `;

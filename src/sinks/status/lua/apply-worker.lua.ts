@@ -71,7 +71,6 @@ local function applyWorkerGroup(wk, items)
   local old = load(hk, WORKER_FIELDS)
   local new = copy(old)
   local applied, ids, jobs = {}, {}, nil
-  local feedStart = #feedQueue
   for k, item in ipairs(items) do
     local ev = item.ev
     if before[k] or ids[ev.i] then
@@ -93,7 +92,7 @@ local function applyWorkerGroup(wk, items)
   local ok, res = pcall(writeWorker, wk, hk, old, new, applied, jobs)
   if not ok then
     for _, item in ipairs(applied) do results[item.pos] = errText(res) end
-    for i = #feedQueue, feedStart + 1, -1 do feedQueue[i] = nil end
+    dropFeed(applied)
   end
 end
 `;

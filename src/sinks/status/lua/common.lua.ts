@@ -28,7 +28,7 @@ end
 
 -- Per-call state: one result per event (by ARGV position) and the feed entries to append.
 local results = {}
-local feedQueue = {}
+local feedQueue = {}  -- sparse: position → entry
 
 -- Numbers go into hashes as text that reads back to the same double.
 local function fmt(x)
@@ -113,9 +113,15 @@ local function remember(seenKey, applied, count)
   if count > seenMax then redis.call('ZREMRANGEBYRANK', seenKey, 0, -seenMax - 1) end
 end
 
--- Queues one change for the live feed; appended after all groups, in event order.
+-- Queues one change for the live feed (by event position); appended after all groups, in event
+-- order.
 local function queueFeed(pos, kind, ev, rec)
-  feedQueue[#feedQueue + 1] = { pos = pos, kind = kind, ev = ev, rec = rec }
+  feedQueue[pos] = { pos = pos, kind = kind, ev = ev, rec = rec }
+end
+
+-- Drops the queued feed entries of a group whose write failed.
+local function dropFeed(items)
+  for _, item in ipairs(items) do feedQueue[item.pos] = nil end
 end
 
 -- Appends one queued change to the live feed (capped, approximately, at feedMax entries).
