@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { deadLetterStreamKey, eventStreamKeys } from '../events/index.js';
+import { listProducerGaps } from '../sinks/sequence/index.js';
 import type { StatusReader } from '../status/types.js';
 
 /**
@@ -134,4 +135,23 @@ export async function checkWorkers(reader: Pick<StatusReader, 'listWorkers'>): P
   if (dead.length === 0) return pass('workers', counts);
   const names = dead.slice(0, 5).map((w) => `${w.machineId}/${w.workerId}`).join(', ');
   return warn('workers', `${counts}; no heartbeat from ${names}${dead.length > 5 ? ' …' : ''}: check those processes; their running jobs show as orphaned.`);
+}
+
+/**
+ * Producers in which the `sequence` sink found gaps: events numbered by a job worker's logger
+ * that never reached the event stream. One warn line per producer (at most `limit`, default 20).
+ */
+export async function checkProducerGaps(redis: Redis, prefix: string, limit = 20): Promise<CheckResult[]> {
+  const producers = await listProducerGaps({ redis, prefix, limit });
+  if (producers.length === 0) return [pass('event loss', 'no sequence gaps detected (needs the sequence sink in JOBSCOPE_SINKS)')];
+  return producers.map((p) => {
+    const ranges = p.gaps.slice(0, 3).map((g) => (g.from === g.to ? `${g.from}` : `${g.from}–${g.to}`)).join(', ');
+    const when = new Date(p.lastDetectedMs).toISOString();
+    return warn(
+      `event loss ${p.path || p.producer}`,
+      `producer ${p.producer}: ${p.lost} event(s) lost (seq ${ranges}${p.gaps.length > 3 ? ', …' : ''}; last detected ${when}). ` +
+        'They were numbered by the job worker but never reached the event stream, e.g. Redis restarted without persistence. ' +
+        'Turn on appendonly yes with appendfsync everysec (or always) on the Redis server so a restart keeps the streams.',
+    );
+  });
 }

@@ -29,12 +29,12 @@ export interface PipelineConfig {
 }
 
 /**
- * The sinks that run when `JOBSCOPE_SINKS` is unset: status and metrics always, and each
+ * The sinks that run when `JOBSCOPE_SINKS` is unset: status, metrics and sequence always, and each
  * external sink whose backend is configured (`FLUENTD_HOST`, an OTLP endpoint, `SENTRY_DSN`).
  */
 export function defaultSinkNames(env: Env): string[] {
   const set = (name: string) => (env[name] ?? '').trim() !== '';
-  const names = ['status', 'metrics'];
+  const names = ['status', 'metrics', 'sequence'];
   if (set('FLUENTD_HOST')) names.push('fluentd');
   if (set('OTEL_EXPORTER_OTLP_ENDPOINT') || set('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')) names.push('otel');
   if (set('SENTRY_DSN')) names.push('sentry');

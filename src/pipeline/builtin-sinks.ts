@@ -11,6 +11,7 @@ import { createNullSink } from '../sinks/null/index.js';
 import { createOtelSink } from '../sinks/otel/index.js';
 import { createScrubber, withScrubbing } from '../sinks/scrub/index.js';
 import { createSentrySink } from '../sinks/sentry/index.js';
+import { createSequenceSink } from '../sinks/sequence/index.js';
 import { createStatusSink } from '../sinks/status/index.js';
 import { registerSinkFactory, type SinkFactoryDeps } from './sink-registry.js';
 
@@ -34,6 +35,7 @@ export function registerBuiltinSinks(): void {
       onError: (err) => logger.error({ err }, 'status store prune failed; it runs again next interval'),
     });
   });
+  registerSinkFactory('sequence', ({ redis, prefix, metricsRegistry, logger }) => createSequenceSink({ redis, prefix, registry: metricsRegistry, logger }));
   registerSinkFactory('metrics', ({ env, metricsRegistry }) =>
     createMetricsSink({ registry: metricsRegistry, ...loadMetricsConfig(env) }),
   );

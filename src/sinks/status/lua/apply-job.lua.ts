@@ -1,6 +1,7 @@
 /**
  * The job part of the apply-events script: applies all events of one job in a call as one
- * group — one ZMSCORE for duplicates, one HMGET, the state machine in memory
+ * group — one HMGET, one ZMSCORE for duplicates (none for a new job), the state machine and the
+ * usage sums in memory
  * (job-transition.lua.ts), then one HSET of what changed, one RPUSH of the timeline lines, the
  * indexes and the worker's current jobs once, and one feed entry per applied event; the workers
  * job events showed alive are touched once per call.
@@ -15,15 +16,30 @@ export const APPLY_JOB_LUA = String.raw`
 local INDEXED = { state = 'state', service = 'serviceType', machine = 'machineId',
   worker = 'workerId', connector = 'connectorId', model = 'model' }
 
--- Token and cost sums: HINCRBY(FLOAT) keeps Redis's own number checks (a corrupted field
--- rejects the event that would add to it, and only that one).
-local function applyUsage(ev, jk)
-  if ev.it then redis.call('HINCRBY', jk, 'inputTokens', ev.it) end
-  if ev.ot then redis.call('HINCRBY', jk, 'outputTokens', ev.ot) end
-  if ev.ct then redis.call('HINCRBY', jk, 'cachedTokens', ev.ct) end
-  if ev.rt then redis.call('HINCRBY', jk, 'reasoningTokens', ev.rt) end
-  if ev.gs then redis.call('HINCRBYFLOAT', jk, 'gpuSeconds', fmt(ev.gs)) end
-  if ev.co then redis.call('HINCRBYFLOAT', jk, 'costUsd', fmt(ev.co)) end
+-- Token and cost sums, added in memory (written with the rest of the record). A stored value
+-- that is not a number rejects the event that would add to it, and only that one, with the
+-- words Redis's HINCRBY / HINCRBYFLOAT would use.
+local INT_USAGE = { it = 'inputTokens', ot = 'outputTokens', ct = 'cachedTokens', rt = 'reasoningTokens' }
+local FLOAT_USAGE = { gs = 'gpuSeconds', co = 'costUsd' }
+
+local function addUsage(ev, new, fields, isInt, sums)
+  for k, f in pairs(fields) do
+    if ev[k] then
+      local cur = 0
+      if new[f] ~= nil then cur = tonumber(new[f]) end
+      if cur == nil or (isInt and cur ~= math.floor(cur)) then
+        error(isInt and 'hash value is not an integer' or 'hash value is not a float', 0)
+      end
+      sums[f] = fmt(cur + ev[k])
+    end
+  end
+end
+
+local function applyUsage(ev, new)
+  local sums = {}
+  addUsage(ev, new, INT_USAGE, true, sums)
+  addUsage(ev, new, FLOAT_USAGE, false, sums)
+  for f, v in pairs(sums) do new[f] = v end
 end
 
 -- Whether the job's index scores are due for a refresh (and stamps the score written in new):
@@ -147,9 +163,9 @@ end
 
 -- Applies one event to the in-memory record and queues its feed entry; returns whether the
 -- job's worker side may have changed.
-local function applyJobEvent(item, jk, new)
+local function applyJobEvent(item, new)
   local ev = item.ev
-  applyUsage(ev, jk)
+  applyUsage(ev, new)
   local workerChanged = transitionJob(ev, ev.j, new)
   queueFeed(item.pos, 'job', ev, { state = new.state, attempt = new.attempt, progress = new.progress,
     machineId = new.machineId, workerId = new.workerId, serviceType = new.serviceType,
@@ -160,15 +176,16 @@ end
 -- Applies the events of one job (items in arrival order; item = { pos, ev }).
 local function applyJobGroup(jobId, items)
   local jk = base .. 'job:' .. jobId
-  local before = seenBefore(jk .. ':seen', items)
   local old = load(jk, JOB_FIELDS)
+  -- A job without a record has no applied events yet (its id window lives and dies with it).
+  local before = old.id and seenBefore(jk .. ':seen', items) or {}
   local new = copy(old)
   local applied, ids, changed = {}, {}, {}
   for k, item in ipairs(items) do
     if before[k] or ids[item.ev.i] then
       results[item.pos] = 0
     else
-      local ok, res = pcall(applyJobEvent, item, jk, new)
+      local ok, res = pcall(applyJobEvent, item, new)
       if ok then
         if res then changed[#changed + 1] = item end
         applied[#applied + 1] = item

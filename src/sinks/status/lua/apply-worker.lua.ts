@@ -67,8 +67,8 @@ end
 -- Applies the events of one worker (items in arrival order; item = { pos, ev }).
 local function applyWorkerGroup(wk, items)
   local hk = base .. 'worker:' .. wk
-  local before = seenBefore(hk .. ':seen', items)
   local old = load(hk, WORKER_FIELDS)
+  local before = old.machineId and seenBefore(hk .. ':seen', items) or {}
   local new = copy(old)
   local applied, ids, jobs = {}, {}, nil
   for k, item in ipairs(items) do

@@ -15,7 +15,8 @@ local JOB_FIELDS = { 'id', 'state', 'rank', 'attempt', 'queue', 'name', 'machine
   'serviceType', 'connectorId', 'instance', 'enqueuedAt', 'receivedAt', 'startedAt', 'finishedAt',
   'updatedAt', 'durationMs', 'queueWaitMs', 'progress', 'stage', 'model', 'provider', 'operation',
   'timeToFirstTokenMs', 'lastError', 'willRetry', 'nextAttempt', 'traceId', 'spanId',
-  'lastEventId', 'lastEventType', 'eventCount', '_ttl', '_ix' }
+  'lastEventId', 'lastEventType', 'eventCount', 'inputTokens', 'outputTokens', 'cachedTokens',
+  'reasoningTokens', 'gpuSeconds', 'costUsd', '_ttl', '_ix' }
 -- Cleared when a new attempt starts.
 local ATTEMPT_FIELDS = { 'receivedAt', 'startedAt', 'finishedAt', 'durationMs', 'queueWaitMs',
   'progress', 'stage', 'willRetry', 'nextAttempt' }
