@@ -65,7 +65,7 @@ async function roundOff(queueName: string): Promise<number> {
 async function roundOn(queueName: string): Promise<number> {
   const queue = await fill(queueName);
   const logger = new ConnectorLogger({ machineId: 'bench', workerId: 'bench-1', serviceType: 'simulated', redis: REDIS_URL, prefix, stdout: false, level: 'silent', spoolMaxBytes: 0 });
-  const jw = createJobWorker({ connection: REDIS_URL, queue: queueName, connector: noop, logger, concurrency: CONCURRENCY, prefix, bullPrefix, pricing, cancelRequests: process.env.BENCH_CANCEL !== "0" });
+  const jw = createJobWorker({ connection: REDIS_URL, queue: queueName, connector: noop, logger, concurrency: CONCURRENCY, prefix, bullPrefix, pricing });
   const t = await timing(jw.worker);
   await logger.flush(30_000);
   const end = performance.now();

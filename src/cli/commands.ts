@@ -27,6 +27,8 @@ function command(name: string, summary: string, load: () => Promise<CommandModul
 
 command('start', 'Run the whole stack locally: pipeline, API + dashboard, demo workers and producer', () => import('./commands/start.js'));
 command('pipeline', 'Run a pipeline worker: consumer-group loops that forward events to the sinks', () => import('./commands/pipeline.js'));
+command('worker', 'Run a BullMQ job worker that reports every job to Jobscope (--connector <name>)', () => import('./commands/worker.js'));
+command('demo', 'Enqueue a continuous demo mix of jobs (optionally run demo workers)', () => import('./commands/demo.js'));
 command('api', 'Serve the HTTP API, live SSE stream, /metrics and the dashboard', () => import('./commands/api.js'));
 command('watch', 'Live table of recent jobs with counts by state (--for <s>)', () => import('./commands/watch.js'));
 command('jobs', 'List jobs with filters (state, service, machine, worker, model, id prefix)', () => import('./commands/jobs.js'));

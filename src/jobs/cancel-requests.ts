@@ -56,39 +56,64 @@ export async function requestCancel(
 export interface CancelListenerOptions extends CancelKeyOptions {
   /** A connection of its own: it enters subscriber mode. The listener closes it. */
   subscriber: Redis;
-  /** A normal connection for marker lookups (not closed by the listener). */
+  /** A normal connection, to load the markers stored before this worker started (not closed here). */
   commands: Redis;
   onCancel(message: CancelMessage): void;
   onError?(err: unknown): void;
+  /** Most cancel requests remembered for jobs not (yet) running here. Default 10000. */
+  maxRemembered?: number;
 }
 
 /** A live subscription to a queue's cancel requests. */
 export interface CancelListener {
-  /** Resolves once subscribed. */
+  /** Resolves once subscribed and the stored markers are loaded. */
   ready: Promise<void>;
-  /** The reason of a pending cancel request for `jobId`, if any. */
-  pending(jobId: string): Promise<string | undefined>;
+  /** The reason of a cancel request for `jobId` heard or loaded, if any. No Redis round trip. */
+  pending(jobId: string): string | undefined;
+  /** Requests forgotten because more than `maxRemembered` were pending. */
+  readonly forgotten: number;
   close(): Promise<void>;
 }
 
-/** Subscribes to the cancel channel of a queue. */
+/**
+ * Subscribes to the cancel channel of a queue. Requests are remembered (bounded, oldest
+ * forgotten first and counted) so a job that starts after its cancel request ends at once
+ * without a Redis lookup per job; markers stored before the worker started are loaded at start.
+ */
 export function createCancelListener(o: CancelListenerOptions): CancelListener {
   const channel = cancelChannel(o);
   const onError = o.onError ?? (() => undefined);
+  const max = o.maxRemembered ?? 10_000;
+  const remembered = new Map<string, string>();
+  let forgotten = 0;
+  const remember = (jobId: string, reason: string): void => {
+    remembered.delete(jobId);
+    remembered.set(jobId, reason);
+    if (remembered.size > max) {
+      remembered.delete(remembered.keys().next().value!);
+      forgotten++;
+    }
+  };
   o.subscriber.on('message', (ch: string, text: string) => {
     if (ch !== channel) return;
     try {
       const m = JSON.parse(text) as Partial<CancelMessage>;
-      if (typeof m.jobId === 'string') o.onCancel({ jobId: m.jobId, reason: typeof m.reason === 'string' ? m.reason : 'cancel requested' });
+      if (typeof m.jobId !== 'string') return;
+      const reason = typeof m.reason === 'string' ? m.reason : 'cancel requested';
+      remember(m.jobId, reason);
+      o.onCancel({ jobId: m.jobId, reason });
     } catch (err) {
       onError(err);
     }
   });
-  const ready = o.subscriber.subscribe(channel).then(() => undefined);
+  const ready = Promise.all([o.subscriber.subscribe(channel), loadStored(o, remember, max)]).then(() => undefined);
   let closing: Promise<void> | undefined;
   return {
     ready,
-    pending: async (jobId) => (await o.commands.get(cancelKey(o, jobId))) ?? undefined,
+    pending: (jobId) => remembered.get(jobId),
+    get forgotten() {
+      return forgotten;
+    },
     close() {
       closing ??= (async () => {
         await ready.catch(() => undefined);
@@ -97,4 +122,20 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
       return closing;
     },
   };
+}
+
+/** Loads up to `max` stored markers of the queue (SCAN, so a big keyspace does not block Redis). */
+async function loadStored(o: CancelListenerOptions, remember: (jobId: string, reason: string) => void, max: number): Promise<void> {
+  const base = cancelKey(o, '');
+  let cursor = '0';
+  let loaded = 0;
+  do {
+    const [next, keys] = await o.commands.scan(cursor, 'MATCH', `${base.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
+    cursor = next;
+    const reasons = keys.length > 0 ? await o.commands.mget(...keys) : [];
+    keys.forEach((key, i) => {
+      const reason = reasons[i];
+      if (typeof reason === 'string' && loaded++ < max) remember(key.slice(base.length), reason);
+    });
+  } while (cursor !== '0' && loaded < max);
 }

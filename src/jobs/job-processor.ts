@@ -28,9 +28,9 @@ export interface JobProcessorOptions {
   pricing?: Pricing;
   /** Mirror `ctx.progress` to BullMQ's `job.updateProgress`. Default true. */
   mirrorProgress?: boolean;
-  /** Asked at start whether a cancel was requested before the job ran; resolves the reason. */
-  pendingCancel?: (jobId: string) => Promise<string | undefined>;
-  /** Background failures (progress mirroring, cancel lookups); never thrown. */
+  /** Asked at start whether a cancel was requested before the job ran; returns the reason. */
+  pendingCancel?: (jobId: string) => string | undefined;
+  /** Background failures (progress mirroring); never thrown. */
   onError?: (err: unknown) => void;
 }
 
@@ -100,10 +100,8 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     active.set(jobId, entry);
     // BullMQ's Worker.cancelJob aborts its signal; ours carries the reason as a typed error.
     bullSignal?.addEventListener('abort', () => abortAsCancel(controller, bullSignal.reason), { once: true });
-    options
-      .pendingCancel?.(jobId)
-      .then((reason) => reason !== undefined && abortAsCancel(controller, reason))
-      .catch(onError);
+    const pending = options.pendingCancel?.(jobId);
+    if (pending !== undefined) abortAsCancel(controller, pending);
     return entry;
   }
 

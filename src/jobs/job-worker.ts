@@ -80,7 +80,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     onError,
     ...(options.pricing ? { pricing: options.pricing } : {}),
     ...(options.mirrorProgress !== undefined ? { mirrorProgress: options.mirrorProgress } : {}),
-    pendingCancel: (jobId) => cancels?.pending(jobId) ?? Promise.resolve(undefined),
+    pendingCancel: (jobId) => cancels?.pending(jobId),
   });
   const worker = new Worker(queue, (job, token, signal) => processor.process(job, token, signal), {
     ...options.workerOptions,

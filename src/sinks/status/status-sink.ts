@@ -11,6 +11,11 @@ import { toScriptEvent } from './to-script-event.js';
  * The status sink: applies events to the job-status store in Redis through the apply-events
  * Lua script (atomic per call, idempotent per event id), and prunes expired index members in
  * the background. It does not own the Redis client: close() stops the pruner, not the client.
+ *
+ * Cost: the script groups a call's events per job and worker, so a job's events in one batch
+ * cost one read and one write of its record; Redis does about 5 calls per event on a realistic
+ * mix (see bench/status-latency.ts). Larger calls group more; `eventsPerCall` bounds how long
+ * one call holds Redis.
  */
 
 /** Options of {@link createStatusSink}. */
@@ -19,7 +24,11 @@ export interface StatusSinkOptions {
   redis: Redis;
   /** Key prefix. Default `jobscope`. */
   prefix?: string;
-  /** Jobs and workers are kept this long after their last update, ms. Default 7 days. */
+  /**
+   * Jobs and workers are kept this long after their last update, ms. Keys are re-armed at most
+   * once a minute (or per 1% of the retention, if less), so they go between that much before
+   * and the retention itself. Default 7 days.
+   */
   retentionMs?: number;
   /** Timeline entries kept per job. Default 200. */
   timelineMax?: number;
@@ -29,14 +38,16 @@ export interface StatusSinkOptions {
   dedupeWindow?: number;
   /**
    * Events per Lua call; the calls of one batch are pipelined. Larger calls group more events
-   * of one job into one read and one write, but hold Redis longer (about 5–10 µs per event).
-   * Default 200; at most 1000.
+   * of one job into one read and one write, but hold Redis longer (some 25–35 µs of Redis time
+   * per event: about 6 ms for 200). Default 200; at most 1000.
    */
   eventsPerCall?: number;
   /**
-   * How stale a job's score in the update-time indexes may get, in ms of event time, from
-   * changes that move it to no other index (progress). A change of state, attempt, worker or
-   * another indexed value always rewrites the indexes. 0 = rewrite on every change. Default 1000.
+   * How stale a job's score in the update-time indexes may get, in ms of event time. Index
+   * membership always follows at once (a new state, worker, model… enters its index with the
+   * current update time); the score in the indexes the job stays in, and in the all-jobs index,
+   * is refreshed at most once per this interval, which spares most progress events 7 writes.
+   * The job record's own `updatedAt` is always exact. 0 = refresh on every change. Default 1000.
    */
   indexRefreshMs?: number;
   /** Largest batch the sink wants. Default 500. */

@@ -152,6 +152,15 @@ describe('job worker', () => {
     expect(lifecycle(events, 'later')).toEqual(['job.received@1', 'job.started@1', 'job.cancelled@1']);
   });
 
+  it('cancels a job whose cancel request was stored before the worker started', async () => {
+    await producer.enqueue('early', { simulate: { latencyMs: 2000, steps: 1 } }, { jobId: 'early', attempts: 2 });
+    await producer.cancel('early', 'cancelled while no worker ran');
+    await startWorker().ready;
+    await settled(['early']);
+    await logger.flush(5000);
+    expect(lifecycle(await streamEvents(redis, prefix), 'early')).toEqual(['job.received@1', 'job.started@1', 'job.cancelled@1']);
+  });
+
   it('at shutdown past the deadline hands running jobs back instead of failing them', async () => {
     const w = startWorker({ shutdownTimeoutMs: 200 });
     await w.ready;

@@ -118,6 +118,8 @@ describe('status sink: grouped application', () => {
     const fx = fixture({ retentionMs: hour });
     await fx.apply(...mixedEvents());
     await fx.apply(workerEvent('worker.started', 'w-new', T + 60));
+    // worker-1 is known from job events already; its first own event starts its id window.
+    await fx.apply(workerEvent('worker.heartbeat', 'worker-1', T + 70, { intervalMs: 1000, currentJobs: [] }));
     const keys = await fx.redis.keys(`{${fx.prefix}}:*`);
     const base = `{${fx.prefix}}:`;
     const mortal = keys.filter((k) => k.startsWith(`${base}job:`) || k.startsWith(`${base}worker:`));

@@ -17,6 +17,9 @@ import { JOB_TRANSITION_LUA } from './job-transition.lua.js';
  *          changes that move no index value (progress); 0 = always exact
  * ARGV[7…] one compact event JSON each (see to-script-event.ts)
  *
+ * Its parts: common.lua.ts (settings, helpers), job-transition.lua.ts (the job state machine),
+ * apply-job.lua.ts and apply-worker.lua.ts (one entity's group: read, apply, write).
+ *
  * The events are grouped by entity (job, or worker for `worker.*`), groups taken in order of
  * first appearance, and each group is read once, applied in memory in arrival order and written
  * once. Then the workers that job events showed alive are touched, once each, and the feed
@@ -39,6 +42,7 @@ for pos = FIRST_EVENT_ARG, #ARGV do
   if not ok then
     results[out] = errText(ev)
   else
+    ev.tx = fmt(ev.ts) -- the time as stored text, formatted once
     local key
     if string.sub(ev.t, 1, 4) == 'job.' or (ev.t == 'log' and ev.j) then key = 'j' .. ev.j
     elseif string.sub(ev.t, 1, 7) == 'worker.' then key = 'w' .. ev.m .. '/' .. ev.w end

@@ -36,6 +36,7 @@ local function addUsage(ev, new, fields, isInt, sums)
 end
 
 local function applyUsage(ev, new)
+  if not (ev.it or ev.ot or ev.ct or ev.rt or ev.gs or ev.co) then return end
   local sums = {}
   addUsage(ev, new, INT_USAGE, true, sums)
   addUsage(ev, new, FLOAT_USAGE, false, sums)
@@ -121,7 +122,7 @@ local function touchWorker(wk, ev)
   local args = { 'machineId', ev.m, 'workerId', ev.w, 'serviceType', ev.s, 'connectorId', ev.c }
   if ev.inst then args[#args + 1] = 'instance'; args[#args + 1] = ev.inst end
   local seen = tonumber(cur[1])
-  if seen == nil or ev.ts > seen then args[#args + 1] = 'lastSeenAt'; args[#args + 1] = fmt(ev.ts) end
+  if seen == nil or ev.ts > seen then args[#args + 1] = 'lastSeenAt'; args[#args + 1] = ev.tx end
   local stamp = {}
   local due = ttlDue({ _ttl = cur[2] or nil }, stamp)
   if due then args[#args + 1] = '_ttl'; args[#args + 1] = stamp._ttl end

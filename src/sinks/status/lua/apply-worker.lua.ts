@@ -28,7 +28,7 @@ local function transitionWorker(ev, new)
     if ev.ts >= lastBeat then jobs = NO_JOBS end
   elseif ev.t == 'worker.heartbeat' then
     if ev.ts >= lastBeat then
-      new.lastHeartbeatAt = fmt(ev.ts)
+      new.lastHeartbeatAt = ev.tx
       new.heartbeatIntervalMs = fmt(ev.hi)
       jobs = ev.cj or NO_JOBS
     end
@@ -37,7 +37,7 @@ local function transitionWorker(ev, new)
     if ev.ts >= lastBeat then jobs = NO_JOBS end
   end
   if ev.ts >= (tonumber(new.lastEventAt) or 0) then
-    new.lastEventId, new.lastEventType, new.lastEventAt = ev.i, ev.t, fmt(ev.ts)
+    new.lastEventId, new.lastEventType, new.lastEventAt = ev.i, ev.t, ev.tx
   end
   return jobs
 end
@@ -58,10 +58,9 @@ local function writeWorker(wk, hk, old, new, applied, jobs)
   if jobs then replaceJobs(hk .. ':jobs', jobs) end
   redis.call('ZADD', base .. 'workers', 'GT', tonumber(new.lastSeenAt), wk)
   remember(hk .. ':seen', applied, tonumber(new._n))
-  if ttl then
-    redis.call('PEXPIRE', hk, retentionMs)
-    redis.call('PEXPIRE', hk .. ':seen', retentionMs)
-  end
+  if ttl then redis.call('PEXPIRE', hk, retentionMs) end
+  -- The hash may be younger than its id window: job events create it (touches) without one.
+  if ttl or old._n == nil then redis.call('PEXPIRE', hk .. ':seen', retentionMs) end
 end
 
 -- Applies the events of one worker (items in arrival order; item = { pos, ev }).

@@ -127,22 +127,20 @@ end
 -- Appends one queued change to the live feed (capped, approximately, at feedMax entries).
 local function appendFeed(q)
   local ev, rec = q.ev, q.rec
-  local args = { 'XADD', feedKey, 'MAXLEN', '~', feedMax, '*',
-    'kind', q.kind, 'eventId', ev.i, 'eventType', ev.t, 'time', fmt(ev.ts),
-    'machineId', rec.machineId, 'workerId', rec.workerId,
-    'serviceType', rec.serviceType, 'connectorId', rec.connectorId }
-  if q.kind == 'job' then
-    args[#args + 1] = 'jobId'
-    args[#args + 1] = ev.j
-    args[#args + 1] = 'state'
-    args[#args + 1] = rec.state
-    args[#args + 1] = 'attempt'
-    args[#args + 1] = rec.attempt
-    if rec.progress then
-      args[#args + 1] = 'progress'
-      args[#args + 1] = rec.progress
-    end
+  if q.kind == 'worker' then
+    redis.call('XADD', feedKey, 'MAXLEN', '~', feedMax, '*', 'kind', 'worker', 'eventId', ev.i,
+      'eventType', ev.t, 'time', ev.tx, 'machineId', rec.machineId, 'workerId', rec.workerId,
+      'serviceType', rec.serviceType, 'connectorId', rec.connectorId)
+  elseif rec.progress then
+    redis.call('XADD', feedKey, 'MAXLEN', '~', feedMax, '*', 'kind', 'job', 'eventId', ev.i,
+      'eventType', ev.t, 'time', ev.tx, 'machineId', rec.machineId, 'workerId', rec.workerId,
+      'serviceType', rec.serviceType, 'connectorId', rec.connectorId, 'jobId', ev.j,
+      'state', rec.state, 'attempt', rec.attempt, 'progress', rec.progress)
+  else
+    redis.call('XADD', feedKey, 'MAXLEN', '~', feedMax, '*', 'kind', 'job', 'eventId', ev.i,
+      'eventType', ev.t, 'time', ev.tx, 'machineId', rec.machineId, 'workerId', rec.workerId,
+      'serviceType', rec.serviceType, 'connectorId', rec.connectorId, 'jobId', ev.j,
+      'state', rec.state, 'attempt', rec.attempt)
   end
-  redis.call(unpack(args))
 end
 `;

@@ -35,8 +35,8 @@ local function rankOf(ev)
 end
 
 -- Fields of the attempt the event belongs to (same or newer attempt only).
-local function applyAttemptFields(ev, new)
-  new.attempt = fmt(ev.a)
+local function applyAttemptFields(ev, new, relation)
+  if relation ~= 'same' then new.attempt = fmt(ev.a) end
   new.machineId, new.workerId, new.serviceType, new.connectorId = ev.m, ev.w, ev.s, ev.c
   if ev.inst then new.instance = ev.inst end
   if ev.q then new.queue = ev.q end
@@ -48,7 +48,7 @@ local function applyAttemptFields(ev, new)
   if rank > curRank then
     new.state, new.rank = STATE[ev.t], fmt(rank)
     if rank == 3 or rank == 5 then
-      new.finishedAt = fmt(ev.ts)
+      new.finishedAt = ev.tx
       if ev.du then new.durationMs = fmt(ev.du) end
     end
     if ev.t == 'job.completed' then new.progress = '100' end
@@ -88,10 +88,10 @@ local function transitionJob(ev, jobId, new)
     new.rank, new.state = nil, nil
   end
   new.id = jobId
-  if relation ~= 'older' then applyAttemptFields(ev, new) end
+  if relation ~= 'older' then applyAttemptFields(ev, new, relation) end
   applyModel(ev, relation, new)
   if ev.ts >= (tonumber(new.updatedAt) or 0) then
-    new.updatedAt, new.lastEventId, new.lastEventType = fmt(ev.ts), ev.i, ev.t
+    new.updatedAt, new.lastEventId, new.lastEventType = ev.tx, ev.i, ev.t
   end
   return relation == 'newer' or (relation == 'same' and new.state ~= prevState)
 end
