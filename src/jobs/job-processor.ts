@@ -71,6 +71,15 @@ function dataField(data: unknown, key: string): string | undefined {
 }
 
 /** Creates the processor. */
+/**
+ * The job id telemetry uses. BullMQ's automatic ids are per-queue counters ("21" exists in every
+ * queue), so a numeric id is qualified with its queue (`images:21`) to stay unique in the
+ * status store; ids set by the producer (createJobProducer sets `<queue>-<uuid>`) pass as they are.
+ */
+export function telemetryJobId(bullJobId: string, queue: string): string {
+  return /^\d+$/.test(bullJobId) ? `${queue}:${bullJobId}` : bullJobId;
+}
+
 export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
   const { connector, queue } = options;
   const active = new Map<string, ActiveJob>();
@@ -108,7 +117,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
   async function process(job: Job, _token: string | undefined, bullSignal: AbortSignal | undefined): Promise<unknown> {
     const jobId = job.id ?? 'unknown';
     const attempt = job.attemptsMade + 1;
-    const jl = options.logger.withJobContext(jobId, contextOptions(job, attempt));
+    const jl = options.logger.withJobContext(telemetryJobId(jobId, queue), contextOptions(job, attempt));
     const wait = attempt === 1 ? queueWaitMs(job) : undefined;
     jl.jobReceived({ enqueuedAt: job.timestamp, ...(wait !== undefined ? { queueWaitMs: wait } : {}), ...(job.opts.priority ? { priority: job.opts.priority } : {}) });
     const entry = begin(job, jobId, attempt, bullSignal);

@@ -2,7 +2,7 @@ import { Worker, type WorkerOptions } from 'bullmq';
 import type { Connector } from '../../connectors/connector.js';
 import { TimeoutError } from '../errors.js';
 import { createCancelListener, type CancelListener } from './cancel-requests.js';
-import { createJobProcessor, type JobProcessor } from './job-processor.js';
+import { createJobProcessor, type JobProcessor, telemetryJobId } from './job-processor.js';
 import type { Pricing } from './pricing.js';
 import { asBullConnection, bullClient, type RedisConnection } from './redis-connection.js';
 import { reportStalled } from './stalled-report.js';
@@ -106,7 +106,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   }
   const ready = Promise.all([worker.waitUntilReady(), cancels?.ready]).then(() => undefined);
   logger.workerStarted({ concurrency, queues: [queue], heartbeatIntervalMs });
-  const activeJobs = (): string[] => [...processor.active.keys()];
+  const activeJobs = (): string[] => [...processor.active.keys()].map((id) => telemetryJobId(id, queue));
   const stopHeartbeats = logger.startHeartbeats(heartbeatIntervalMs, activeJobs);
 
   let closing: Promise<void> | undefined;

@@ -1,7 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createSpanId, createTraceId, formatTraceparent, parseTraceparent } from '../events/index.js';
+import { createEventId, createSpanId, createTraceId, formatTraceparent, parseTraceparent } from '../events/index.js';
 import { requestCancel } from './cancel-requests.js';
 import { asBullConnection, bullClient, type RedisConnection } from './redis-connection.js';
 
@@ -74,7 +74,9 @@ export function createJobProducer(options: JobProducerOptions): JobProducer {
     async enqueue(name, data = {}, opts = {}) {
       const { traceparent: given, ...jobOpts } = opts;
       const traceparent = enqueueTraceparent(given);
-      const job = await queue.add(name, { ...data, traceparent }, jobOpts);
+      // A unique, time-ordered id: BullMQ's own ids repeat across queues.
+      const jobId = jobOpts.jobId ?? `${options.queue}-${createEventId()}`;
+      const job = await queue.add(name, { ...data, traceparent }, { ...jobOpts, jobId });
       return { job, traceparent, traceId: traceparent.slice(3, 35) };
     },
     cancel: (jobId, reason) => requestCancel(redis, { prefix: options.prefix ?? 'jobscope', queue: options.queue }, jobId, reason),

@@ -1,4 +1,5 @@
 import { Job, type Worker } from 'bullmq';
+import { telemetryJobId } from './job-processor.js';
 import type { WorkerLogger } from './worker-logger.js';
 
 /**
@@ -19,7 +20,7 @@ export interface StalledReportOptions {
 export async function reportStalled(o: StalledReportOptions): Promise<void> {
   const job = await Job.fromId(o.worker, o.jobId);
   const attempt = (job?.attemptsMade ?? 0) + 1;
-  const jl = o.logger.withJobContext(o.jobId, {
+  const jl = o.logger.withJobContext(telemetryJobId(o.jobId, o.queue), {
     attempt,
     queue: o.queue,
     ...(job?.name ? { name: job.name } : {}),
