@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildIfNeeded } from './build-if-needed.mjs';
 import { ensureChromium, ensurePromtool, ensureRedis } from './ensure-services.mjs';
 
 await ensureRedis();
@@ -14,6 +15,8 @@ try {
 }
 
 ensurePromtool();
+// The role and `npm start` tests run the built CLI, as the deployed image does.
+buildIfNeeded();
 
 const dir = mkdtempSync(join(tmpdir(), 'jobscope-test-'));
 const report = join(dir, 'vitest.json');

@@ -22,6 +22,10 @@ export interface WorkerConfig {
   pricesFile: string | undefined;
   /** `DEMO_RATE_PER_SEC`: jobs per second the demo producer enqueues. Default 2 (0.01–1000). */
   demoRatePerSec: number;
+  /** `PORT`: serve `/healthz` and `/metrics` (publisher counters) on this port; 0 or unset = off. */
+  healthPort: number;
+  /** `JOBSCOPE_CONNECTOR`: the connector when `--connector` is not given. */
+  connector: string | undefined;
 }
 
 /** Reads {@link WorkerConfig} from the environment; a bad value throws a ConfigError naming it. */
@@ -40,6 +44,8 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
       COMFYUI_URL: urlVar(['http:', 'https:']),
       JOBSCOPE_PRICES_FILE: optionalStringVar(),
       DEMO_RATE_PER_SEC: numberVar(2, 0.01, 1000),
+      PORT: intVar(0, 0, 65_535),
+      JOBSCOPE_CONNECTOR: optionalStringVar(),
     },
     env,
   );
@@ -54,5 +60,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     comfyuiUrl: v.COMFYUI_URL,
     pricesFile: v.JOBSCOPE_PRICES_FILE,
     demoRatePerSec: v.DEMO_RATE_PER_SEC,
+    healthPort: v.PORT,
+    connector: v.JOBSCOPE_CONNECTOR,
   };
 }

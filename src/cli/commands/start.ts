@@ -136,9 +136,12 @@ async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: St
   const workersPerQueue = values.workers !== undefined ? Number(values.workers) : 2;
   if (demo) {
     const loggerConfig = loadLoggerConfig(env);
+    // BullMQ keys follow the Jobscope prefix, so two stacks on one Redis do not share demo queues.
+    const bull = redisConfig.prefix === 'jobscope' ? {} : { bullPrefix: `bull-${redisConfig.prefix}` };
     parts.workers = startDemoWorkers({
       connection: redisConfig.url,
       prefix: redisConfig.prefix,
+      ...bull,
       workersPerQueue,
       heartbeatIntervalMs: workerConfig.heartbeatIntervalMs,
       pricing: createPricing(loadPriceTable(workerConfig.pricesFile ? { file: workerConfig.pricesFile } : {})),
@@ -148,6 +151,7 @@ async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: St
     parts.producer = createDemoProducer({
       connection: redisConfig.url,
       prefix: redisConfig.prefix,
+      ...bull,
       ratePerSec: workerConfig.demoRatePerSec,
       onError: (err) => logger.warn({ err }, 'demo producer could not enqueue'),
     });

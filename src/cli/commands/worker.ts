@@ -8,6 +8,9 @@ import { loadPriceTable } from '../../jobs/price-table.js';
 import { createPricing } from '../../jobs/pricing.js';
 import { ConnectorLogger } from '../../logger/connector-logger.js';
 import type { Connector } from '../../../connectors/connector.js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { registerPublisherMetrics } from '../../jobs/publisher-metrics.js';
+import { startMetricsServer, type MetricsServer } from '../../pipeline/metrics-server.js';
 import type { CliIo } from '../commands.js';
 
 const USAGE = `Usage: jobscope worker --connector <name> [--queue <name>] [--concurrency <n>]
@@ -27,6 +30,21 @@ function connectorFor(name: string, c: WorkerConfig): Connector {
   return createConnector(name, {
     openai: { ...(c.openaiBaseUrl ? { baseUrl: c.openaiBaseUrl } : {}), ...(c.openaiApiKey ? { apiKey: c.openaiApiKey } : {}), model: c.openaiModel },
     comfyui: c.comfyuiUrl ? { baseUrl: c.comfyuiUrl } : {},
+  });
+}
+
+async function startWorkerHealth(port: number, logger: ConnectorLogger): Promise<MetricsServer> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'jobscope_worker_' });
+  registerPublisherMetrics(registry, () => logger.stats());
+  return startMetricsServer({
+    registry,
+    port,
+    health: () => {
+      const s = logger.stats();
+      // Unhealthy only when events are being lost; Redis being away is what the spool is for.
+      return { ok: s.dropped === 0 || s.connected, connected: s.connected, buffered: s.buffered, spoolPending: s.spoolPending, dropped: s.dropped };
+    },
   });
 }
 
@@ -54,11 +72,14 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
     onError: (err) => logger.log('warn', `worker error: ${(err as Error)?.message ?? String(err)}`),
   });
   await worker.ready;
+  // Railway (and any orchestrator) health-checks PORT: /healthz while the worker runs, /metrics for the publisher.
+  const server = config.healthPort > 0 ? await startWorkerHealth(config.healthPort, logger) : undefined;
   io.stderr.write(`jobscope worker: ${connectorName} on queue "${config.queue}" (concurrency ${config.concurrency}) as ${logger.identity.machineId}/${logger.identity.workerId}\n`);
   const signal = await stopped;
   io.stderr.write(`jobscope worker: ${signal}, finishing running jobs (up to ${config.shutdownTimeoutMs} ms)\n`);
   await worker.close(signal);
   const drained = await logger.close();
+  await server?.close();
   return drained ? 0 : 1;
 }
 
@@ -79,8 +100,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (!values.connector) {
-    io.stderr.write(`jobscope: --connector is required\n\n${USAGE}\n`);
+  const connectorName = values.connector ?? loadWorkerConfig(io.env).connector;
+  if (!connectorName) {
+    io.stderr.write(`jobscope: --connector (or JOBSCOPE_CONNECTOR) is required\n\n${USAGE}\n`);
     return 2;
   }
   const env = {
@@ -92,5 +114,5 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  return runWorkerProcess(values.connector, { ...io, env }, stopped);
+  return runWorkerProcess(connectorName, { ...io, env }, stopped);
 }
