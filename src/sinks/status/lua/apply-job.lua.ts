@@ -16,31 +16,36 @@ export const APPLY_JOB_LUA = String.raw`
 local INDEXED = { state = 'state', service = 'serviceType', machine = 'machineId',
   worker = 'workerId', connector = 'connectorId', model = 'model' }
 
--- Token and cost sums, added in memory (written with the rest of the record). A stored value
--- that is not a number rejects the event that would add to it, and only that one, with the
--- words Redis's HINCRBY / HINCRBYFLOAT would use.
-local INT_USAGE = { it = 'inputTokens', ot = 'outputTokens', ct = 'cachedTokens', rt = 'reasoningTokens' }
-local FLOAT_USAGE = { gs = 'gpuSeconds', co = 'costUsd' }
-
-local function addUsage(ev, new, fields, isInt, sums)
-  for k, f in pairs(fields) do
-    if ev[k] then
-      local cur = 0
-      if new[f] ~= nil then cur = tonumber(new[f]) end
-      if cur == nil or (isInt and cur ~= math.floor(cur)) then
-        error(isInt and 'hash value is not an integer' or 'hash value is not a float', 0)
-      end
-      sums[f] = fmt(cur + ev[k])
-    end
-  end
-end
+-- Token and cost totals. An event's usage is its attempt's running total (not a delta), so per
+-- attempt the largest value seen is kept in a hidden field (_u<key>, attempt in _ua) and the
+-- job's total grows only by what that attempt's total grew: duplicates, reordering and running
+-- totals never count twice. A late report of an older attempt changes nothing (its usage was
+-- counted up to when the newer attempt began). A stored value that is not a number rejects the
+-- event, and only that one, with the words Redis's HINCRBY / HINCRBYFLOAT would use.
+local USAGE = { it = 'inputTokens', ot = 'outputTokens', ct = 'cachedTokens', rt = 'reasoningTokens',
+  gs = 'gpuSeconds', co = 'costUsd' }
+local INT_USAGE = { it = true, ot = true, ct = true, rt = true }
 
 local function applyUsage(ev, new)
   if not (ev.it or ev.ot or ev.ct or ev.rt or ev.gs or ev.co) then return end
-  local sums = {}
-  addUsage(ev, new, INT_USAGE, true, sums)
-  addUsage(ev, new, FLOAT_USAGE, false, sums)
-  for f, v in pairs(sums) do new[f] = v end
+  local ua = tonumber(new._ua)
+  if ua ~= nil and ev.a < ua then return end
+  local fresh = ua == nil or ev.a > ua
+  if fresh then new._ua = fmt(ev.a) end
+  for k, f in pairs(USAGE) do
+    local seen = 0
+    if fresh then new['_u' .. k] = nil else seen = tonumber(new['_u' .. k]) or 0 end
+    local v = ev[k]
+    if v and v > seen then
+      local total = 0
+      if new[f] ~= nil then total = tonumber(new[f]) end
+      if total == nil or (INT_USAGE[k] and total ~= math.floor(total)) then
+        error(INT_USAGE[k] and 'hash value is not an integer' or 'hash value is not a float', 0)
+      end
+      new[f] = fmt(total + (v - seen))
+      new['_u' .. k] = fmt(v)
+    end
+  end
 end
 
 -- Whether the job's index scores are due for a refresh (and stamps the score written in new):

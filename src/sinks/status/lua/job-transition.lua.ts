@@ -16,7 +16,8 @@ local JOB_FIELDS = { 'id', 'state', 'rank', 'attempt', 'queue', 'name', 'machine
   'updatedAt', 'durationMs', 'queueWaitMs', 'progress', 'stage', 'model', 'provider', 'operation',
   'timeToFirstTokenMs', 'lastError', 'willRetry', 'nextAttempt', 'traceId', 'spanId',
   'lastEventId', 'lastEventType', 'eventCount', 'inputTokens', 'outputTokens', 'cachedTokens',
-  'reasoningTokens', 'gpuSeconds', 'costUsd', '_ttl', '_ix' }
+  'reasoningTokens', 'gpuSeconds', 'costUsd', '_ttl', '_ix',
+  '_ua', '_uit', '_uot', '_uct', '_urt', '_ugs', '_uco' }
 -- Cleared when a new attempt starts.
 local ATTEMPT_FIELDS = { 'receivedAt', 'startedAt', 'finishedAt', 'durationMs', 'queueWaitMs',
   'progress', 'stage', 'willRetry', 'nextAttempt' }
