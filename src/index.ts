@@ -34,6 +34,8 @@ export { createFluentdSink } from './sinks/fluentd/index.js';
 export * from './sinks/otel/index.js';
 export * from './sinks/sentry/index.js';
 export * from './sinks/scrub/index.js';
+export { createSequenceSink, listProducerGaps } from './sinks/sequence/index.js';
+export type { SequenceSinkOptions, ProducerGaps } from './sinks/sequence/index.js';
 
 // Read side: the job-status store, the API, stuck detection.
 export * from './status/index.js';

@@ -5,13 +5,14 @@ import { JobscopeError } from '../../errors.js';
 import { createStatusReader } from '../../status/status-reader.js';
 import { parseCommand, writeJson } from '../args.js';
 import type { CliIo } from '../commands.js';
-import { checkDeadLetters, checkRedisServer, checkStreams, checkWorkers, type CheckResult } from '../doctor-checks.js';
+import { checkDeadLetters, checkProducerGaps, checkRedisServer, checkStreams, checkWorkers, type CheckResult } from '../doctor-checks.js';
 import { checkSinks } from '../doctor-sink-checks.js';
 
 const USAGE = `Usage: jobscope doctor [--json]
 
 Checks the installation: Redis (reachable, version ≥ 6.2, maxmemory-policy, persistence), the
-event streams (length, lag and pending per sink group), dead letters, worker liveness and sink
+event streams (length, lag and pending per sink group), dead letters, event loss (producer
+sequence gaps), worker liveness and sink
 reachability. Reads the same environment as the workers: REDIS_URL, JOBSCOPE_PREFIX,
 JOBSCOPE_SHARDS, FLUENTD_HOST/FLUENTD_PORT, OTEL_EXPORTER_OTLP_ENDPOINT, SENTRY_DSN.
 Exits with 1 when any check fails.
@@ -75,6 +76,7 @@ async function runChecks(io: CliIo, timeoutMs: number): Promise<CheckResult[]> {
     results.push(...(await checkRedisServer(redis)));
     results.push(...(await checkStreams(redis, redisConfig.prefix, redisConfig.shards)));
     results.push(await checkDeadLetters(redis, redisConfig.prefix));
+    results.push(...(await checkProducerGaps(redis, redisConfig.prefix)));
     results.push(await checkWorkers(createStatusReader({ redis, prefix: redisConfig.prefix })));
   } finally {
     redis.disconnect();

@@ -15,7 +15,8 @@ const USAGE = `Usage: jobscope pipeline [--sinks <a,b,...>]
 Runs a pipeline worker: one consumer-group loop per sink, reading the event stream and
 forwarding events to the sinks; serves /metrics and /healthz on METRICS_PORT. Stops on
 SIGTERM/SIGINT after finishing in-flight writes (PIPELINE_SHUTDOWN_TIMEOUT_MS).
-  --sinks <list>  sinks to run (default: JOBSCOPE_SINKS, else status,metrics)
+  --sinks <list>  sinks to run (default: JOBSCOPE_SINKS, else status,metrics,sequence
+                  plus fluentd/otel/sentry when configured)
 Settings: REDIS_URL, JOBSCOPE_PREFIX, JOBSCOPE_SHARDS, JOBSCOPE_SINKS, PIPELINE_* , STREAM_MAX_LEN,
 STREAM_MAX_AGE_MS, METRICS_PORT, LOG_LEVEL.`;
 

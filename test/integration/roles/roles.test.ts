@@ -36,12 +36,12 @@ async function startProcess(args: string[], env: Record<string, string>): Promis
   return { child, port, output: () => out };
 }
 
-async function healthy(port: number, path = '/healthz'): Promise<Response | false> {
+async function healthy(port: number, path = '/healthz'): Promise<Response | undefined> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}${path}`);
-    return res.ok ? res : false;
+    return res.ok ? res : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

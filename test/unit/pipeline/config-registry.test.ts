@@ -9,7 +9,7 @@ describe('loadPipelineConfig', () => {
   it('has the documented defaults', () => {
     const c = loadPipelineConfig({});
     expect(c).toMatchObject({
-      sinks: ['status', 'metrics'], batchSize: 200, blockMs: 1000, maxDeliveries: 5, claimIdleMs: 30000,
+      sinks: ['status', 'metrics', 'sequence'], batchSize: 200, blockMs: 1000, maxDeliveries: 5, claimIdleMs: 30000,
       retry: { baseMs: 200, maxMs: 30000 }, breaker: { failureThreshold: 5, openMs: 10000 },
       shutdownTimeoutMs: 10000, trim: {}, metricsPort: 9464,
     });
