@@ -5,14 +5,7 @@ import { loadOtelConfig } from '../config/otel-config.js';
 import { loadScrubConfig } from '../config/scrub-config.js';
 import { loadSentryConfig } from '../config/sentry-config.js';
 import { loadStatusConfig } from '../config/status-config.js';
-import { createFluentdSink } from '../sinks/fluentd/index.js';
-import { createMetricsSink } from '../sinks/metrics/index.js';
-import { createNullSink } from '../sinks/null/index.js';
-import { createOtelSink } from '../sinks/otel/index.js';
-import { createScrubber, withScrubbing } from '../sinks/scrub/index.js';
-import { createSentrySink } from '../sinks/sentry/index.js';
-import { createSequenceSink } from '../sinks/sequence/index.js';
-import { createStatusSink } from '../sinks/status/index.js';
+import type { Sink } from '../sinks/sink.js';
 import { registerSinkFactory, type SinkFactoryDeps } from './sink-registry.js';
 
 /**
@@ -20,11 +13,16 @@ import { registerSinkFactory, type SinkFactoryDeps } from './sink-registry.js';
  * installation (fluentd, otel, sentry) are wrapped in the PII scrubber, so configured fields
  * and patterns never leave; status and metrics stay inside and see events as they are.
  * Idempotent.
+ *
+ * Each factory loads its sink module on first use (`await import(...)`), so a pipeline that
+ * runs only status + metrics never loads the Sentry SDK, OpenTelemetry or the Fluentd client:
+ * tens of MB of resident memory saved per process.
  */
 export function registerBuiltinSinks(): void {
-  registerSinkFactory('null', () => createNullSink());
-  registerSinkFactory('status', ({ env, redis, prefix, logger }) => {
+  registerSinkFactory('null', async () => (await import('../sinks/null/index.js')).createNullSink());
+  registerSinkFactory('status', async ({ env, redis, prefix, logger }) => {
     const c = loadStatusConfig(env);
+    const { createStatusSink } = await import('../sinks/status/index.js');
     return createStatusSink({
       redis,
       prefix,
@@ -35,20 +33,27 @@ export function registerBuiltinSinks(): void {
       onError: (err) => logger.error({ err }, 'status store prune failed; it runs again next interval'),
     });
   });
-  registerSinkFactory('sequence', ({ redis, prefix, metricsRegistry, logger }) => createSequenceSink({ redis, prefix, registry: metricsRegistry, logger }));
-  registerSinkFactory('metrics', ({ env, metricsRegistry }) =>
-    createMetricsSink({ registry: metricsRegistry, ...loadMetricsConfig(env) }),
-  );
-  registerSinkFactory('fluentd', (deps) => {
+  registerSinkFactory('sequence', async ({ redis, prefix, metricsRegistry, logger }) => {
+    const { createSequenceSink } = await import('../sinks/sequence/index.js');
+    return createSequenceSink({ redis, prefix, registry: metricsRegistry, logger });
+  });
+  registerSinkFactory('metrics', async ({ env, metricsRegistry }) => {
+    const c = loadMetricsConfig(env);
+    const { createMetricsSink } = await import('../sinks/metrics/index.js');
+    return createMetricsSink({ registry: metricsRegistry, ...c });
+  });
+  registerSinkFactory('fluentd', async (deps) => {
     const c = loadFluentdConfig(deps.env);
     if (!c) throw new ConfigError('FLUENTD_HOST', 'must be set when JOBSCOPE_SINKS includes fluentd');
+    const { createFluentdSink } = await import('../sinks/fluentd/index.js');
     return scrubbed(deps, createFluentdSink(c));
   });
-  registerSinkFactory('otel', (deps) => {
+  registerSinkFactory('otel', async (deps) => {
     const c = loadOtelConfig(deps.env);
     if (!c.enabled || !c.tracesUrl) {
       throw new ConfigError('OTEL_EXPORTER_OTLP_ENDPOINT', 'must be set when JOBSCOPE_SINKS includes otel');
     }
+    const { createOtelSink } = await import('../sinks/otel/index.js');
     return scrubbed(
       deps,
       createOtelSink({
@@ -63,9 +68,10 @@ export function registerBuiltinSinks(): void {
       }),
     );
   });
-  registerSinkFactory('sentry', (deps) => {
+  registerSinkFactory('sentry', async (deps) => {
     const c = loadSentryConfig(deps.env);
     if (!c.enabled || !c.dsn) throw new ConfigError('SENTRY_DSN', 'must be set when JOBSCOPE_SINKS includes sentry');
+    const { createSentrySink } = await import('../sinks/sentry/index.js');
     return scrubbed(
       deps,
       createSentrySink({
@@ -82,6 +88,8 @@ export function registerBuiltinSinks(): void {
   });
 }
 
-function scrubbed(deps: SinkFactoryDeps, sink: Parameters<typeof withScrubbing>[0]) {
+/** Wraps a sink that sends events out of the installation in the PII scrubber. */
+async function scrubbed(deps: SinkFactoryDeps, sink: Sink): Promise<Sink> {
+  const { createScrubber, withScrubbing } = await import('../sinks/scrub/index.js');
   return withScrubbing(sink, createScrubber(loadScrubConfig(deps.env)));
 }

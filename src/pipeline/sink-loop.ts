@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { createAckPipeline } from './ack-pipeline.js';
+import { sinkHealthy } from './sink-healthy.js';
 import type { Acker, Claimer, DeadLetter, DeadLetterItem, GroupReader, StreamEntry } from '../bus/index.js';
 import type { Sink } from '../sinks/sink.js';
 import { abortableSleep } from './abortable-sleep.js';
@@ -19,7 +21,11 @@ import { writeBatch, type WriteOutcome } from './write-batch.js';
  * lone entry is a delivery, recorded in the PEL, and after `maxDeliveries` it is
  * dead-lettered while the rest of the batch flows.
  *
- * Only one batch (at most `batchSize` entries) is held in memory per sink.
+ * Round trips overlap while the sink is healthy: the next batch is read while the current one
+ * is written (read-ahead, at most one batch), and the XACK of a confirmed batch travels while
+ * the next one is written (at most one ack in flight, see `ack-pipeline.ts`). So at most two
+ * batches (2 × `batchSize` entries) are held in memory per sink, plus one batch's ids being
+ * acknowledged. No read-ahead while the sink is failing or its breaker is not closed.
  */
 
 /** Entries written by a half-open breaker's probe. */
@@ -81,6 +87,16 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
   const st = { acked: 0, deadLettered: 0, retried: 0, streak: 0, lastError: undefined as string | undefined, lastSuccessAt: 0 };
   let lastClaimAt = 0;
   let lastTouchAt = Date.now();
+  /** The batch being read ahead; never rejects (an error is returned and rethrown by `takeAhead`). */
+  let ahead: Promise<{ held: HeldEntry[] } | { err: unknown }> | undefined;
+  let aheadHeld: HeldEntry[] = [];
+  const acks = createAckPipeline({
+    acker: o.acker,
+    onAcked: (n) => {
+      st.acked += n;
+      o.metrics.events.inc({ sink: name, outcome: 'acked' }, n);
+    },
+  });
 
   async function deadLetter(items: DeadLetterItem[]): Promise<void> {
     if (items.length === 0) return;
@@ -93,7 +109,8 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
     o.metrics.events.inc({ sink: name, outcome: 'dead_lettered' }, items.length);
   }
 
-  async function fill(): Promise<void> {
+  /** Claims or reads one batch, dead-letters what cannot be delivered; resolves with the rest. */
+  async function fetch(): Promise<HeldEntry[]> {
     let entries: StreamEntry[] = [];
     if (Date.now() - lastClaimAt >= claimEveryMs) {
       lastClaimAt = Date.now();
@@ -101,19 +118,42 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
       if (entries.length > 0) o.logger.info({ sink: name, claimed: entries.length }, 'claimed entries left idle by another consumer');
     }
     if (entries.length === 0) entries = await o.reader.read(limit);
-    if (entries.length === 0 || o.stopSignal.aborted) return; // on stop, what was read stays pending
+    if (entries.length === 0 || o.stopSignal.aborted) return []; // on stop, what was read stays pending
     const decoded = decodeBatch(entries, o.maxDeliveries);
     if (decoded.gone.length > 0) await o.acker.ack(decoded.gone);
     await deadLetter(decoded.deadLetters);
-    if (decoded.held.length > 0) queue.push(decoded.held);
+    return decoded.held;
+  }
+
+  async function fill(): Promise<void> {
+    const held = ahead ? await takeAhead() : await fetch();
+    if (held.length > 0) queue.push(held);
     lastTouchAt = Date.now();
+  }
+
+  /** Starts reading the next batch while the current one is written, when the sink is healthy. */
+  function readAhead(): void {
+    if (ahead || queue.length !== 1 || st.streak > 0 || o.breaker.state() !== 'closed' || o.stopSignal.aborted) return;
+    ahead = fetch().then(
+      (held) => {
+        aheadHeld = held;
+        return { held };
+      },
+      (err: unknown) => ({ err }),
+    );
+  }
+
+  async function takeAhead(): Promise<HeldEntry[]> {
+    const r = await ahead!;
+    ahead = undefined;
+    aheadHeld = [];
+    if ('err' in r) throw r.err;
+    return r.held;
   }
 
   async function settle(out: WriteOutcome): Promise<void> {
     if (out.confirmed.length > 0) {
-      await o.acker.ack(out.confirmed.map((h) => h.entry));
-      st.acked += out.confirmed.length;
-      o.metrics.events.inc({ sink: name, outcome: 'acked' }, out.confirmed.length);
+      await acks.push(out.confirmed.map((h) => h.entry));
       // One counter update per (type, service) of the batch, not per event.
       const tally = new Map<string, { type: string; service: string; n: number }>();
       for (const { event } of out.confirmed) {
@@ -127,21 +167,6 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
       }
     }
     await deadLetter(out.rejected.map(({ held, reason }) => ({ entry: held.entry, code: 'rejected' as const, reason, eventId: held.event.id })));
-  }
-
-  async function healthy(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
-      timer.unref();
-    });
-    try {
-      return await Promise.race([o.sink.health().then((h) => h.ok), timeout]);
-    } catch {
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** A lone entry failed while the backend is healthy: one more delivery counted against it. */
@@ -163,7 +188,7 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
     st.retried += remaining.length;
     st.lastError = retry.reason;
     o.metrics.events.inc({ sink: name, outcome: 'retried' }, remaining.length);
-    const dataSuspect = retry.retryAfterMs === undefined && (await healthy());
+    const dataSuspect = retry.retryAfterMs === undefined && (await sinkHealthy(o.sink, HEALTH_TIMEOUT_MS));
     if (dataSuspect && remaining.length > 1) {
       const mid = Math.ceil(remaining.length / 2);
       queue.unshift(remaining.slice(0, mid), remaining.slice(mid));
@@ -183,7 +208,7 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
     }
     if (Date.now() - lastTouchAt >= touchEveryMs) {
       // Long retries: keep other consumers from claiming what this one still holds.
-      await o.claimer.touch(queue.flat().map((h) => h.entry));
+      await o.claimer.touch([...queue.flat(), ...aheadHeld].map((h) => h.entry));
       lastTouchAt = Date.now();
     }
     const batch = queue.shift()!;
@@ -204,7 +229,23 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
     const waitMs = o.breaker.waitMs();
     if (waitMs > 0) return abortableSleep(waitMs, o.stopSignal);
     if (queue.length === 0) return fill();
+    readAhead();
     return attempt();
+  }
+
+  /** On stop: write the batch already read ahead (it counts as in flight), then wait for the last ack. */
+  async function drain(): Promise<void> {
+    if (ahead) {
+      const r = await ahead;
+      ahead = undefined;
+      aheadHeld = [];
+      if ('held' in r && r.held.length > 0 && o.breaker.state() === 'closed' && !o.writeSignal.aborted) {
+        queue.length = 0;
+        queue.push(r.held);
+        await attempt();
+      }
+    }
+    await acks.flush();
   }
 
   async function run(): Promise<void> {
@@ -216,11 +257,23 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
         st.streak++;
         st.lastError = err instanceof Error ? err.message : String(err);
         o.logger.error({ sink: name, err }, 'sink loop error; re-reading pending entries after a pause');
-        queue.length = 0;
-        o.reader.rewind();
+        await forget();
         await abortableSleep(backoffDelayMs(st.streak, o.retry), o.stopSignal);
       }
     }
+    await drain().catch((err: unknown) => {
+      o.logger.error({ sink: name, err }, 'sink loop drain failed; unacknowledged entries stay pending for the next consumer');
+    });
+  }
+
+  /** After an error: drop what is held (it stays pending in Redis) and re-read from the pending list. */
+  async function forget(): Promise<void> {
+    queue.length = 0;
+    if (ahead) await ahead; // let the read in flight end before rewinding its cursors
+    ahead = undefined;
+    aheadHeld = [];
+    await acks.flush().catch(() => undefined); // a failed ack leaves entries pending: re-read below
+    o.reader.rewind();
   }
 
   function status(): SinkLoopStatus {
@@ -228,7 +281,7 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
       sink: name,
       group: o.group,
       breaker: o.breaker.state(),
-      inFlight: queue.reduce((n, b) => n + b.length, 0),
+      inFlight: queue.reduce((n, b) => n + b.length, 0) + aheadHeld.length + acks.inFlight(),
       acked: st.acked,
       deadLettered: st.deadLettered,
       retried: st.retried,

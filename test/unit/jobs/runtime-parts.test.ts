@@ -59,6 +59,8 @@ describe('loadWorkerConfig', () => {
       comfyuiUrl: undefined,
       pricesFile: undefined,
       demoRatePerSec: 2,
+      healthPort: 0,
+      connector: undefined,
     });
   });
 
