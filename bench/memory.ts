@@ -6,11 +6,20 @@
  * `stats().buffered` seen (sampled every 10 ms in the producer) against `bufferMaxEvents`.
  * Each round starts fresh processes; the figure is the peak RSS after a 1 s warm-up.
  *
+ * With a built `dist/` (`npm run build`; `BENCH_CODE=src` forces the TypeScript sources), the
+ * pipeline is the deployed process itself, `node dist/src/cli/main.js pipeline` configured by
+ * its environment, and the anchor a plain `node` with ioredis: no tsx in either. Without `dist/`
+ * both run through tsx (bench/lib/pipeline-child.ts, bench/lib/idle-child.ts), which adds tens
+ * of MB to each. The result says which (`settings.code`).
+ *
  *   node --import tsx bench/memory.ts [--quick] [--rounds 5]
  */
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { eventStreamKey } from '../src/events/index.js';
 import { runOptions, sized } from './lib/args.js';
-import { rssBytes, startChild } from './lib/child.js';
+import { rssBytes, startChild, startNode, type BenchChild } from './lib/child.js';
+import { codeKind } from './lib/code-root.js';
 import { deleteKeys } from './lib/redis-keys.js';
 import { makeFigure, writeResult } from './lib/result.js';
 
@@ -34,13 +43,55 @@ interface Round {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The idle anchor without tsx: ioredis connected, pinging once a second. */
+const IDLE_JS = `import { Redis } from 'ioredis';
+const redis = new Redis(process.env.REDIS_URL);
+await redis.ping();
+const keepAlive = setInterval(() => void redis.ping().catch(() => undefined), 1000);
+process.once('SIGTERM', () => { clearInterval(keepAlive); redis.disconnect(); process.exit(0); });
+process.send({ type: 'ready' });`;
+
+/** The pipeline process and the idle anchor, as deployed (dist) or through tsx (src). */
+function startPair(prefix: string): { pipeline: BenchChild; idle: BenchChild } {
+  if (codeKind === 'src') {
+    return {
+      pipeline: startChild('lib/pipeline-child.ts', { BENCH_PIPELINE: JSON.stringify({ redisUrl: URL, prefix, sinks: SINKS }) }),
+      idle: startChild('lib/idle-child.ts', { REDIS_URL: URL }),
+    };
+  }
+  const env = { REDIS_URL: URL, JOBSCOPE_PREFIX: prefix, JOBSCOPE_SINKS: SINKS.join(','), METRICS_PORT: '0' };
+  return {
+    pipeline: startNode(['dist/src/cli/main.js', 'pipeline'], env, 'jobscope pipeline (dist)'),
+    idle: startNode(['--input-type=module', '-e', IDLE_JS], { REDIS_URL: URL }, 'idle node'),
+  };
+}
+
+/** Ready when every sink's consumer group exists (the deployed process sends no messages). */
+async function pipelineReady(prefix: string, pipeline: BenchChild): Promise<void> {
+  if (codeKind === 'src') {
+    await pipeline.next('ready', 60_000);
+    return;
+  }
+  const redis = new Redis(URL);
+  try {
+    const deadline = performance.now() + 60_000;
+    for (;;) {
+      const groups = (await redis.xinfo('GROUPS', eventStreamKey({ prefix })).catch(() => [])) as unknown[][];
+      if (SINKS.every((s) => groups.some((g) => g[1] === `sink:${s}`))) return;
+      if (performance.now() > deadline || pipeline.child.exitCode !== null) throw new Error(`pipeline not ready\n${pipeline.stderr()}`);
+      await sleep(50);
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function round(i: number): Promise<Round> {
   const prefix = `bench-mem-${randomBytes(4).toString('hex')}`;
-  const pipeline = startChild('lib/pipeline-child.ts', { BENCH_PIPELINE: JSON.stringify({ redisUrl: URL, prefix, sinks: SINKS }) });
-  const idle = startChild('lib/idle-child.ts', { REDIS_URL: URL });
+  const { pipeline, idle } = startPair(prefix);
   const producer = startChild('lib/producer-child.ts', { BENCH_PRODUCER: JSON.stringify({ redisUrl: URL, prefix, rate: RATE, bufferMaxEvents: BUFFER_BOUND }) });
   try {
-    await Promise.all([pipeline.next('ready', 60_000), idle.next('ready', 60_000), producer.next('ready', 60_000)]);
+    await Promise.all([pipelineReady(prefix, pipeline), idle.next('ready', 60_000), producer.next('ready', 60_000)]);
     await sleep(WARMUP_MS);
     const peak = { pipeline: 0, producer: 0, idle: 0 };
     const end = performance.now() + STEADY_MS;
@@ -72,13 +123,13 @@ async function main(): Promise<void> {
   const rounds: Round[] = [];
   for (let i = 0; i < opts.rounds; i++) rounds.push(await round(i));
   const idle = rounds.map((r) => r.idleMb);
-  const anchorWhat = 'idle Node + ioredis process';
+  const anchorWhat = codeKind === 'dist' ? 'idle Node + ioredis process' : 'idle Node + ioredis process (tsx)';
   writeResult({
     name: 'memory',
     title: 'RSS at a steady 10k events/s; publisher buffer bound',
     quick: opts.quick,
     rounds: opts.rounds,
-    settings: { rateEventsPerSec: RATE, steadyMs: STEADY_MS, warmupMs: WARMUP_MS, pipelineSinks: SINKS, bufferMaxEvents: BUFFER_BOUND },
+    settings: { code: codeKind, pipelineProcess: codeKind === 'dist' ? 'node dist/src/cli/main.js pipeline' : 'bench/lib/pipeline-child.ts via tsx', rateEventsPerSec: RATE, steadyMs: STEADY_MS, warmupMs: WARMUP_MS, pipelineSinks: SINKS, bufferMaxEvents: BUFFER_BOUND },
     details: { rounds },
     figures: [
       makeFigure({ id: '7-pipeline', label: `pipeline process (${SINKS.join('+')}), peak RSS`, unit: 'MB', ours: rounds.map((r) => r.pipelineMb), anchor: idle, anchorWhat, target: { op: '<=', value: 150, aim: 100, on: 'ours' } }),

@@ -2,7 +2,7 @@
  * Scaling (item 8): pipeline throughput with 1, 2 and 4 pipeline processes sharing the consumer
  * groups (one consumer each, real child processes: bench/lib/pipeline-child.ts). Each round
  * appends N events (pipelined XADD) and times until every group has no lag and nothing pending
- * (XINFO GROUPS). Anchor: the 1-process figure of the same round. The processes of a set live
+ * (XINFO GROUPS). Events are job lifecycles (bench/lib/lifecycle-events.ts). Anchor: the 1-process figure of the same round. The processes of a set live
  * across its rounds (their start-up is not measured).
  *
  *   node --import tsx bench/pipeline-scaling.ts [--quick] [--rounds 5] [--sinks null]
@@ -10,9 +10,10 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { createEventId, encodeEntry, eventStreamKey, type JobscopeEvent } from '../src/events/index.js';
+import { encodeEntry, eventStreamKey } from '../src/events/index.js';
 import { runOptions, sized } from './lib/args.js';
 import { startChild, type BenchChild } from './lib/child.js';
+import { lifecycleEvent } from './lib/lifecycle-events.js';
 import { deleteKeys } from './lib/redis-keys.js';
 import { makeFigure, writeResult, type Figure } from './lib/result.js';
 
@@ -22,18 +23,6 @@ const SINKS = values.sinks.split(',').filter(Boolean);
 const URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const N = sized(opts, 20_000, 5_000);
 const PROCESSES = [1, 2, 4];
-
-function event(i: number): JobscopeEvent {
-  return {
-    v: 1, id: createEventId(), time: Date.now(), level: 'info', type: 'job.completed', message: 'job completed',
-    source: { machineId: 'railway-comfyui-01', workerId: 'worker-001', serviceType: 'comfyui', connectorId: 'comfyui-local', instance: 'host:1234' },
-    producer: 'bench-producer', seq: i,
-    job: { id: `job-${i}`, attempt: 1, queue: 'comfyui-jobs' },
-    trace: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', sampled: true },
-    ai: { model: 'sdxl-base-1.0', provider: 'comfyui', gpuSeconds: 4.2, costUsd: 0.0031 },
-    data: { durationMs: 4211, outputCount: 1, outputSize: 1_482_113 },
-  } as JobscopeEvent;
-}
 
 /** True when every group of the stream has consumed everything and acknowledged it. */
 async function drained(redis: Redis, stream: string): Promise<boolean> {
@@ -60,7 +49,7 @@ async function measureSet(redis: Redis, processes: number): Promise<number[]> {
       const t0 = performance.now();
       for (let start = 0; start < N; start += 1000) {
         const pipe = redis.pipeline();
-        for (let i = start; i < Math.min(N, start + 1000); i++) pipe.xadd(stream, '*', ...encodeEntry(event(i)));
+        for (let i = start; i < Math.min(N, start + 1000); i++) pipe.xadd(stream, '*', ...encodeEntry(lifecycleEvent(i, `${r}-`)));
         await pipe.exec();
       }
       while (!(await drained(redis, stream))) await new Promise((res) => setTimeout(res, 10));

@@ -2,16 +2,26 @@
  * Benchmark: BullMQ no-op job throughput with Jobscope instrumentation on ÷ off, in one run.
  *
  * Each round pre-adds N no-op jobs with addBulk to a fresh queue, then starts a worker
- * (concurrency 50) and measures from the first job turning active to the last one completed
- * (for "on", until the logger's events are also in Redis). "off" is a plain BullMQ Worker;
- * "on" is createJobWorker with a ConnectorLogger (every job: received, started, completed
- * events, cancel lookups, pricing). Rounds alternate on/off; min/median/max over ROUNDS rounds.
+ * (concurrency 50, same BullMQ settings on both sides) and measures from the first job turning
+ * active to the last one completed (for "on", until the logger's events are also in Redis).
+ *
+ * - off: a plain BullMQ Worker.
+ * - on: what a Jobscope job worker runs — createJobWorker + ConnectorLogger: every job emits
+ *   job.received, job.started and job.completed to the Redis event stream (plus heartbeats,
+ *   cancel listening, pricing). JSON lines off (`JOBSCOPE_LOG_STDOUT=false`): the headline.
+ * - on + lines: the same with one pino JSON line per event, to /dev/null (async destination).
+ *
+ * Rounds rotate the order of the three, so drift (other load on the box) hits all alike.
+ * Besides throughput, each round records this process's CPU per job and Redis's (INFO cpu; the
+ * Redis server is shared, so that one is indicative only), and the load average.
  *
  * Run: node --import tsx bench/worker-overhead.ts [--quick] [--rounds 5]   (REDIS_URL, BENCH_JOBS)
  */
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import type { Connector } from '../connectors/connector.js';
 import { createJobWorker } from '../src/jobs/job-worker.js';
 import { loadPriceTable } from '../src/jobs/price-table.js';
@@ -23,22 +33,41 @@ import { makeFigure, writeResult } from './lib/result.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const opts = runOptions();
-const JOBS = Number(process.env.BENCH_JOBS ?? sized(opts, 3000, 1000));
+const JOBS = Number(process.env.BENCH_JOBS ?? sized(opts, 10_000, 2000));
 const ROUNDS = opts.rounds;
 const CONCURRENCY = 50;
 const prefix = `jsbench-${randomBytes(4).toString('hex')}`;
 const bullPrefix = `${prefix}-bull`;
 const pricing = createPricing(loadPriceTable());
 const noop: Connector = { serviceType: 'simulated', name: 'noop', run: () => Promise.resolve({}) };
+const devNull = pino.destination({ dest: '/dev/null', sync: false });
+const info = new Redis(REDIS_URL);
 
-async function fill(queueName: string): Promise<Queue> {
-  const queue = new Queue(queueName, { connection: asBullConnection(new Redis(REDIS_URL, { maxRetriesPerRequest: null })), prefix: bullPrefix });
-  const jobs = Array.from({ length: JOBS }, (_, i) => ({ name: 'noop', data: { i }, opts: { removeOnComplete: true } }));
-  for (let i = 0; i < jobs.length; i += 1000) await queue.addBulk(jobs.slice(i, i + 1000));
-  return queue;
+type Variant = 'off' | 'on' | 'lines';
+interface Round {
+  jobsPerSec: number;
+  /** This process's CPU (user + system) per job, in µs. */
+  workerCpuUs: number;
+  /** Redis server CPU per job, in µs (shared server: indicative). */
+  redisCpuUs: number;
 }
 
-/** Jobs per second from first active to last completed. */
+async function redisCpuSeconds(): Promise<number> {
+  const text = await info.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(text)?.[1] ?? 0);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(text)?.[1] ?? 0);
+  return user + sys;
+}
+
+async function fill(queueName: string): Promise<{ queue: Queue; connection: Redis }> {
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue(queueName, { connection: asBullConnection(connection), prefix: bullPrefix });
+  const jobs = Array.from({ length: JOBS }, (_, i) => ({ name: 'noop', data: { i }, opts: { removeOnComplete: true } }));
+  for (let i = 0; i < jobs.length; i += 1000) await queue.addBulk(jobs.slice(i, i + 1000));
+  return { queue, connection };
+}
+
+/** First active and last completed, in performance.now() ms. */
 function timing(worker: Worker): Promise<{ first: number; last: number }> {
   return new Promise((resolve) => {
     let first = 0;
@@ -50,88 +79,128 @@ function timing(worker: Worker): Promise<{ first: number; last: number }> {
   });
 }
 
-async function roundOff(queueName: string): Promise<number> {
-  const queue = await fill(queueName);
+/** Runs the jobs with a plain Worker; returns [first active, end] in ms. */
+async function runOff(queueName: string): Promise<[number, number]> {
   const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const worker = new Worker(queueName, () => Promise.resolve(null), { connection: asBullConnection(connection), prefix: bullPrefix, concurrency: CONCURRENCY });
   const t = await timing(worker);
   await worker.close();
   connection.disconnect();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  return JOBS / ((t.last - t.first) / 1000);
+  return [t.first, t.last];
 }
 
-async function roundOn(queueName: string): Promise<number> {
-  const queue = await fill(queueName);
-  const logger = new ConnectorLogger({ machineId: 'bench', workerId: 'bench-1', serviceType: 'simulated', redis: REDIS_URL, prefix, stdout: false, level: 'silent', spoolMaxBytes: 0 });
+/** Runs the jobs with the Jobscope runtime; the end is when the events are in Redis too. */
+async function runOn(queueName: string, lines: boolean): Promise<[number, number]> {
+  const logger = new ConnectorLogger({
+    machineId: 'bench',
+    workerId: 'bench-1',
+    serviceType: 'simulated',
+    redis: REDIS_URL,
+    prefix,
+    stdout: lines,
+    ...(lines ? { destination: devNull } : {}),
+    spoolMaxBytes: 0,
+  });
   const jw = createJobWorker({ connection: REDIS_URL, queue: queueName, connector: noop, logger, concurrency: CONCURRENCY, prefix, bullPrefix, pricing });
   const t = await timing(jw.worker);
   await logger.flush(30_000);
   const end = performance.now();
   await jw.close();
   await logger.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  return JOBS / ((Math.max(end, t.last) - t.first) / 1000);
+  return [t.first, Math.max(end, t.last)];
 }
 
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, max: s.at(-1)! };
-};
+async function round(variant: Variant, queueName: string): Promise<Round> {
+  const { queue, connection } = await fill(queueName);
+  const cpu0 = process.cpuUsage();
+  const redis0 = await redisCpuSeconds();
+  const [first, end] = variant === 'off' ? await runOff(queueName) : await runOn(queueName, variant === 'lines');
+  const cpu = process.cpuUsage(cpu0);
+  const redis1 = await redisCpuSeconds();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return {
+    jobsPerSec: JOBS / ((end - first) / 1000),
+    workerCpuUs: (cpu.user + cpu.system) / JOBS,
+    redisCpuUs: ((redis1 - redis0) * 1e6) / JOBS,
+  };
+}
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  const on: number[] = [];
-  const off: number[] = [];
-  await roundOff(`${prefix}-warmup`);
+  const results: Record<Variant, Round[]> = { off: [], on: [], lines: [] };
+  const orders: Variant[][] = [
+    ['off', 'on', 'lines'],
+    ['on', 'lines', 'off'],
+    ['lines', 'off', 'on'],
+  ];
+  const loads: number[] = [];
+  await round('off', `${prefix}-warmup-off`);
+  await round('on', `${prefix}-warmup-on`);
   for (let r = 0; r < ROUNDS; r++) {
-    // Alternate which goes first, so drift (other load on the box) hits both alike.
-    if (r % 2 === 0) {
-      off.push(await roundOff(`${prefix}-off-${r}`));
-      on.push(await roundOn(`${prefix}-on-${r}`));
-    } else {
-      on.push(await roundOn(`${prefix}-on-${r}`));
-      off.push(await roundOff(`${prefix}-off-${r}`));
-    }
-    console.log(`round ${r + 1}: off ${off.at(-1)!.toFixed(0)} jobs/s, on ${on.at(-1)!.toFixed(0)} jobs/s`);
+    for (const v of orders[r % orders.length]!) results[v].push(await round(v, `${prefix}-${v}-${r}`));
+    loads.push(loadavg()[0]!);
+    const f = (v: Variant) => `${v} ${results[v].at(-1)!.jobsPerSec.toFixed(0)} jobs/s (${results[v].at(-1)!.workerCpuUs.toFixed(0)} µs cpu/job)`;
+    console.log(`round ${r + 1}: ${f('off')}, ${f('on')}, ${f('lines')}; load ${loads.at(-1)!.toFixed(2)}`);
   }
-  const sOn = stats(on);
-  const sOff = stats(off);
-  const ratio = sOn.median / sOff.median;
-  const pairRatios = on.map((v, i) => v / off[i]!);
-  console.log(`\nBullMQ no-op throughput, ${JOBS} jobs/round, concurrency ${CONCURRENCY}, ${ROUNDS} rounds`);
-  console.log(`  anchor (instrumentation off): min ${sOff.min.toFixed(0)} / median ${sOff.median.toFixed(0)} / max ${sOff.max.toFixed(0)} jobs/s`);
-  console.log(`  jobscope (instrumentation on): min ${sOn.min.toFixed(0)} / median ${sOn.median.toFixed(0)} / max ${sOn.max.toFixed(0)} jobs/s`);
-  console.log(`  ratio on/off (medians): ${ratio.toFixed(3)}  (per round: ${pairRatios.map((x) => x.toFixed(3)).join(', ')}; target >= 0.9)`);
+  const rate = (v: Variant) => results[v].map((x) => x.jobsPerSec);
+  const perJob = (v: Variant, k: 'workerCpuUs' | 'redisCpuUs') => Math.round(median(results[v].map((x) => x[k])));
+  console.log(`\nBullMQ no-op throughput, ${JOBS} jobs/round, concurrency ${CONCURRENCY}, ${ROUNDS} rounds; load average ${loads.map((l) => l.toFixed(2)).join(', ')}`);
+  for (const v of ['off', 'on', 'lines'] as const) {
+    console.log(`  ${v.padEnd(5)} median cpu per job: worker ${perJob(v, 'workerCpuUs')} µs, redis ${perJob(v, 'redisCpuUs')} µs`);
+  }
   writeResult({
     name: 'worker-overhead',
     title: 'Job worker overhead, instrumentation on / off',
     quick: opts.quick,
     rounds: ROUNDS,
-    settings: { jobsPerRound: JOBS, concurrency: CONCURRENCY },
+    settings: { jobsPerRound: JOBS, concurrency: CONCURRENCY, eventsPerJob: 3 },
+    details: {
+      loadAverage1m: loads,
+      medianCpuPerJobUs: Object.fromEntries((['off', 'on', 'lines'] as const).map((v) => [v, { worker: perJob(v, 'workerCpuUs'), redis: perJob(v, 'redisCpuUs') }])),
+      rounds: results,
+    },
     figures: [
       makeFigure({
         id: '6',
-        label: 'BullMQ no-op jobs with Jobscope (createJobWorker + ConnectorLogger)',
+        label: 'BullMQ no-op jobs with Jobscope (createJobWorker + ConnectorLogger, JSON lines off)',
         unit: 'jobs/s',
-        ours: on,
-        anchor: off,
+        ours: rate('on'),
+        anchor: rate('off'),
         anchorWhat: 'plain BullMQ Worker, same jobs',
         target: { op: '>=', value: 0.9, aim: 0.95 },
       }),
+      makeFigure({
+        id: '6b',
+        label: 'the same with a pino JSON line per event to /dev/null',
+        unit: 'jobs/s',
+        ours: rate('lines'),
+        anchor: rate('off'),
+        anchorWhat: 'plain BullMQ Worker, same jobs',
+      }),
     ],
   });
-  // Clean the events the "on" rounds wrote.
-  const redis = new Redis(REDIS_URL);
-  for (const pattern of [`{${prefix}}*`, `${prefix}*`]) {
-    const keys = await redis.keys(pattern);
-    if (keys.length > 0) await redis.unlink(...keys);
-  }
-  redis.disconnect();
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+async function cleanup(): Promise<void> {
+  // The events the "on" rounds wrote, and any queue a failed round left behind.
+  for (const pattern of [`{${prefix}}*`, `${prefix}*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await info.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await info.unlink(...keys);
+    } while (cursor !== '0');
+  }
+  info.disconnect();
+  devNull.end();
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup().catch((err: unknown) => console.error('cleanup failed:', err)));

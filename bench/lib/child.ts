@@ -32,10 +32,21 @@ export interface BenchChild {
   stderr(): string;
 }
 
-/** Starts `script` (path relative to `bench/`) as a child with extra env. */
+/** Starts `script` (path relative to `bench/`) as a child with extra env, through tsx. */
 export function startChild(script: string, env: Record<string, string> = {}): BenchChild {
   const path = fileURLToPath(new URL(`../${script}`, import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', path], {
+  return startNode(['--import', 'tsx', path], env, script);
+}
+
+/**
+ * Starts plain `node <args>` (no tsx) with extra env and an IPC channel: for the built code as
+ * deployed (e.g. `dist/src/cli/main.js pipeline`). Such a child may never send messages; wait
+ * for what it does in Redis instead. `name` is used in error messages.
+ */
+export function startNode(args: string[], env: Record<string, string> = {}, name = args.join(' ')): BenchChild {
+  const script = name;
+  const child = spawn(process.execPath, args, {
+    cwd: fileURLToPath(new URL('../../', import.meta.url)),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });

@@ -4,13 +4,15 @@
  * and, when asked, the real API server (SSE at `/api/stream`). Settings as JSON in
  * BENCH_PIPELINE: `{ redisUrl, prefix, sinks, api?, batchSize?, consumerName? }`. Sends
  * `{ type: 'ready', apiPort? }`, answers `{ type: 'status' }` with the sink loops' counters,
- * and on SIGTERM drains and exits.
+ * and on SIGTERM drains and exits. Runs the built `dist/` code when present (see code-root.ts);
+ * `ready` says which (`code: 'dist' | 'src'`).
  */
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { startApiServer, type ApiServer } from '../../src/api/api-server.js';
-import { createPipeline, createSinksFromConfig, registerBuiltinSinks } from '../../src/pipeline/index.js';
+import type * as ApiModule from '../../src/api/api-server.js';
+import type * as PipelineModule from '../../src/pipeline/index.js';
+import { codeKind, importCode } from './code-root.js';
 
 interface Settings {
   redisUrl: string;
@@ -25,6 +27,7 @@ const s = JSON.parse(process.env.BENCH_PIPELINE ?? '{}') as Settings;
 const logger = pino({ level: 'warn' });
 const redis = new Redis(s.redisUrl, { maxRetriesPerRequest: null });
 const registry = new Registry();
+const { createPipeline, createSinksFromConfig, registerBuiltinSinks } = await importCode<typeof PipelineModule>('pipeline/index.js');
 registerBuiltinSinks();
 const sinks = await createSinksFromConfig(s.sinks, { env: process.env, redis, prefix: s.prefix, metricsRegistry: registry, logger });
 const pipeline = createPipeline({
@@ -38,8 +41,9 @@ const pipeline = createPipeline({
   ...(s.consumerName !== undefined ? { consumerName: s.consumerName } : {}),
 });
 await pipeline.start();
-let api: ApiServer | undefined;
+let api: ApiModule.ApiServer | undefined;
 if (s.api === true) {
+  const { startApiServer } = await importCode<typeof ApiModule>('api/api-server.js');
   api = await startApiServer({
     redis: new Redis(s.redisUrl, { maxRetriesPerRequest: null }),
     prefix: s.prefix,
@@ -62,4 +66,4 @@ process.once('SIGTERM', () => {
     process.exit(0);
   })();
 });
-process.send!({ type: 'ready', ...(api ? { apiPort: api.port } : {}) });
+process.send!({ type: 'ready', code: codeKind, ...(api ? { apiPort: api.port } : {}) });

@@ -29,6 +29,12 @@ export interface GroupReader {
   read(count: number): Promise<StreamEntry[]>;
   /** Starts again from the consumer's own pending entries (after a NOGROUP recovery). */
   rewind(): void;
+  /**
+   * True once every shard reads new entries (`>`) only. While it is false the next read walks
+   * the consumer's own pending list, which also holds entries this consumer is still writing,
+   * so a caller must not read ahead then (it would get them twice).
+   */
+  readsNewOnly(): boolean;
 }
 
 /** Creates a {@link GroupReader}. */
@@ -86,5 +92,5 @@ export function createGroupReader(options: GroupReaderOptions): GroupReader {
     }
   }
 
-  return { read, rewind };
+  return { read, rewind, readsNewOnly: () => streams.every((s) => cursors.get(s) === '>') };
 }

@@ -1,13 +1,15 @@
 import type { Job } from 'bullmq';
 import type { ConnectorContext, ProgressDetail } from '../../connectors/connector.js';
 import type { JobLogger, JobProgressFields } from '../logger/types.js';
+import type { LazyAbort } from './lazy-abort.js';
 import type { UsageAccumulator } from './usage-accumulator.js';
 
 /** Options of {@link createConnectorContext}. */
 export interface ConnectorContextOptions {
   job: Job;
   logger: JobLogger;
-  signal: AbortSignal;
+  /** The attempt's cancellation; `ctx.signal` reads its (lazily made) signal. */
+  abort: LazyAbort;
   usage: UsageAccumulator;
   /** Also store progress on the BullMQ job (`job.updateProgress`), for BullMQ tooling. */
   mirrorProgress: boolean;
@@ -34,7 +36,9 @@ export function createConnectorContext(o: ConnectorContextOptions): ConnectorCon
       warn: (m, a) => logger.warn(m, a),
       error: (m, a) => logger.error(m, a),
     },
-    signal: o.signal,
+    get signal() {
+      return o.abort.signal;
+    },
     reportUsage: (r) => o.usage.add(r),
     traceparent: logger.traceparent,
   };

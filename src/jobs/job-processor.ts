@@ -6,6 +6,7 @@ import type { JobContextOptions, JobLogger } from '../logger/types.js';
 import { backoffDelayMs, type BackoffOption } from './backoff-delay.js';
 import { createConnectorContext } from './connector-context.js';
 import { JobCancelledError, JobHandedBackError } from './job-abort.js';
+import { createLazyAbort, type LazyAbort } from './lazy-abort.js';
 import type { Pricing } from './pricing.js';
 import { createUsageAccumulator, type UsageAccumulator } from './usage-accumulator.js';
 
@@ -38,7 +39,8 @@ export interface JobProcessorOptions {
 export interface ActiveJob {
   jobId: string;
   attempt: number;
-  controller: AbortController;
+  /** The attempt's cancellation (its AbortController is made only when the connector reads `ctx.signal`). */
+  abort: LazyAbort;
   /** Resolves when the attempt has been reported and left the processor. */
   done: Promise<void>;
   finish: () => void;
@@ -102,15 +104,14 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
   }
 
   function begin(job: Job, jobId: string, attempt: number, bullSignal: AbortSignal | undefined): ActiveJob {
-    const controller = new AbortController();
+    // BullMQ's Worker.cancelJob aborts its signal; ours carries the reason as a typed error.
+    const abort = createLazyAbort({ link: bullSignal, fromLink: cancelError });
     let finish = (): void => undefined;
     const done = new Promise<void>((resolve) => (finish = resolve));
-    const entry: ActiveJob = { jobId, attempt, controller, done, finish };
+    const entry: ActiveJob = { jobId, attempt, abort, done, finish };
     active.set(jobId, entry);
-    // BullMQ's Worker.cancelJob aborts its signal; ours carries the reason as a typed error.
-    bullSignal?.addEventListener('abort', () => abortAsCancel(controller, bullSignal.reason), { once: true });
     const pending = options.pendingCancel?.(jobId);
-    if (pending !== undefined) abortAsCancel(controller, pending);
+    if (pending !== undefined) abort.abort(cancelError(pending));
     return entry;
   }
 
@@ -122,13 +123,13 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     jl.jobReceived({ enqueuedAt: job.timestamp, ...(wait !== undefined ? { queueWaitMs: wait } : {}), ...(job.opts.priority ? { priority: job.opts.priority } : {}) });
     const entry = begin(job, jobId, attempt, bullSignal);
     const usage = createUsageAccumulator();
-    const ctx = createConnectorContext({ job, logger: jl, signal: entry.controller.signal, usage, mirrorProgress: options.mirrorProgress ?? true, onError });
+    const ctx = createConnectorContext({ job, logger: jl, abort: entry.abort, usage, mirrorProgress: options.mirrorProgress ?? true, onError });
     jl.jobStarted(wait !== undefined ? { queueWaitMs: wait } : {});
     const started = performance.now();
     try {
       const result = (await connector.run({ id: jobId, name: job.name, data: job.data as unknown, attempt, queue }, ctx)) as ConnectorResult | undefined;
       // A connector that ignored its signal still ends as cancelled / handed back.
-      if (entry.controller.signal.aborted) throw entry.controller.signal.reason;
+      if (entry.abort.aborted) throw entry.abort.reason;
       jl.jobCompleted({ durationMs: performance.now() - started, ai: price(usage), ...outputFields(result) });
       return result?.output ?? null;
     } catch (err) {
@@ -140,7 +141,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
   }
 
   function failed(job: Job, jl: JobLogger, entry: ActiveJob, err: unknown, durationMs: number, ai: AiUsage | undefined): unknown {
-    const reason: unknown = entry.controller.signal.aborted ? entry.controller.signal.reason : undefined;
+    const reason: unknown = entry.abort.reason;
     if (reason instanceof JobHandedBackError) {
       jl.warn('job handed back to the queue at shutdown', { kind: 'handed_back', deadlineMs: reason.deadlineMs });
       return reason;
@@ -166,12 +167,12 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     cancel(jobId, reason) {
       const entry = active.get(jobId);
       if (!entry) return false;
-      abortAsCancel(entry.controller, reason);
+      entry.abort.abort(cancelError(reason));
       return true;
     },
     async handBackAll(deadlineMs, waitMs = 1000) {
       const entries = [...active.values()];
-      for (const entry of entries) entry.controller.abort(new JobHandedBackError(deadlineMs));
+      for (const entry of entries) entry.abort.abort(new JobHandedBackError(deadlineMs));
       let timer: NodeJS.Timeout | undefined;
       const wait = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
       await Promise.race([Promise.all(entries.map((e) => e.done)), wait]);
@@ -180,10 +181,9 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
   };
 }
 
-function abortAsCancel(controller: AbortController, reason: unknown): void {
-  if (controller.signal.aborted) return;
+function cancelError(reason: unknown): JobCancelledError {
   const text = typeof reason === 'string' ? reason : reason instanceof Error ? reason.message : 'cancel requested';
-  controller.abort(new JobCancelledError(text || 'cancel requested'));
+  return new JobCancelledError(text || 'cancel requested');
 }
 
 function outputFields(result: ConnectorResult | undefined): { outputCount?: number; outputSize?: number } {

@@ -4,8 +4,8 @@ import { TimeoutError } from '../errors.js';
 import type { PendingEntry } from './event-buffer.js';
 
 /**
- * Sends one batch of events in one round trip: a pipeline of small Lua calls, one per run of
- * consecutive entries with the same stream and producer. The script XADDs (no MAXLEN:
+ * Sends one batch of events in one round trip: one small Lua call per run of consecutive
+ * entries with the same stream and producer (pipelined when there are several). The script XADDs (no MAXLEN:
  * trimming belongs to the pipeline, which knows what every group has acknowledged) only the
  * entries whose `seq` is above the producer's high-water mark kept beside the stream, and
  * moves the mark. A batch whose replies were lost (Redis stopped mid-batch, a timeout) is
@@ -46,24 +46,34 @@ export interface BatchResult {
   error?: Error;
 }
 
-type ScriptClient = Redis & { jobscopeXaddOnce?: unknown };
+type ScriptCall = (stream: string, mark: string, args: string[]) => Promise<unknown>;
+type ScriptClient = Redis & { jobscopeXaddOnce?: ScriptCall };
 interface ScriptPipeline {
-  jobscopeXaddOnce(stream: string, mark: string, ...args: (string | number)[]): unknown;
+  jobscopeXaddOnce(stream: string, mark: string, args: string[]): unknown;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
 
 const VERSION = String(SCHEMA_VERSION);
 const TTL = String(PRODUCER_MARK_TTL_SECONDS);
 
-function ensureScript(redis: ScriptClient): void {
+function ensureScript(redis: ScriptClient): ScriptCall {
   if (typeof redis.jobscopeXaddOnce !== 'function') {
     redis.defineCommand('jobscopeXaddOnce', { numberOfKeys: 2, lua: XADD_ONCE_LUA });
   }
+  return redis.jobscopeXaddOnce!.bind(redis);
 }
 
-/** Queues the runs of `entries` on `pipeline`; returns the length of each run. */
-function queueRuns(pipeline: ScriptPipeline, entries: readonly PendingEntry[]): number[] {
-  const runs: number[] = [];
+/** One script call: consecutive entries with the same stream and producer. */
+interface Run {
+  stream: string;
+  mark: string;
+  /** ARGV: TTL, version, then (seq, json) pairs. ioredis flattens the array into the command. */
+  args: string[];
+  count: number;
+}
+
+function splitRuns(entries: readonly PendingEntry[]): Run[] {
+  const runs: Run[] = [];
   for (let i = 0; i < entries.length; ) {
     const { stream, producer } = entries[i]!;
     const args: string[] = [TTL, VERSION];
@@ -71,11 +81,28 @@ function queueRuns(pipeline: ScriptPipeline, entries: readonly PendingEntry[]): 
     for (; j < entries.length && entries[j]!.stream === stream && entries[j]!.producer === producer; j++) {
       args.push(String(entries[j]!.seq), entries[j]!.json);
     }
-    pipeline.jobscopeXaddOnce(stream, producerMarkKey(stream, producer), ...args);
-    runs.push(j - i);
+    runs.push({ stream, mark: producerMarkKey(stream, producer), args, count: j - i });
     i = j;
   }
   return runs;
+}
+
+/**
+ * Sends the runs: the usual single run (one producer, one shard) as one plain EVALSHA, with
+ * no pipeline object to build; several runs as one pipeline. Results as `pipeline.exec` gives.
+ */
+async function send(redis: ScriptClient, call: ScriptCall, runs: Run[]): Promise<[Error | null, unknown][] | null> {
+  if (runs.length === 1) {
+    const r = runs[0]!;
+    try {
+      return [[null, await call(r.stream, r.mark, r.args)]];
+    } catch (err) {
+      return [[err instanceof Error ? err : new Error(String(err)), null]];
+    }
+  }
+  const pipeline = redis.pipeline() as unknown as ScriptPipeline;
+  for (const r of runs) pipeline.jobscopeXaddOnce(r.stream, r.mark, r.args);
+  return pipeline.exec();
 }
 
 /** Writes `entries` in one round trip; never rejects. */
@@ -83,20 +110,19 @@ export async function writeBatch(redis: Redis, entries: readonly PendingEntry[],
   if (entries.length === 0) return { confirmed: 0 };
   let timer: NodeJS.Timeout | undefined;
   try {
-    ensureScript(redis);
-    const pipeline = redis.pipeline() as unknown as ScriptPipeline;
-    const runs = queueRuns(pipeline, entries);
+    const call = ensureScript(redis);
+    const runs = splitRuns(entries);
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new TimeoutError(`XADD batch of ${entries.length}`, timeoutMs)), timeoutMs);
       timer.unref();
     });
-    const results = await Promise.race([pipeline.exec(), timeout]);
+    const results = await Promise.race([send(redis, call, runs), timeout]);
     if (!results) return { confirmed: 0, error: new Error('pipeline was discarded') };
     let confirmed = 0;
     for (let r = 0; r < results.length; r++) {
       const err = results[r]![0];
       if (err) return { confirmed, error: err };
-      confirmed += runs[r]!;
+      confirmed += runs[r]!.count;
     }
     return { confirmed };
   } catch (err) {

@@ -12,7 +12,7 @@ import {
   type Level,
 } from '../events/index.js';
 import type { JobContextOptions, JobLogger, PublisherStats } from './types.js';
-import { createEventEncoder } from './event-encoder.js';
+import { createEventEncoderFactory } from './event-encoder.js';
 import { createJobLogger } from './job-logger.js';
 import { createLogLines, type LogLevelName } from './log-lines.js';
 import { createLoggerCore, type EmitTarget, type LoggerCore } from './logger-core.js';
@@ -131,11 +131,12 @@ export class ConnectorLogger {
       },
       onWarn: (message, fields) => onWarn(message, fields),
     });
-    this.core = createLoggerCore({ identity: id, producer: this.producer, publisher: this.publisher, log, linesEnabled, validateEvents: o.validateEvents ?? false, now });
+    const encoderFor = createEventEncoderFactory(id, this.producer);
+    this.core = createLoggerCore({ identity: id, producer: this.producer, publisher: this.publisher, log, linesEnabled, validateEvents: o.validateEvents ?? false, now, encoderFor });
     const keys = { prefix: o.prefix, shards: o.shards };
     const shards = Math.max(1, o.shards ?? 1);
     this.streamFor = (key) => eventStreamKey(keys, shardFor(key, shards));
-    this.root = { encoder: createEventEncoder({ source: id, producer: this.producer }), stream: this.streamFor(this.producer), log };
+    this.root = { encoder: encoderFor(), stream: this.streamFor(this.producer), log };
   }
 
   /** A logger bound to one job attempt, with its own trace span (joining `traceparent` when given). */

@@ -36,12 +36,29 @@ export interface EventEncoder {
   encode(parts: EventParts): string;
 }
 
+/** Makes the encoders of one logger: the source and producer are serialized once, here. */
+export type EventEncoderFactory = (job?: JobRef, trace?: TraceRef) => EventEncoder;
+
+/**
+ * Creates an {@link EventEncoderFactory} for one source and producer. A job attempt's encoder
+ * then costs one `JSON.stringify` of its job and trace, not of the whole identity again.
+ */
+export function createEventEncoderFactory(source: Identity, producer: string): EventEncoderFactory {
+  const base = JSON.stringify({ source, producer }).slice(1, -1);
+  return (job, trace) => {
+    let staticJson = base;
+    if (job) staticJson += `,"job":${JSON.stringify(job)}`;
+    if (trace) staticJson += `,"trace":${JSON.stringify(trace)}`;
+    return encoderOf(staticJson);
+  };
+}
+
 /** Creates an {@link EventEncoder} for one set of static fields. */
 export function createEventEncoder(fields: EventStaticFields): EventEncoder {
-  const shared: Record<string, unknown> = { source: fields.source, producer: fields.producer };
-  if (fields.job) shared.job = fields.job;
-  if (fields.trace) shared.trace = fields.trace;
-  const staticJson = JSON.stringify(shared).slice(1, -1);
+  return createEventEncoderFactory(fields.source, fields.producer)(fields.job, fields.trace);
+}
+
+function encoderOf(staticJson: string): EventEncoder {
   return {
     encode(p: EventParts): string {
       // id, level and type are safe by construction (hex + dashes, fixed enums): no escaping.

@@ -1,12 +1,11 @@
 import {
-  createSpanId,
-  createTraceId,
   formatTraceparent,
   parseTraceparent,
   type JobRef,
   type TraceRef,
 } from '../events/index.js';
 import type { JobContextOptions } from './types.js';
+import { pooledSpanId, pooledTraceId } from './random-hex.js';
 import { cleanFields, cleanText, type Issues } from './sanitize.js';
 
 /**
@@ -71,9 +70,9 @@ export function createJobAttempt(jobId: unknown, options: JobContextOptions | un
   if (o.traceparent !== undefined && !parent) {
     issues.push('traceparent: not a valid W3C traceparent; the attempt starts a new trace');
   }
-  const spanId = createSpanId();
+  const spanId = pooledSpanId();
   const trace: TraceRef = parent
     ? { traceId: parent.traceId, spanId, parentSpanId: parent.spanId, sampled: parent.sampled }
-    : { traceId: createTraceId(), spanId };
+    : { traceId: pooledTraceId(), spanId };
   return { job, trace, traceparent: formatTraceparent(trace.traceId, spanId, parent?.sampled ?? true) };
 }

@@ -1,4 +1,5 @@
 import { toErrorInfo, type AiUsage, type Attrs, type ErrorInput, type EventType, type Level } from '../events/index.js';
+import type { Logger } from 'pino';
 import type {
   CommonFields,
   JobCancelledFields,
@@ -11,7 +12,6 @@ import type {
   JobRetryingFields,
   JobStartedFields,
 } from './types.js';
-import { createEventEncoder } from './event-encoder.js';
 import { createJobAttempt } from './job-context.js';
 import type { EmitTarget, LoggerCore } from './logger-core.js';
 import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, cleanText, mergeUsage, type Issues } from './sanitize.js';
@@ -40,11 +40,15 @@ export function createJobLogger(
   let usage: AiUsage | undefined;
   let target: EmitTarget | undefined;
 
+  // The pino child is made on first use: with JSON lines off, only a warning ever needs it.
+  let log: Logger | undefined;
   const getTarget = (): EmitTarget =>
     (target ??= {
-      encoder: createEventEncoder({ source: core.identity, producer: core.producer, job, trace }),
+      encoder: core.encoderFor(job, trace),
       stream: streamFor(job.id),
-      log: core.log.child({ job_id: job.id, attempt: job.attempt, trace_id: trace.traceId, span_id: trace.spanId }),
+      get log() {
+        return (log ??= core.log.child({ job_id: job.id, attempt: job.attempt, trace_id: trace.traceId, span_id: trace.spanId }));
+      },
     });
   if (issues.length > 0) core.invalid('withJobContext', issues, getTarget().log);
 

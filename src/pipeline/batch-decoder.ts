@@ -1,5 +1,6 @@
 import { decodeEntry, type JobscopeEvent } from '../events/index.js';
 import type { DeadLetterItem, StreamEntry } from '../bus/index.js';
+import type { DecodeCache } from './decode-cache.js';
 
 /**
  * Turns the entries a read returned into events the sink can write, and sorts out what must
@@ -22,15 +23,17 @@ export interface DecodedBatch {
   gone: StreamEntry[];
 }
 
-/** Decodes a batch of entries. */
-export function decodeBatch(entries: readonly StreamEntry[], maxDeliveries: number): DecodedBatch {
+/** Decodes a batch of entries; with `cache`, reuses what another sink loop already decoded. */
+export function decodeBatch(entries: readonly StreamEntry[], maxDeliveries: number, cache?: DecodeCache): DecodedBatch {
   const out: DecodedBatch = { held: [], deadLetters: [], gone: [] };
   for (const entry of entries) {
     if (entry.fields === null) {
       out.gone.push(entry);
       continue;
     }
-    const decoded = decodeEntry(entry.fields);
+    const cached = cache?.get(entry.stream, entry.id);
+    const decoded = cached ? { ok: true as const, event: cached } : decodeEntry(entry.fields);
+    if (decoded.ok && !cached) cache?.set(entry.stream, entry.id, decoded.event);
     if (!decoded.ok) {
       const item: DeadLetterItem = { entry, code: 'invalid', reason: decoded.reason };
       if (decoded.eventId !== undefined) item.eventId = decoded.eventId;

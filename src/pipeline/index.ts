@@ -7,3 +7,4 @@ export * from './backoff.js';
 export * from './consumer-name.js';
 export type { SinkLoopStatus } from './sink-loop.js';
 export * from './metrics-server.js';
+export type { DecodeCacheStats } from './decode-cache.js';

@@ -18,6 +18,7 @@ import type { Sink } from '../sinks/sink.js';
 import type { BackoffOptions } from './backoff.js';
 import { BREAKER_GAUGE, createCircuitBreaker } from './circuit-breaker.js';
 import { defaultConsumerName } from './consumer-name.js';
+import { createDecodeCache, type DecodeCacheStats } from './decode-cache.js';
 import { createPipelineMetrics, type PipelineMetrics } from './pipeline-metrics.js';
 import { createSinkLoop, type SinkLoop, type SinkLoopStatus } from './sink-loop.js';
 import { createStatsLoop, type StatsLoop } from './stats-loop.js';
@@ -74,6 +75,8 @@ export interface PipelineStatus {
   deadLetterLength?: number;
   /** After `close()`: true when every sink loop finished within `shutdownTimeoutMs`. */
   drained?: boolean;
+  /** The decoded-event cache shared by the sink loops (only with two sinks or more). */
+  decodeCache?: DecodeCacheStats;
 }
 
 /** A pipeline. */
@@ -117,6 +120,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const stop = new AbortController();
   const abortWrites = new AbortController();
   const running: Running[] = [];
+  // Sinks read the same entries: decode each once per process, not once per sink.
+  const decodeCache = options.sinks.length > 1 ? createDecodeCache({ maxEntries: 5 * (options.batchSize ?? 200) }) : undefined;
   let state: PipelineStatus['state'] = 'idle';
   let closing: Promise<void> | undefined;
   let drained: boolean | undefined;
@@ -170,6 +175,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       retry: options.retry ?? {},
       stopSignal: stop.signal,
       writeSignal: abortWrites.signal,
+      ...(decodeCache ? { decodeCache } : {}),
     });
     return { sink, loop, reader, done: loop.run() };
   }
@@ -212,6 +218,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     });
     const out: PipelineStatus = { consumer, state, sinks };
     if (drained !== undefined) out.drained = drained;
+    if (decodeCache) out.decodeCache = decodeCache.stats();
     if (last) {
       out.streams = last.streams;
       out.deadLetterLength = last.deadLetterLength;

@@ -7,6 +7,7 @@ import { abortableSleep } from './abortable-sleep.js';
 import { backoffDelayMs, type BackoffOptions } from './backoff.js';
 import { decodeBatch, type HeldEntry } from './batch-decoder.js';
 import type { CircuitBreaker, BreakerState } from './circuit-breaker.js';
+import type { DecodeCache } from './decode-cache.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
 import { writeBatch, type WriteOutcome } from './write-batch.js';
 
@@ -53,6 +54,8 @@ export interface SinkLoopOptions {
   stopSignal: AbortSignal;
   /** Aborts at the shutdown deadline: passed to `sink.write`. */
   writeSignal: AbortSignal;
+  /** Decoded events shared with the other sink loops of the process. Default none. */
+  decodeCache?: DecodeCache;
 }
 
 /** What a sink loop reports in `pipeline.status()`. */
@@ -60,7 +63,7 @@ export interface SinkLoopStatus {
   sink: string;
   group: string;
   breaker: BreakerState;
-  /** Entries held in memory (read, not yet confirmed). */
+  /** Entries held in memory: read and not yet acknowledged (written, read ahead, or being acked). */
   inFlight: number;
   acked: number;
   deadLettered: number;
@@ -119,7 +122,7 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
     }
     if (entries.length === 0) entries = await o.reader.read(limit);
     if (entries.length === 0 || o.stopSignal.aborted) return []; // on stop, what was read stays pending
-    const decoded = decodeBatch(entries, o.maxDeliveries);
+    const decoded = decodeBatch(entries, o.maxDeliveries, o.decodeCache);
     if (decoded.gone.length > 0) await o.acker.ack(decoded.gone);
     await deadLetter(decoded.deadLetters);
     return decoded.held;
@@ -133,7 +136,10 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
 
   /** Starts reading the next batch while the current one is written, when the sink is healthy. */
   function readAhead(): void {
-    if (ahead || queue.length !== 1 || st.streak > 0 || o.breaker.state() !== 'closed' || o.stopSignal.aborted) return;
+    // Only after a confirmed write (a sink down from the start holds one batch, not two), and
+    // not while the reader walks the own pending list (it would return the batch being written).
+    if (ahead || queue.length !== 1 || st.streak > 0 || st.lastSuccessAt === 0 || o.breaker.state() !== 'closed') return;
+    if (o.stopSignal.aborted || !o.reader.readsNewOnly()) return;
     ahead = fetch().then(
       (held) => {
         aheadHeld = held;
