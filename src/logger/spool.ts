@@ -1,4 +1,16 @@
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PendingEntry } from './event-buffer.js';
@@ -68,7 +80,13 @@ export function parseSpoolLine(text: string): PendingEntry | undefined {
     const head = JSON.parse(`${text.slice(0, mark)}}`) as { k?: unknown; p?: unknown; q?: unknown };
     const json = text.slice(mark + E_MARK.length, -1);
     const { k: stream, p: producer, q: seq } = head;
-    if (typeof stream !== 'string' || typeof producer !== 'string' || typeof seq !== 'number' || json.length === 0) return undefined;
+    if (
+      typeof stream !== 'string' ||
+      typeof producer !== 'string' ||
+      typeof seq !== 'number' ||
+      json.length === 0
+    )
+      return undefined;
     return { stream, json, bytes: Buffer.byteLength(json), producer, seq };
   } catch {
     return undefined;
@@ -114,15 +132,21 @@ export function createSpool(options: SpoolOptions): Spool {
     },
     async open() {
       if (!existsSync(path)) return;
+      // The file's size and the read offset are taken synchronously, before any await, so an
+      // append() that runs while the lines are counted is added on top, not overwritten.
+      const fileSize = statSync(path).size;
+      const saved = existsSync(offsetPath) ? Number(readFileSync(offsetPath, 'utf8').trim()) : 0;
+      readOffset = Number.isInteger(saved) && saved >= 0 && saved <= fileSize ? saved : 0;
+      const [size0, pending0] = [size, pending];
       const fh = await open(path, 'r');
+      let counted: number;
       try {
-        size = (await fh.stat()).size;
-        const saved = existsSync(offsetPath) ? Number(readFileSync(offsetPath, 'utf8').trim()) : 0;
-        readOffset = Number.isInteger(saved) && saved >= 0 && saved <= size ? saved : 0;
-        pending = await countLines(fh, readOffset, size);
+        counted = await countLines(fh, readOffset, fileSize);
       } finally {
         await fh.close();
       }
+      size = fileSize + (size - size0);
+      pending = counted + (pending - pending0);
       ensureOpen();
     },
     append(entries) {
@@ -185,7 +209,7 @@ export function createSpool(options: SpoolOptions): Spool {
 async function countLines(fh: FileHandle, from: number, to: number): Promise<number> {
   const buf = Buffer.alloc(READ_CHUNK);
   let count = 0;
-  for (let pos = from; pos < to; ) {
+  for (let pos = from; pos < to;) {
     const { bytesRead } = await fh.read(buf, 0, Math.min(READ_CHUNK, to - pos), pos);
     if (bytesRead === 0) break;
     for (let i = 0; i < bytesRead; i++) if (buf[i] === 0x0a) count++;

@@ -50,6 +50,7 @@ export class RedisProcess {
     const deadline = Date.now() + 10_000;
     for (;;) {
       const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      probe.on('error', () => undefined); // refused while the server starts: expected
       try {
         await probe.connect();
         await probe.ping();
