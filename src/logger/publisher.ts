@@ -146,6 +146,19 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
   }
 
+  /** Appends one event straight to the spool; false when there is no spool or it cannot take it. */
+  function spoolOne(entry: PendingEntry): boolean {
+    if (!state.spool) return false;
+    try {
+      if (state.spool.append([entry]) !== 1) return false;
+    } catch (err) {
+      state.warn('spool', `jobscope: spool write failed: ${(err as Error).message}`, { path: state.spool.path });
+      return false;
+    }
+    state.counters.spooled++;
+    return true;
+  }
+
   function scheduleFlush(): void {
     if (state.buffer.length >= flushBatch) loop.kick();
     else if (!flushTimer) {
@@ -164,12 +177,19 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
     state.counters.accepted++;
     const bytes = Buffer.byteLength(json);
+    const entry: PendingEntry = { stream, json, bytes, producer, seq };
     if (memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes) spill(bytes);
+    // The head batch in flight can hold the whole memory bound with the buffer empty: then the
+    // new event itself goes to the spool (still in order: head → spool → buffer, buffer empty).
+    if ((memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes) && state.buffer.length === 0 && spoolOne(entry)) {
+      scheduleFlush();
+      return;
+    }
     if (memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes) {
       drop(1, state.spool ? 'memory buffer and spool are full' : 'memory buffer is full and no spool is configured');
       return;
     }
-    state.buffer.push({ stream, json, bytes, producer, seq });
+    state.buffer.push(entry);
     scheduleFlush();
   }
 
