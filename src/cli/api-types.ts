@@ -1,4 +1,10 @@
-import type { JobRecord, JobState, TimelineEntry, WorkerLiveness } from '../status/types.js';
+import type { DlqEntry } from '../api/dlq/dlq-store.js';
+import type { ErrorGroup } from '../insights/error-groups.js';
+import type { JobStats } from '../insights/job-stats.js';
+import type { JobRecord, TimelineEntry, WorkerLiveness } from '../status/types.js';
+
+// The server's own types, so the CLI cannot drift from what the API sends.
+export type { DlqEntry, ErrorGroup };
 
 /** The shapes of the API's answers, as the CLI reads them (see the API's /openapi.json). */
 
@@ -33,48 +39,13 @@ export interface WorkersResponse {
   counts: Record<WorkerLiveness, number>;
 }
 
-/** One group of `GET /api/errors`. */
-export interface ErrorGroup {
-  fingerprint: string;
-  serviceType: string;
-  errorType: string;
-  category: string;
-  message: string;
-  count: number;
-  firstSeen: number;
-  lastSeen: number;
-  exampleJobId: string;
-}
-
 /** `GET /api/errors`. */
 export interface ErrorsResponse {
   groups: ErrorGroup[];
 }
 
-/** `GET /api/stats`. */
-export interface StatsResponse {
-  windowMs: number;
-  buckets: { t: number; completed: number; failed: number; p50DurationMs?: number; costUsd: number }[];
-  throughputPerMin: number;
-  durationMs: { p50?: number; p95?: number };
-  errorRate: number;
-  queueWaitMs: { p50?: number; p95?: number };
-  costUsd: { total: number; byModel: Record<string, number>; byService: Record<string, number> };
-  jobsByState: Partial<Record<JobState, number>>;
-}
-
-/** One entry of `GET /api/dlq`. */
-export interface DlqEntry {
-  id: string;
-  reason: string;
-  sink: string;
-  deliveries: number;
-  originalStream: string;
-  originalId: string;
-  eventId?: string;
-  eventType?: string;
-  time: number;
-}
+/** `GET /api/stats`: the API's own shape. */
+export type StatsResponse = JobStats;
 
 /** `GET /api/dlq`. */
 export interface DlqResponse {
