@@ -8,11 +8,11 @@
  *   node --import tsx bench/logger-call.ts [--quick] [--rounds 5]
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { ConnectorLogger } from '../src/logger/connector-logger.js';
 import { runOptions, sized } from './lib/args.js';
 import { makeFigure, writeResult } from './lib/result.js';
+import { deleteKeys } from './lib/redis-keys.js';
 
 const opts = runOptions();
 const ROUNDS = opts.rounds;
@@ -111,15 +111,6 @@ try {
   await main();
 } finally {
   await logger.close(10_000);
-  const redis = new Redis(REDIS_URL);
-  for (const pattern of [`{${prefix}}*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  }
-  redis.disconnect();
+  await deleteKeys(REDIS_URL, [`{${prefix}}*`]);
   dest.flushSync();
 }

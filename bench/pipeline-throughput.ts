@@ -25,6 +25,7 @@ import { runOptions, sized } from './lib/args.js';
 import { startChild, type BenchChild } from './lib/child.js';
 import { LIFECYCLE_EVENTS, lifecycleEvent } from './lib/lifecycle-events.js';
 import { makeFigure, writeResult, type Figure } from './lib/result.js';
+import { unlinkMatching } from '../test/helpers/redis.js';
 
 const opts = runOptions();
 const { values } = parseArgs({
@@ -84,12 +85,7 @@ async function benchPipeline(redis: Redis, sinkNames: string[], env: NodeJS.Proc
 }
 
 async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  await unlinkMatching(redis, [`{${prefix}}*`]);
 }
 
 function benchRedisXadd(payloadBytes: number): number {

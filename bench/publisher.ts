@@ -8,13 +8,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { eventStreamKey } from '../src/events/index.js';
 import { createEventEncoder } from '../src/logger/event-encoder.js';
 import { createPublisher } from '../src/logger/publisher.js';
 import { createPublisherClient } from '../src/logger/redis-client.js';
 import { runOptions, sized } from './lib/args.js';
 import { makeFigure, writeResult } from './lib/result.js';
+import { deleteKeys } from './lib/redis-keys.js';
 
 const HOST = process.env.REDIS_HOST ?? '127.0.0.1';
 const PORT = Number(process.env.REDIS_PORT ?? 6379);
@@ -86,14 +86,7 @@ function anchor(payloadBytes: number): number {
 }
 
 async function cleanup(): Promise<void> {
-  const redis = new Redis(url);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
+  await deleteKeys(url, [`{${prefix}}*`]);
 }
 
 async function main(): Promise<void> {

@@ -30,6 +30,7 @@ import { asBullConnection } from '../src/jobs/redis-connection.js';
 import { ConnectorLogger } from '../src/logger/connector-logger.js';
 import { runOptions, sized } from './lib/args.js';
 import { makeFigure, writeResult } from './lib/result.js';
+import { unlinkMatching } from '../test/helpers/redis.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const opts = runOptions();
@@ -186,14 +187,7 @@ async function main(): Promise<void> {
 
 async function cleanup(): Promise<void> {
   // The events the "on" rounds wrote, and any queue a failed round left behind.
-  for (const pattern of [`{${prefix}}*`, `${prefix}*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await info.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await info.unlink(...keys);
-    } while (cursor !== '0');
-  }
+  await unlinkMatching(info, [`{${prefix}}*`, `${prefix}*`]);
   info.disconnect();
   devNull.end();
 }

@@ -1,5 +1,5 @@
-import net from 'node:net';
 import { FluentServer, type EventTime } from '@fluent-org/logger';
+import { startTcpGate } from './tcp-gate.js';
 
 /** A record as the peer received it. */
 export interface ReceivedRecord {
@@ -63,16 +63,7 @@ export async function startFluentPeer(options: FluentPeerOptions = {}): Promise<
   let withholding = false;
   let cutBudget: number | undefined;
   let cuts = 0;
-  const open = new Set<net.Socket>();
-  const proxy = net.createServer((client) => {
-    const upstream = net.connect({ port: backendPort, host: '127.0.0.1' });
-    open.add(client).add(upstream);
-    const kill = () => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
-    };
+  const gate = await startTcpGate(backendPort, (client, upstream, kill) => {
     client.on('data', (chunk: Buffer) => {
       if (cutBudget !== undefined && chunk.length > cutBudget) {
         upstream.write(chunk.subarray(0, cutBudget), kill);
@@ -86,26 +77,8 @@ export async function startFluentPeer(options: FluentPeerOptions = {}): Promise<
     upstream.on('data', (chunk: Buffer) => {
       if (!withholding) client.write(chunk);
     });
-    client.on('close', kill).on('error', kill);
-    upstream.on('close', kill).on('error', kill);
   });
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      proxy.once('error', reject);
-      proxy.listen({ port, host: '127.0.0.1' }, () => {
-        proxy.off('error', reject);
-        resolve();
-      });
-    });
-  await listen(0);
-  const port = (proxy.address() as net.AddressInfo).port;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      for (const s of open) s.destroy();
-      open.clear();
-      if (!proxy.listening) return resolve();
-      proxy.close(() => resolve());
-    });
+  const { port } = gate;
 
   return {
     port,
@@ -123,10 +96,10 @@ export async function startFluentPeer(options: FluentPeerOptions = {}): Promise<
     get cuts() {
       return cuts;
     },
-    stop,
-    start: () => listen(port),
+    stop: () => gate.down(),
+    start: () => gate.up(),
     async close() {
-      await stop();
+      await gate.close();
       await server.close();
     },
   };

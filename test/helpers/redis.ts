@@ -14,9 +14,8 @@ export function testRedis(url: string = TEST_REDIS_URL): Redis {
   return new Redis(url, { maxRetriesPerRequest: 3 });
 }
 
-/** Deletes every key of a prefix (its hash-tagged keys included). */
-export async function cleanupPrefix(redis: Redis, prefix: string): Promise<void> {
-  const patterns = [`{${prefix}}*`, `{${prefix}:*`, `${prefix}*`];
+/** Deletes every key matching the glob patterns (SCAN + UNLINK). */
+export async function unlinkMatching(redis: Redis, patterns: readonly string[]): Promise<void> {
   for (const pattern of patterns) {
     let cursor = '0';
     do {
@@ -25,6 +24,11 @@ export async function cleanupPrefix(redis: Redis, prefix: string): Promise<void>
       if (keys.length > 0) await redis.unlink(...keys);
     } while (cursor !== '0');
   }
+}
+
+/** Deletes every key of a prefix (its hash-tagged keys included). */
+export async function cleanupPrefix(redis: Redis, prefix: string): Promise<void> {
+  await unlinkMatching(redis, [`{${prefix}}*`, `{${prefix}:*`, `${prefix}*`]);
 }
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes; returns the value. */

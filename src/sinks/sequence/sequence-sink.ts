@@ -9,6 +9,7 @@ import { createGapReporter, type DetectedGap } from './gap-reporter.js';
 import { sequenceKeys } from './sequence-keys.js';
 import { createSequenceMetrics } from './sequence-metrics.js';
 import { parseSeqReply, registerSequenceScripts } from './sequence-script.js';
+import { redisHealth } from '../redis-health.js';
 
 /**
  * The `sequence` sink: detects events lost before they reached the event stream. Every event
@@ -162,14 +163,7 @@ export function createSequenceSink(options: SequenceSinkOptions): SequenceSink {
     return { status: 'ok' };
   }
 
-  async function health(): Promise<SinkHealth> {
-    try {
-      await redis.ping();
-      return { ok: true, detail: `producer sequence state under {${options.prefix ?? 'jobscope'}}:seq:* on Redis` };
-    } catch (err) {
-      return { ok: false, detail: `Redis does not answer: ${(err as Error).message}` };
-    }
-  }
+  const health = (): Promise<SinkHealth> => redisHealth(redis, `producer sequence state under {${options.prefix ?? 'jobscope'}}:seq:*`);
 
   async function close(): Promise<void> {
     if (closed) return;

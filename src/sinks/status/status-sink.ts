@@ -6,6 +6,7 @@ import type { Sink, SinkHealth, SinkRejection, SinkWriteResult } from '../sink.j
 import { createStatusPruner, type PruneResult } from './status-pruner.js';
 import { registerStatusScripts, type ApplyReply } from './status-script.js';
 import { toScriptEvent } from './to-script-event.js';
+import { redisHealth } from '../redis-health.js';
 
 /**
  * The status sink: applies events to the job-status store in Redis through the apply-events
@@ -184,14 +185,7 @@ export function createStatusSink(options: StatusSinkOptions): StatusSink {
     return rejected.length > 0 ? { status: 'ok', rejected } : { status: 'ok' };
   }
 
-  async function health(): Promise<SinkHealth> {
-    try {
-      await redis.ping();
-      return { ok: true, detail: `job-status store under ${keys.base}* on Redis` };
-    } catch (err) {
-      return { ok: false, detail: `Redis does not answer: ${(err as Error).message}` };
-    }
-  }
+  const health = (): Promise<SinkHealth> => redisHealth(redis, `job-status store under ${keys.base}*`);
 
   async function close(): Promise<void> {
     if (closed) return;

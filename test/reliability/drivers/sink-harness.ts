@@ -8,7 +8,7 @@ import { startFluentPeer, type FluentPeer } from '../../helpers/fluent-peer.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
 import { startSentryEndpoint, type SentryEndpoint } from '../../helpers/sentry-endpoint.js';
 import { deadLetteredIds, fluentDeliveries, otlpDeliveries, readDeadLetters, sentryDeliveries, statusDeliveries, type DeadLetterRecord } from '../observers.js';
-import { startTcpGate, type TcpGate } from './tcp-gate.js';
+import { startTcpGate, type TcpGate } from '../../helpers/tcp-gate.js';
 import { judgeSink, type ProducedEvent, type SinkVerdict } from '../oracle.js';
 import { SINK_SCOPE } from '../workload.js';
 

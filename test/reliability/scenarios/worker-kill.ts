@@ -15,7 +15,7 @@ import { RedisProcess } from '../../helpers/redis-process.js';
 import { settle } from '../drivers/bus-probe.js';
 import type { LoggerChildSettings } from '../drivers/logger-child.js';
 import { createSeqRecordingSink } from '../drivers/seq-recording-sink.js';
-import { startTcpGate } from '../drivers/tcp-gate.js';
+import { startTcpGate } from '../../helpers/tcp-gate.js';
 import { judgeSink, type ProducedEvent } from '../oracle.js';
 import { check, type ScenarioResult } from '../scenario-result.js';
 

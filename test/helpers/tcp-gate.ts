@@ -3,8 +3,9 @@ import net from 'node:net';
 /**
  * A TCP pass-through in front of a local peer that can be shut like a backend going down:
  * `down()` stops listening and drops every open connection (clients get ECONNREFUSED),
- * `up()` listens again on the same port. Used in front of the OTLP receiver and the Sentry
- * endpoint, which (unlike the Fluentd peer) cannot go away and come back on the same port.
+ * `up()` listens again on the same port. By default bytes are piped both ways; a `relay`
+ * takes over the data flow of each connection (the Fluentd peer uses one to withhold acks
+ * and cut connections mid-chunk).
  */
 export interface TcpGate {
   readonly port: number;
@@ -13,8 +14,16 @@ export interface TcpGate {
   close(): Promise<void>;
 }
 
+/** Wires one connection: `kill` drops both sides. */
+export type TcpRelay = (client: net.Socket, upstream: net.Socket, kill: () => void) => void;
+
+const pipeBoth: TcpRelay = (client, upstream) => {
+  client.pipe(upstream);
+  upstream.pipe(client);
+};
+
 /** Starts a gate on a free port of 127.0.0.1 forwarding to `targetPort`. */
-export async function startTcpGate(targetPort: number): Promise<TcpGate> {
+export async function startTcpGate(targetPort: number, relay: TcpRelay = pipeBoth): Promise<TcpGate> {
   const open = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect({ port: targetPort, host: '127.0.0.1' });
@@ -25,8 +34,7 @@ export async function startTcpGate(targetPort: number): Promise<TcpGate> {
       open.delete(client);
       open.delete(upstream);
     };
-    client.pipe(upstream);
-    upstream.pipe(client);
+    relay(client, upstream, kill);
     client.on('close', kill).on('error', kill);
     upstream.on('close', kill).on('error', kill);
   });
