@@ -20,7 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { createEventId, decodeEntry, encodeEntry, type JobscopeEvent } from '../src/events/index.js';
+import { createEventId, decodeEntryEvents, encodeEntry, type JobscopeEvent } from '../src/events/index.js';
 import { createStatusSink } from '../src/sinks/status/index.js';
 import { statusKeys } from '../src/status/index.js';
 import { RedisProcess } from '../test/helpers/redis-process.js';
@@ -147,7 +147,7 @@ async function produce(redis: Redis, stream: string, prefix: string, sentAt: Map
 
 type Entries = [string, [string, string[]][]][] | null;
 
-/** Reads the group until `stop()`; hands each batch to `handle`, then acknowledges it. */
+/** Reads the group until `stop()`; hands each batch's events to `handle`, then acknowledges its entries. */
 async function consume(redis: Redis, stream: string, stop: () => boolean, handle: (events: JobscopeEvent[]) => Promise<void>) {
   await redis.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
   while (!stop()) {
@@ -156,8 +156,9 @@ async function consume(redis: Redis, stream: string, stop: () => boolean, handle
     if (entries.length === 0) continue;
     const events: JobscopeEvent[] = [];
     for (const [, fields] of entries) {
-      const d = decodeEntry(fields);
-      if (d.ok) events.push(d.event);
+      // A packed entry (`b`) holds several events; the consumer expands it, as the pipeline does.
+      const d = decodeEntryEvents(fields);
+      if (d.ok) for (const part of d.parts) if (part.ok) events.push(part.event);
     }
     await handle(events);
     await redis.xack(stream, 'g', ...entries.map(([id]) => id));

@@ -45,7 +45,7 @@ const schemas: Record<string, Schema> = {
     services: arr(obj({ serviceType: str, connectorId: str, instance: str })),
   }),
   ErrorGroup: obj({ fingerprint: str, serviceType: str, errorType: str, category: str, message: str, count: int, firstSeen: int, lastSeen: int, exampleJobId: str }),
-  DlqEntry: obj({ id: str, reason: str, code: str, sink: str, deliveries: int, originalStream: str, originalId: str, eventId: str, eventType: str, time: int }),
+  DlqEntry: obj({ id: str, reason: str, code: str, sink: str, deliveries: int, originalStream: str, originalId: str, eventId: str, eventType: str, part: int, time: int }),
 };
 
 const filters = [

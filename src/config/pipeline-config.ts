@@ -4,7 +4,7 @@ import { enumVar, intVar, listVar, optionalStringVar, readEnv, type Env } from '
 export interface PipelineConfig {
   /** `JOBSCOPE_SINKS`: the sinks to run, comma-separated. Default: {@link defaultSinkNames}. */
   sinks: string[];
-  /** `PIPELINE_BATCH_SIZE`: entries per read. Default 200. */
+  /** `PIPELINE_BATCH_SIZE`: events per write batch; reads ask for the entries that hold about this many. Default 200. */
   batchSize: number;
   /** `PIPELINE_BLOCK_MS`: how long a read waits for new entries, ms. Default 1000. */
   blockMs: number;

@@ -13,14 +13,15 @@ let poolOffset = 0;
 let lastMs = -1;
 let counter = 0;
 
-function takeRandom(n: number): Buffer {
+/** Reserves `n` random bytes of the pool; returns their offset in `pool` (no Buffer view per id). */
+function takeRandom(n: number): number {
   if (poolOffset + n > POOL_SIZE) {
     pool = randomBytes(POOL_SIZE);
     poolOffset = 0;
   }
-  const out = pool.subarray(poolOffset, poolOffset + n);
+  const at = poolOffset;
   poolOffset += n;
-  return out;
+  return at;
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -37,10 +38,11 @@ export function createEventId(nowMs: number = Date.now()): string {
       counter = 0;
     }
   } else {
-    counter = takeRandom(2).readUInt16BE(0) & 0x3ff; // leave headroom for increments
+    const at = takeRandom(2);
+    counter = ((pool[at]! << 8) | pool[at + 1]!) & 0x3ff; // leave headroom for increments
   }
   lastMs = ms;
-  const rand = takeRandom(8);
+  const r = takeRandom(8);
   const b = new Array<string>(16);
   // 48-bit big-endian timestamp
   const hi = Math.floor(ms / 0x100000000);
@@ -53,8 +55,8 @@ export function createEventId(nowMs: number = Date.now()): string {
   b[5] = HEX[lo & 0xff]!;
   b[6] = HEX[0x70 | ((counter >>> 8) & 0x0f)]!; // version 7
   b[7] = HEX[counter & 0xff]!;
-  b[8] = HEX[0x80 | (rand[0]! & 0x3f)]!; // variant 10
-  for (let i = 1; i < 8; i++) b[8 + i] = HEX[rand[i]!]!;
+  b[8] = HEX[0x80 | (pool[r]! & 0x3f)]!; // variant 10
+  for (let i = 1; i < 8; i++) b[8 + i] = HEX[pool[r + i]!]!;
   return `${b[0]}${b[1]}${b[2]}${b[3]}-${b[4]}${b[5]}-${b[6]}${b[7]}-${b[8]}${b[9]}-${b[10]}${b[11]}${b[12]}${b[13]}${b[14]}${b[15]}`;
 }
 

@@ -3,9 +3,8 @@ import type { Redis } from 'ioredis';
 /**
  * Cancel requests, across processes. Whoever wants a job cancelled (API, CLI, the producer)
  * calls {@link requestCancel}: it stores a marker key (TTL) and publishes on the queue's cancel
- * channel. A running worker hears the message and aborts the job through BullMQ's own
- * `Worker.cancelJob` (the processor's AbortSignal); a worker that starts the job later finds
- * the marker at start. The job then fails as `cancelled` and is not retried.
+ * channel. A running worker hears the message and aborts the running attempt (the connector's
+ * `ctx.signal`); a worker that starts the job later finds the marker at start. The job then fails as `cancelled` and is not retried.
  */
 
 /** Where the cancel markers and channel of a queue live. */

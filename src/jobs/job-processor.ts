@@ -37,19 +37,48 @@ export interface JobProcessorOptions {
 
 /** A job running now. */
 export interface ActiveJob {
-  jobId: string;
-  attempt: number;
+  readonly jobId: string;
+  readonly attempt: number;
   /** The attempt's cancellation (its AbortController is made only when the connector reads `ctx.signal`). */
-  abort: LazyAbort;
+  readonly abort: LazyAbort;
   /** Resolves when the attempt has been reported and left the processor. */
-  done: Promise<void>;
-  finish: () => void;
+  done(): Promise<void>;
+}
+
+/** An {@link ActiveJob}; the promise of `done()` is made only for whoever waits (shutdown). */
+class RunningJob implements ActiveJob {
+  readonly abort: LazyAbort = createLazyAbort();
+  private finished = false;
+  private waiting: { promise: Promise<void>; resolve: () => void } | undefined;
+
+  constructor(
+    readonly jobId: string,
+    readonly attempt: number,
+  ) {}
+
+  done(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    if (!this.waiting) {
+      let resolve = (): void => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.waiting = { promise, resolve };
+    }
+    return this.waiting.promise;
+  }
+
+  finish(): void {
+    this.finished = true;
+    this.waiting?.resolve();
+  }
 }
 
 /** The processor and what it is running. */
 export interface JobProcessor {
-  /** BullMQ processor; declares 3 parameters so BullMQ passes its cancellation signal. */
-  process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown>;
+  /**
+   * BullMQ processor. It takes only the job: with a third parameter BullMQ makes an
+   * AbortController per job; cancellation comes through {@link JobProcessor.cancel} instead.
+   */
+  process(job: Job): Promise<unknown>;
   /** Jobs running now, by id (bounded by the worker's concurrency). */
   readonly active: ReadonlyMap<string, ActiveJob>;
   /** Aborts one running job as cancelled; false when it does not run here. */
@@ -84,7 +113,7 @@ export function telemetryJobId(bullJobId: string, queue: string): string {
 
 export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
   const { connector, queue } = options;
-  const active = new Map<string, ActiveJob>();
+  const active = new Map<string, RunningJob>();
   const onError = options.onError ?? (() => undefined);
 
   function price(usage: UsageAccumulator): AiUsage | undefined {
@@ -103,25 +132,21 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     return o;
   }
 
-  function begin(job: Job, jobId: string, attempt: number, bullSignal: AbortSignal | undefined): ActiveJob {
-    // BullMQ's Worker.cancelJob aborts its signal; ours carries the reason as a typed error.
-    const abort = createLazyAbort({ link: bullSignal, fromLink: cancelError });
-    let finish = (): void => undefined;
-    const done = new Promise<void>((resolve) => (finish = resolve));
-    const entry: ActiveJob = { jobId, attempt, abort, done, finish };
+  function begin(jobId: string, attempt: number): RunningJob {
+    const entry = new RunningJob(jobId, attempt);
     active.set(jobId, entry);
     const pending = options.pendingCancel?.(jobId);
-    if (pending !== undefined) abort.abort(cancelError(pending));
+    if (pending !== undefined) entry.abort.abort(cancelError(pending));
     return entry;
   }
 
-  async function process(job: Job, _token: string | undefined, bullSignal: AbortSignal | undefined): Promise<unknown> {
+  async function process(job: Job): Promise<unknown> {
     const jobId = job.id ?? 'unknown';
     const attempt = job.attemptsMade + 1;
     const jl = options.logger.withJobContext(telemetryJobId(jobId, queue), contextOptions(job, attempt));
     const wait = attempt === 1 ? queueWaitMs(job) : undefined;
     jl.jobReceived({ enqueuedAt: job.timestamp, ...(wait !== undefined ? { queueWaitMs: wait } : {}), ...(job.opts.priority ? { priority: job.opts.priority } : {}) });
-    const entry = begin(job, jobId, attempt, bullSignal);
+    const entry = begin(jobId, attempt);
     const usage = createUsageAccumulator();
     const ctx = createConnectorContext({ job, logger: jl, abort: entry.abort, usage, mirrorProgress: options.mirrorProgress ?? true, onError });
     jl.jobStarted(wait !== undefined ? { queueWaitMs: wait } : {});
@@ -162,7 +187,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
   }
 
   return {
-    process: (job, token, signal) => process(job, token, signal),
+    process: (job) => process(job),
     active,
     cancel(jobId, reason) {
       const entry = active.get(jobId);
@@ -175,7 +200,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
       for (const entry of entries) entry.abort.abort(new JobHandedBackError(deadlineMs));
       let timer: NodeJS.Timeout | undefined;
       const wait = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
-      await Promise.race([Promise.all(entries.map((e) => e.done)), wait]);
+      await Promise.race([Promise.all(entries.map((e) => e.done())), wait]);
       clearTimeout(timer);
     },
   };

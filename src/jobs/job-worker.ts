@@ -82,7 +82,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     ...(options.mirrorProgress !== undefined ? { mirrorProgress: options.mirrorProgress } : {}),
     pendingCancel: (jobId) => cancels?.pending(jobId),
   });
-  const worker = new Worker(queue, (job, token, signal) => processor.process(job, token, signal), {
+  const worker = new Worker(queue, (job) => processor.process(job), {
     ...options.workerOptions,
     connection: asBullConnection(redis),
     concurrency,
@@ -100,8 +100,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       prefix: options.prefix ?? 'jobscope',
       queue,
       onError,
-      // BullMQ's own cancellation: it aborts the signal BullMQ passed to our processor.
-      onCancel: ({ jobId, reason }) => worker.cancelJob(jobId, reason),
+      // Straight to the running attempt (BullMQ's job ids; the processor keys by them too).
+      onCancel: ({ jobId, reason }) => void processor.cancel(jobId, reason),
     });
   }
   const ready = Promise.all([worker.waitUntilReady(), cancels?.ready]).then(() => undefined);

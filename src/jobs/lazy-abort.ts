@@ -1,15 +1,15 @@
 /**
  * A job attempt's cancellation, with the `AbortController` made only when someone listens.
- * Most connectors that finish fast never read `ctx.signal`; a controller and a listener on
- * BullMQ's own signal per job were a measurable share of a no-op job's cost. The state is kept
- * here and the signal, when finally asked for, starts in the right state and follows BullMQ's.
+ * Most connectors that finish fast never read `ctx.signal`; a controller per job was a
+ * measurable share of a no-op job's cost. The state is kept here and the signal, when finally
+ * asked for, starts in the right state (and follows a linked signal, if any).
  */
 
 /** The abort state of one attempt. */
 export interface LazyAbort {
   /** The signal given to the connector; created on first access. */
   readonly signal: AbortSignal;
-  /** Whether the attempt was aborted (here, or by BullMQ's signal). */
+  /** Whether the attempt was aborted (here, or by the linked signal). */
   readonly aborted: boolean;
   /** Why it was aborted (`undefined` while not aborted). */
   readonly reason: unknown;
@@ -19,48 +19,62 @@ export interface LazyAbort {
 
 /** Options of {@link createLazyAbort}. */
 export interface LazyAbortOptions {
-  /** BullMQ's signal for the job (its `Worker.cancelJob`); followed when it aborts. */
+  /** Another signal to follow (e.g. a caller's); this one aborts when it does. */
   link?: AbortSignal | undefined;
-  /** Turns the linked signal's reason into ours (e.g. a typed cancel error). */
-  fromLink: (reason: unknown) => unknown;
+  /** Turns the linked signal's reason into ours (e.g. a typed cancel error). Default: as is. */
+  fromLink?: (reason: unknown) => unknown;
 }
 
 /** Creates the abort state of one attempt; nothing is allocated until `signal` is read. */
-export function createLazyAbort(options: LazyAbortOptions): LazyAbort {
-  const { link, fromLink } = options;
-  let controller: AbortController | undefined;
-  let aborted = false;
-  let reason: unknown;
+export function createLazyAbort(options: LazyAbortOptions = {}): LazyAbort {
+  return new LazyAbortState(options.link, options.fromLink);
+}
 
-  function abort(r: unknown): void {
-    if (aborted) return;
-    aborted = true;
-    reason = r;
-    controller?.abort(r);
+/** A class rather than closures: one is made per job, and most are never aborted. */
+class LazyAbortState implements LazyAbort {
+  private controller: AbortController | undefined;
+  private done = false;
+  private why: unknown;
+
+  constructor(
+    private readonly link: AbortSignal | undefined,
+    private readonly fromLink: ((reason: unknown) => unknown) | undefined,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.sync();
+      this.controller = new AbortController();
+      if (this.done) this.controller.abort(this.why);
+      else this.link?.addEventListener('abort', () => this.abort(this.linkReason()), { once: true });
+    }
+    return this.controller.signal;
   }
+
+  get aborted(): boolean {
+    this.sync();
+    return this.done;
+  }
+
+  get reason(): unknown {
+    this.sync();
+    return this.why;
+  }
+
+  abort(r: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.why = r;
+    this.controller?.abort(r);
+  }
+
+  private linkReason(): unknown {
+    const r: unknown = this.link?.reason;
+    return this.fromLink ? this.fromLink(r) : r;
+  }
+
   /** Picks up an abort of the linked signal no listener has seen yet. */
-  function sync(): void {
-    if (!aborted && link?.aborted) abort(fromLink(link.reason));
+  private sync(): void {
+    if (!this.done && this.link?.aborted) this.abort(this.linkReason());
   }
-
-  return {
-    get signal() {
-      if (!controller) {
-        sync();
-        controller = new AbortController();
-        if (aborted) controller.abort(reason);
-        else link?.addEventListener('abort', () => abort(fromLink(link.reason)), { once: true });
-      }
-      return controller.signal;
-    },
-    get aborted() {
-      sync();
-      return aborted;
-    },
-    get reason() {
-      sync();
-      return reason;
-    },
-    abort,
-  };
 }

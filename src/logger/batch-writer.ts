@@ -5,49 +5,113 @@ import type { PendingEntry } from './event-buffer.js';
 
 /**
  * Sends one batch of events in one round trip: one small Lua call per run of consecutive
- * entries with the same stream and producer (pipelined when there are several). The script
- * XADDs (no MAXLEN: trimming belongs to the pipeline, which knows what every group has
- * acknowledged) each entry whose `seq` this producer has not added before, so a batch whose
- * replies were lost (Redis stopped mid-batch, a timeout) is safe to resend: what Redis already
- * took is skipped, not duplicated.
+ * entries with the same stream and producer (pipelined when there are several).
  *
- * "Added before" is remembered per producer as a high-water mark plus a ring bitmap of the
- * last {@link SEQ_WINDOW} seqs, so the check is exact whatever order the seqs arrive in (a
- * spool replay after newer events, a resend after a reconnect): an entry is skipped only when
- * its own bit is set. A seq older than the window is added (a duplicate at worst, never a
- * loss: delivery is at least once).
+ * Events are PACKED: up to {@link PACK_MAX_EVENTS} events of a run share one stream entry,
+ * `v <version> b <event JSON lines>` (a lone event is written as `v <version> e <json>`). A
+ * stream entry costs Redis the same whether it carries one event or sixteen, so packing cuts
+ * Redis's work and the bytes of command framing per event many times over; consumers expand
+ * a packed entry into its events and acknowledge the entry once all of them are delivered.
+ *
+ * The script adds (no MAXLEN: trimming belongs to the pipeline, which knows what every group
+ * has acknowledged) each event whose `seq` this producer has not added before, so a batch whose
+ * replies were lost (Redis stopped mid-batch, a timeout) is safe to resend: what Redis already
+ * took is skipped, not duplicated. "Added before" is remembered per producer as a high-water
+ * mark plus a ring bitmap of the last {@link SEQ_WINDOW} seqs, so the check is exact whatever
+ * order the seqs arrive in (a spool replay after newer events, a resend after a reconnect): an
+ * event is skipped only when its own bit is set. A seq older than the window is added (a
+ * duplicate at worst, never a loss: delivery is at least once).
+ *
+ * The usual pack (consecutive seqs, all newer than the mark) takes the fast path: its bits are
+ * set with one BITFIELD and its payload is added as sent. Anything else (a resend, a replay, a
+ * pack whose seqs are not consecutive) is split into lines and checked seq by seq.
  *
  * KEYS[1] stream, KEYS[2] high-water mark `<stream>:seq:<producer>`, KEYS[3] its bitmap
  * `<stream>:seq:<producer>:bits` (same hash tag: one slot)
- * ARGV[1] TTL in seconds, ARGV[2] schema version, ARGV[3] window size, then (seq, json) pairs.
- * Returns how many entries were added.
+ * ARGV[1] TTL in seconds, ARGV[2] schema version, ARGV[3] window size, then per pack
+ * (seqs, payload): seqs is `<first>:<count>` for consecutive seqs, else `<s1>,<s2>,…`; the
+ * payload is the pack's event JSON texts joined by "\n", in seq order.
+ * Returns how many events were added.
  */
 const XADD_ONCE_LUA = `
 local last = tonumber(redis.call('GET', KEYS[2]) or '-1')
 local window = tonumber(ARGV[3])
 local added = 0
-for i = 4, #ARGV, 2 do
-  local seq = tonumber(ARGV[i])
-  local fresh = true
+-- Sets (v = 1) or clears (v = 0) the bits of seqs from..to, at most 32 bits per BITFIELD.
+local function bits(from, to, v)
+  local s = from
+  while s <= to do
+    local pos = s % window
+    local n = math.min(to - s + 1, window - pos, 32)
+    redis.call('BITFIELD', KEYS[3], 'SET', 'u' .. n, pos, v * (2 ^ n - 1))
+    s = s + n
+  end
+end
+-- Marks seq as added; false when it was added before.
+local function fresh(seq)
   if seq > last then
     -- Positions of the seqs skipped over still hold bits of seqs one window older: clear them.
     local from = last + 1
     if seq - from >= window then from = seq - window + 1 end
-    for s = from, seq - 1 do redis.call('SETBIT', KEYS[3], s % window, 0) end
+    if from <= seq - 1 then bits(from, seq - 1, 0) end
     redis.call('SETBIT', KEYS[3], seq % window, 1)
     last = seq
+    return true
   elseif seq > last - window then
-    fresh = redis.call('SETBIT', KEYS[3], seq % window, 1) == 0
+    return redis.call('SETBIT', KEYS[3], seq % window, 1) == 0
   end
-  if fresh then
-    redis.call('XADD', KEYS[1], '*', 'v', ARGV[2], 'e', ARGV[i + 1])
-    added = added + 1
+  return true
+end
+local function add(lines, n)
+  if n == 1 then
+    redis.call('XADD', KEYS[1], '*', 'v', ARGV[2], 'e', lines)
+  elseif n > 1 then
+    redis.call('XADD', KEYS[1], '*', 'v', ARGV[2], 'b', lines)
+  end
+  added = added + n
+end
+for i = 4, #ARGV, 2 do
+  local spec, payload = ARGV[i], ARGV[i + 1]
+  local colon = string.find(spec, ':', 1, true)
+  local seqs = {}
+  if colon then
+    local first = tonumber(string.sub(spec, 1, colon - 1))
+    local count = tonumber(string.sub(spec, colon + 1))
+    local top = first + count - 1
+    if first > last and count <= window then
+      local from = last + 1
+      if top - from >= window then from = top - window + 1 end
+      if from <= first - 1 then bits(from, first - 1, 0) end
+      bits(first, top, 1)
+      last = top
+      add(payload, count)
+      seqs = nil
+    else
+      for s = first, top do seqs[#seqs + 1] = s end
+    end
+  else
+    for s in string.gmatch(spec, '[^,]+') do seqs[#seqs + 1] = tonumber(s) end
+  end
+  if seqs then
+    local keep, pos = {}, 1
+    for k = 1, #seqs do
+      local stop = string.find(payload, '\\n', pos, true)
+      local line = string.sub(payload, pos, (stop or 0) - 1)
+      if stop then pos = stop + 1 else pos = #payload + 1 end
+      if fresh(seqs[k]) then keep[#keep + 1] = line end
+    end
+    add(table.concat(keep, '\\n'), #keep)
   end
 end
 redis.call('SET', KEYS[2], last, 'EX', ARGV[1])
 redis.call('EXPIRE', KEYS[3], ARGV[1])
 return added
 `;
+
+/** Most events in one packed stream entry. */
+export const PACK_MAX_EVENTS = 16;
+/** Most payload characters in one packed stream entry (a larger event goes alone). */
+export const PACK_MAX_CHARS = 512 * 1024;
 
 /** Seqs per producer whose "already added" bit is remembered (8 KiB of bitmap per producer and stream). */
 export const SEQ_WINDOW = 65_536;
@@ -96,9 +160,27 @@ interface Run {
   stream: string;
   mark: string;
   bits: string;
-  /** ARGV: TTL, version, window, then (seq, json) pairs. ioredis flattens the array into the command. */
+  /** ARGV: TTL, version, window, then (seqs, payload) per pack. ioredis flattens the array into the command. */
   args: string[];
   count: number;
+}
+
+/** Appends the (seqs, payload) ARGV pair of entries[from..to). */
+function pushPack(args: string[], entries: readonly PendingEntry[], from: number, to: number): void {
+  const first = entries[from]!.seq;
+  let consecutive = true;
+  let payload = entries[from]!.json;
+  for (let k = from + 1; k < to; k++) {
+    if (entries[k]!.seq !== first + (k - from)) consecutive = false;
+    payload += '\n' + entries[k]!.json;
+  }
+  let seqs: string;
+  if (consecutive) seqs = `${first}:${to - from}`;
+  else {
+    seqs = String(first);
+    for (let k = from + 1; k < to; k++) seqs += ',' + String(entries[k]!.seq);
+  }
+  args.push(seqs, payload);
 }
 
 function splitRuns(entries: readonly PendingEntry[]): Run[] {
@@ -107,9 +189,18 @@ function splitRuns(entries: readonly PendingEntry[]): Run[] {
     const { stream, producer } = entries[i]!;
     const args: string[] = [TTL, VERSION, WINDOW];
     let j = i;
+    let packStart = i;
+    let packChars = 0;
     for (; j < entries.length && entries[j]!.stream === stream && entries[j]!.producer === producer; j++) {
-      args.push(String(entries[j]!.seq), entries[j]!.json);
+      const chars = entries[j]!.json.length;
+      if (j > packStart && (j - packStart >= PACK_MAX_EVENTS || packChars + chars > PACK_MAX_CHARS)) {
+        pushPack(args, entries, packStart, j);
+        packStart = j;
+        packChars = 0;
+      }
+      packChars += chars + 1;
     }
+    pushPack(args, entries, packStart, j);
     runs.push({
       stream,
       mark: producerMarkKey(stream, producer),

@@ -178,6 +178,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
     state.counters.accepted++;
     const bytes = Buffer.byteLength(json);
     const entry: PendingEntry = { stream, json, bytes, producer, seq };
+    // The usual case, within both bounds, in one test.
+    if (memEvents() < maxEvents && memBytes() + bytes <= maxBytes) {
+      state.buffer.push(entry);
+      scheduleFlush();
+      return;
+    }
     if (memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes) spill(bytes);
     // The head batch in flight can hold the whole memory bound with the buffer empty: then the
     // new event itself goes to the spool (still in order: head → spool → buffer, buffer empty).

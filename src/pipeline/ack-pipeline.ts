@@ -9,22 +9,28 @@ import type { Acker, StreamEntry } from '../bus/index.js';
  *
  * The XACK is sent before the next batch's writes are issued, so when a sink writes over the
  * same connection, Redis runs the ack first: a crash cannot duplicate more than one batch.
+ *
+ * Counts are in events: an entry may hold several (a packed entry is acknowledged once all of
+ * its events are settled), so the caller says how many confirmed events each push covers.
  */
 
 /** Options of {@link createAckPipeline}. */
 export interface AckPipelineOptions {
   acker: Acker;
-  /** Called with the number of entries each completed ack covered (for counters). */
-  onAcked: (count: number) => void;
+  /** Called with the number of confirmed events each completed ack covered (for counters). */
+  onAcked: (events: number) => void;
 }
 
 /** One-deep asynchronous acknowledgement. */
 export interface AckPipeline {
-  /** Waits for the ack in flight (rethrowing its error), then starts acknowledging `entries`. */
-  push(entries: readonly Pick<StreamEntry, 'stream' | 'id'>[]): Promise<void>;
+  /**
+   * Waits for the ack in flight (rethrowing its error), then starts acknowledging `entries`,
+   * which hold `events` confirmed events (default: one per entry).
+   */
+  push(entries: readonly Pick<StreamEntry, 'stream' | 'id'>[], events?: number): Promise<void>;
   /** Waits for the ack in flight; rethrows its error. */
   flush(): Promise<void>;
-  /** Entries whose ack has been sent but not yet answered. */
+  /** Events whose entries' ack has been sent but not yet answered. */
   inFlight(): number;
 }
 
@@ -43,14 +49,14 @@ export function createAckPipeline(options: AckPipelineOptions): AckPipeline {
     }
   }
 
-  async function push(entries: readonly Pick<StreamEntry, 'stream' | 'id'>[]): Promise<void> {
+  async function push(entries: readonly Pick<StreamEntry, 'stream' | 'id'>[], events = entries.length): Promise<void> {
     await flush();
     if (entries.length === 0) return;
-    count = entries.length;
+    count = events;
     // Never rejects: the error is kept and rethrown by the next push/flush.
     current = options.acker.ack(entries).then(
       () => {
-        options.onAcked(entries.length);
+        options.onAcked(events);
       },
       (err: unknown) => {
         failure = { err };

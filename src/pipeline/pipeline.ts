@@ -41,7 +41,10 @@ export interface PipelineOptions {
   sinks: Sink[];
   /** This process's consumer name; unique among live processes. Default `hostname-pid-random`. */
   consumerName?: string;
-  /** Entries per read (a sink's `maxBatchSize` may lower it). Default 200. */
+  /**
+   * Events per write batch (a sink's `maxBatchSize` may lower it); each read asks for as many
+   * entries as hold about this many events (a packed entry holds up to 16). Default 200.
+   */
   batchSize?: number;
   /** How long a read of new entries blocks, in ms. Default 1000. */
   blockMs?: number;
@@ -121,7 +124,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const abortWrites = new AbortController();
   const running: Running[] = [];
   // Sinks read the same entries: decode each once per process, not once per sink.
-  const decodeCache = options.sinks.length > 1 ? createDecodeCache({ maxEntries: 5 * (options.batchSize ?? 200) }) : undefined;
+  const decodeCache = options.sinks.length > 1 ? createDecodeCache({ maxEvents: 5 * (options.batchSize ?? 200) }) : undefined;
   let state: PipelineStatus['state'] = 'idle';
   let closing: Promise<void> | undefined;
   let drained: boolean | undefined;

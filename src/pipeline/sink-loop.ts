@@ -1,14 +1,17 @@
 import type { Logger } from 'pino';
+import { packedEventCount } from '../events/index.js';
 import { createAckPipeline } from './ack-pipeline.js';
 import { sinkHealthy } from './sink-healthy.js';
 import type { Acker, Claimer, DeadLetter, DeadLetterItem, GroupReader, StreamEntry } from '../bus/index.js';
 import type { Sink } from '../sinks/sink.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { backoffDelayMs, type BackoffOptions } from './backoff.js';
-import { decodeBatch, type HeldEntry } from './batch-decoder.js';
+import { decodeBatch, type EventDeadLetter, type HeldEntry } from './batch-decoder.js';
 import type { CircuitBreaker, BreakerState } from './circuit-breaker.js';
 import type { DecodeCache } from './decode-cache.js';
+import { createEntryTally } from './entry-tally.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
+import { createReadSizer } from './read-sizer.js';
 import { writeBatch, type WriteOutcome } from './write-batch.js';
 
 /**
@@ -18,18 +21,27 @@ import { writeBatch, type WriteOutcome } from './write-batch.js';
  * A failed batch is told apart from a poison event with the sink's health check: when the
  * backend is down (unhealthy) or asked to wait (`retryAfterMs`), nothing counts against the
  * events — they wait, pending, however long the outage lasts. When the backend is healthy
- * the batch is split in halves until the entry that fails is alone; each failure of that
- * lone entry is a delivery, recorded in the PEL, and after `maxDeliveries` it is
+ * the batch is split in halves until the event that fails is alone; each failure of that
+ * lone event is a delivery, recorded in the PEL, and after `maxDeliveries` it is
  * dead-lettered while the rest of the batch flows.
  *
  * Round trips overlap while the sink is healthy: the next batch is read while the current one
  * is written (read-ahead, at most one batch), and the XACK of a confirmed batch travels while
- * the next one is written (at most one ack in flight, see `ack-pipeline.ts`). So at most two
- * batches (2 × `batchSize` entries) are held in memory per sink, plus one batch's ids being
- * acknowledged. No read-ahead while the sink is failing or its breaker is not closed.
+ * the next one is written (at most one ack in flight, see `ack-pipeline.ts`). So about two
+ * reads' worth of events (each sized to hold `batchSize`) are held in memory per sink, plus
+ * one batch's ids being acknowledged. No read-ahead while the sink is failing or its breaker
+ * is not closed, nor while more than one write batch of the last read is still queued.
+ *
+ * The loop handles events, the group acknowledges entries. A packed entry (up to 16 events)
+ * becomes one held event per event; each is written, bisected, retried and dead-lettered on
+ * its own, and the entry is acknowledged only once every one of its events is settled in this
+ * loop (confirmed by the sink, or dead-lettered; see `entry-tally.ts`). Reads are sized from
+ * the events per entry seen recently (`read-sizer.ts`) and what a read returns is cut into
+ * write batches of at most the sink's batch size, so the events held stay near `batchSize`
+ * whatever the entries carry. Counts (`inFlight`, acked, dead-lettered, retried) are events.
  */
 
-/** Entries written by a half-open breaker's probe. */
+/** Events written by a half-open breaker's probe. */
 export const PROBE_BATCH_SIZE = 1;
 /** Longest a health check may take before the backend counts as unhealthy, in ms. */
 const HEALTH_TIMEOUT_MS = 2000;
@@ -45,7 +57,7 @@ export interface SinkLoopOptions {
   breaker: CircuitBreaker;
   metrics: PipelineMetrics;
   logger: Logger;
-  /** Entries per read. */
+  /** Events per write (a sink's `maxBatchSize` may lower it); reads are sized to hold about this many. */
   batchSize: number;
   maxDeliveries: number;
   claimIdleMs: number;
@@ -63,7 +75,7 @@ export interface SinkLoopStatus {
   sink: string;
   group: string;
   breaker: BreakerState;
-  /** Entries held in memory: read and not yet acknowledged (written, read ahead, or being acked). */
+  /** Events held in memory: read and not yet acknowledged (written, read ahead, or being acked). */
   inFlight: number;
   acked: number;
   deadLettered: number;
@@ -87,6 +99,8 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
   const claimEveryMs = Math.min(o.claimIdleMs, Math.max(100, o.claimIdleMs / 2));
   const touchEveryMs = Math.max(50, o.claimIdleMs / 3);
   const queue: HeldEntry[][] = [];
+  const settles = createEntryTally();
+  const sizer = createReadSizer(limit);
   const st = { acked: 0, deadLettered: 0, retried: 0, streak: 0, lastError: undefined as string | undefined, lastSuccessAt: 0 };
   let lastClaimAt = 0;
   let lastTouchAt = Date.now();
@@ -95,42 +109,82 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
   let aheadHeld: HeldEntry[] = [];
   const acks = createAckPipeline({
     acker: o.acker,
-    onAcked: (n) => {
-      st.acked += n;
-      o.metrics.events.inc({ sink: name, outcome: 'acked' }, n);
-    },
+    onAcked: countAcked,
   });
 
-  async function deadLetter(items: DeadLetterItem[]): Promise<void> {
-    if (items.length === 0) return;
-    await o.deadLetter.send(items);
-    st.deadLettered += items.length;
-    for (const item of items) {
+  function countAcked(events: number): void {
+    if (events === 0) return;
+    st.acked += events;
+    o.metrics.events.inc({ sink: name, outcome: 'acked' }, events);
+  }
+
+  /** A dead letter to send: the record, the events it holds, and confirmed events whose entry it acknowledges. */
+  interface Outgoing {
+    item: DeadLetterItem;
+    events: number;
+    acked: number;
+  }
+
+  /** An entry that cannot be read as a whole: dead-lettered whole, with every event it holds. */
+  const wholeEntry = (item: DeadLetterItem): Outgoing => ({ item, events: packedEventCount(item.entry.fields ?? []) ?? 1, acked: 0 });
+
+  /**
+   * One event: a single-event entry is dead-lettered whole (that settles it); an event of a
+   * packed entry alone, and the record acknowledges the entry only if it settles its last event.
+   * If the process dies after such a record and before the entry's acknowledgement, the entry
+   * is redelivered and this event may be dead-lettered a second time: at least once, never lost.
+   */
+  function oneEvent(d: EventDeadLetter): Outgoing {
+    const confirmed = d.slot.packed ? settles.settle(d.slot, false) : 0;
+    const item: DeadLetterItem = { entry: d.slot.entry, code: d.code, reason: d.reason };
+    if (d.eventId !== undefined) item.eventId = d.eventId;
+    if (d.slot.packed) item.part = { index: d.slot.part, ack: confirmed !== undefined, deliveries: d.deliveries };
+    return { item, events: 1, acked: confirmed ?? 0 };
+  }
+
+  async function deadLetter(out: readonly Outgoing[]): Promise<void> {
+    if (out.length === 0) return;
+    await o.deadLetter.send(out.map((x) => x.item));
+    let events = 0;
+    let acked = 0;
+    for (const { item, events: n, acked: a } of out) {
+      events += n;
+      acked += a;
       o.metrics.deadLetters.inc({ sink: name, reason: item.code });
-      o.logger.warn({ sink: name, stream: item.entry.stream, id: item.entry.id, eventId: item.eventId, code: item.code, reason: item.reason }, 'event dead-lettered');
+      const { entry, part } = item;
+      o.logger.warn({ sink: name, stream: entry.stream, id: entry.id, part: part?.index, events: n, eventId: item.eventId, code: item.code, reason: item.reason }, 'event dead-lettered');
     }
-    o.metrics.events.inc({ sink: name, outcome: 'dead_lettered' }, items.length);
+    st.deadLettered += events;
+    o.metrics.events.inc({ sink: name, outcome: 'dead_lettered' }, events);
+    // The last event of a packed entry dead-lettered: the script acknowledged the entry, and with it the events confirmed before.
+    countAcked(acked);
   }
 
   /** Claims or reads one batch, dead-letters what cannot be delivered; resolves with the rest. */
   async function fetch(): Promise<HeldEntry[]> {
     let entries: StreamEntry[] = [];
+    const count = sizer.count();
     if (Date.now() - lastClaimAt >= claimEveryMs) {
       lastClaimAt = Date.now();
-      entries = await o.claimer.claim(limit);
+      entries = await o.claimer.claim(count);
       if (entries.length > 0) o.logger.info({ sink: name, claimed: entries.length }, 'claimed entries left idle by another consumer');
     }
-    if (entries.length === 0) entries = await o.reader.read(limit);
+    if (entries.length === 0) entries = await o.reader.read(count);
     if (entries.length === 0 || o.stopSignal.aborted) return []; // on stop, what was read stays pending
     const decoded = decodeBatch(entries, o.maxDeliveries, o.decodeCache);
+    sizer.observe(decoded.entries, decoded.events);
     if (decoded.gone.length > 0) await o.acker.ack(decoded.gone);
-    await deadLetter(decoded.deadLetters);
+    await deadLetter(decoded.deadLetters.map((d) => ('slot' in d ? oneEvent(d) : wholeEntry(d))));
     return decoded.held;
   }
 
+  /** Queues `held` in write batches of at most `limit` events. */
+  function enqueue(held: HeldEntry[]): void {
+    for (let i = 0; i < held.length; i += limit) queue.push(held.slice(i, i + limit));
+  }
+
   async function fill(): Promise<void> {
-    const held = ahead ? await takeAhead() : await fetch();
-    if (held.length > 0) queue.push(held);
+    enqueue(ahead ? await takeAhead() : await fetch());
     lastTouchAt = Date.now();
   }
 
@@ -159,7 +213,16 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
 
   async function settle(out: WriteOutcome): Promise<void> {
     if (out.confirmed.length > 0) {
-      await acks.push(out.confirmed.map((h) => h.entry));
+      // Only entries whose every event is now settled; the others wait for their remaining events.
+      const complete: StreamEntry[] = [];
+      let events = 0;
+      for (const h of out.confirmed) {
+        const confirmed = settles.settle(h, true);
+        if (confirmed === undefined) continue;
+        complete.push(h.entry);
+        events += confirmed;
+      }
+      await acks.push(complete, events);
       // One counter update per (type, service) of the batch, not per event.
       const tally = new Map<string, { type: string; service: string; n: number }>();
       for (const { event } of out.confirmed) {
@@ -172,19 +235,26 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
         o.metrics.consumed.inc({ sink: name, type: t.type, service_type: o.metrics.serviceLabel(t.service) }, t.n);
       }
     }
-    await deadLetter(out.rejected.map(({ held, reason }) => ({ entry: held.entry, code: 'rejected' as const, reason, eventId: held.event.id })));
+    await deadLetter(out.rejected.map(({ held, reason }) => oneEvent({ slot: held, code: 'rejected', reason, eventId: held.event.id, deliveries: held.deliveries })));
   }
 
-  /** A lone entry failed while the backend is healthy: one more delivery counted against it. */
+  /**
+   * A lone event failed while the backend is healthy: one more delivery counted against it.
+   * The PEL keeps one count per entry: it is raised to the highest count of the entry's events,
+   * so a crash now still dead-letters the entry's unsettled events after `maxDeliveries`.
+   */
   async function countFailure(held: HeldEntry, reason: string): Promise<void> {
     const { entry } = held;
-    if (entry.deliveries >= o.maxDeliveries) {
-      const why = `sink "${name}" failed it ${entry.deliveries} times (limit ${o.maxDeliveries}) while healthy; last error: ${reason}`;
-      await deadLetter([{ entry, code: 'max_deliveries', reason: why, eventId: held.event.id }]);
+    if (held.deliveries >= o.maxDeliveries) {
+      const why = `sink "${name}" failed it ${held.deliveries} times (limit ${o.maxDeliveries}) while healthy; last error: ${reason}`;
+      await deadLetter([oneEvent({ slot: held, code: 'max_deliveries', reason: why, eventId: held.event.id, deliveries: held.deliveries })]);
       return;
     }
-    entry.deliveries++;
-    await o.claimer.setDeliveries(entry, entry.deliveries);
+    held.deliveries++;
+    if (held.deliveries > entry.deliveries) {
+      entry.deliveries = held.deliveries;
+      await o.claimer.setDeliveries(entry, entry.deliveries);
+    }
     queue.push([held]); // behind the others, so the rest flows while it waits
   }
 
@@ -214,7 +284,7 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
     }
     if (Date.now() - lastTouchAt >= touchEveryMs) {
       // Long retries: keep other consumers from claiming what this one still holds.
-      await o.claimer.touch([...queue.flat(), ...aheadHeld].map((h) => h.entry));
+      await o.claimer.touch([...new Set([...queue.flat(), ...aheadHeld].map((h) => h.entry))]);
       lastTouchAt = Date.now();
     }
     const batch = queue.shift()!;
@@ -245,9 +315,11 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
       const r = await ahead;
       ahead = undefined;
       aheadHeld = [];
-      if ('held' in r && r.held.length > 0 && o.breaker.state() === 'closed' && !o.writeSignal.aborted) {
+      // One attempt per write batch; what is not confirmed stays pending for the next consumer.
+      for (let i = 0; 'held' in r && i < r.held.length; i += limit) {
+        if (o.breaker.state() !== 'closed' || o.writeSignal.aborted) break;
         queue.length = 0;
-        queue.push(r.held);
+        queue.push(r.held.slice(i, i + limit));
         await attempt();
       }
     }

@@ -32,3 +32,29 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
   const row = data.values.find((v) => Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val));
   return row ? row.value : 0;
 }
+
+/** Packed entries written by hand: their events, each entry's lines, and the entry ids. */
+export interface PackedPublished {
+  events: JobscopeEvent[];
+  lines: string[][];
+  ids: string[];
+}
+
+/**
+ * Publishes packed entries (`v 1 b <lines>`, XADD by hand), one per element of `entries`: a
+ * number is that many new valid events; a list gives the entry's events, a `string` in it
+ * being written as a line as it is (a bad line).
+ */
+export async function publishPacked(redis: Redis, prefix: string, entries: readonly (number | readonly (string | JobscopeEvent)[])[]): Promise<PackedPublished> {
+  const stream = eventStreamKey({ prefix });
+  const out: PackedPublished = { events: [], lines: [], ids: [] };
+  let n = 0;
+  for (const spec of entries) {
+    const items = typeof spec === 'number' ? Array.from({ length: spec }, () => makeEvent({ type: 'job.progress', job: { id: `packed-${n++}`, attempt: 1 } })) : spec;
+    const lines = items.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
+    for (const x of items) if (typeof x !== 'string') out.events.push(x);
+    out.lines.push(lines);
+    out.ids.push(String(await redis.xadd(stream, '*', 'v', '1', 'b', lines.join('\n'))));
+  }
+  return out;
+}

@@ -5,7 +5,8 @@ import type { Sink, SinkHealth, SinkWriteResult } from '../../src/sinks/sink.js'
 /**
  * A controllable sink for pipeline tests: records every delivery per event id in a Redis hash
  * (HINCRBY, so the test sees duplicates, even across processes), and can be told to be down,
- * to throw for poison ids, to reject ids for good, or to take its time.
+ * to throw for poison ids, to reject ids for good, to withhold some ids (a partial retry), or
+ * to take its time.
  */
 export interface TestSinkOptions {
   name: string;
@@ -18,6 +19,13 @@ export interface TestSinkOptions {
   poisonIds?: ReadonlySet<string>;
   /** Rejects these ids for good (dead-lettered as `rejected`). */
   rejectIds?: ReadonlySet<string>;
+  /**
+   * While it returns ids, those are not taken: the write answers `retry` (with `retryAfterMs`)
+   * and `confirmedIds` listing the others, which are recorded. A backend that took part of a batch.
+   */
+  withholdIds?: () => ReadonlySet<string>;
+  /** The sink's `maxBatchSize`. */
+  maxBatchSize?: number;
   /** Waits this long after recording a batch before confirming it, in ms. */
   delayMs?: number;
   /** Called with each write's size. */
@@ -32,6 +40,7 @@ export interface TestSink extends Sink {
 export function createTestSink(o: TestSinkOptions): TestSink {
   const sink: TestSink = {
     name: o.name,
+    ...(o.maxBatchSize === undefined ? {} : { maxBatchSize: o.maxBatchSize }),
     writes: 0,
     closed: false,
     async write(events: readonly JobscopeEvent[], signal: AbortSignal): Promise<SinkWriteResult> {
@@ -40,10 +49,13 @@ export function createTestSink(o: TestSinkOptions): TestSink {
       if (o.down?.()) return { status: 'retry', reason: 'backend down' };
       const poison = events.find((e) => o.poisonIds?.has(e.id));
       if (poison) throw new Error(`cannot handle ${poison.id}`);
+      const withheld = o.withholdIds?.() ?? new Set<string>();
+      const taken = events.filter((e) => !withheld.has(e.id));
       const pipe = o.redis.pipeline();
-      for (const e of events) pipe.hincrby(o.countsKey, e.id, 1);
+      for (const e of taken) pipe.hincrby(o.countsKey, e.id, 1);
       await pipe.exec();
       if (o.delayMs) await delay(o.delayMs, signal);
+      if (taken.length < events.length) return { status: 'retry', reason: 'withheld', retryAfterMs: 20, confirmedIds: taken.map((e) => e.id) };
       const rejected = events.filter((e) => o.rejectIds?.has(e.id)).map((e) => ({ eventId: e.id, reason: 'backend refuses this one' }));
       return rejected.length > 0 ? { status: 'ok', rejected } : { status: 'ok' };
     },

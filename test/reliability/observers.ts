@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { deadLetterStreamKey } from '../../src/events/index.js';
+import { deadLetterStreamKey, ENTRY_FIELDS } from '../../src/events/index.js';
 import { createStatusReader } from '../../src/status/status-reader.js';
 import type { FluentPeer } from '../helpers/fluent-peer.js';
 import type { OtlpReceiver } from '../helpers/otlp-receiver.js';
@@ -52,14 +52,32 @@ export async function statusDeliveries(redis: Redis, prefix: string, jobIds: Ite
   return countIds(ids);
 }
 
-/** One dead-letter entry, as the pipeline wrote it. */
+/**
+ * One dead-letter entry, as the pipeline wrote it. A record holds one event (a single-event
+ * entry, or one event of a packed entry, with `part`) or a whole packed entry that could not
+ * be read (`orig.b`: every event of it is dead-lettered).
+ */
 export interface DeadLetterRecord {
   sink: string;
   code: string;
   reason: string;
-  /** The source entry id. */
+  /** The source entry id (shared by the records of the events of one packed entry). */
   id: string;
   eventId?: string;
+  /** The event's index in its packed entry, for a record of one event of a packed entry. */
+  part?: number;
+  /** The ids of the events the record holds, as far as they can be read. */
+  eventIds: string[];
+}
+
+/** The `id` of an event JSON text, when it has a readable one. */
+function idOf(json: string): string | undefined {
+  try {
+    const id = (JSON.parse(json) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads the whole dead-letter stream of `prefix`, in pages. */
@@ -71,9 +89,14 @@ export async function readDeadLetters(redis: Redis, prefix: string): Promise<Dea
     const rows = await redis.xrange(key, start, '+', 'COUNT', 2000);
     for (const [, fields] of rows) {
       const f: Record<string, string> = {};
-      for (let i = 0; i + 1 < fields.length; i += 2) if (!fields[i]!.startsWith('orig.')) f[fields[i]!] = fields[i + 1]!;
-      const rec: DeadLetterRecord = { sink: f.sink ?? '', code: f.code ?? '', reason: f.reason ?? '', id: f.id ?? '' };
+      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+      const packed = f[`orig.${ENTRY_FIELDS.packed}`];
+      // A whole packed entry holds every one of its lines; any other record one event.
+      const lines = packed === undefined ? [f[`orig.${ENTRY_FIELDS.event}`] ?? ''] : packed.split('\n');
+      const ids = f.eventId ? [f.eventId] : lines.map(idOf).filter((id): id is string => id !== undefined);
+      const rec: DeadLetterRecord = { sink: f.sink ?? '', code: f.code ?? '', reason: f.reason ?? '', id: f.id ?? '', eventIds: ids };
       if (f.eventId) rec.eventId = f.eventId;
+      if (f.part !== undefined) rec.part = Number(f.part);
       out.push(rec);
     }
     if (rows.length < 2000) return out;
@@ -81,7 +104,7 @@ export async function readDeadLetters(redis: Redis, prefix: string): Promise<Dea
   }
 }
 
-/** The event ids a sink dead-lettered. */
+/** The event ids a sink dead-lettered: one per record of one event, every readable one of a whole packed entry. */
 export function deadLetteredIds(records: readonly DeadLetterRecord[], sink: string): Set<string> {
-  return new Set(records.filter((r) => r.sink === sink && r.eventId).map((r) => r.eventId!));
+  return new Set(records.filter((r) => r.sink === sink).flatMap((r) => r.eventIds));
 }

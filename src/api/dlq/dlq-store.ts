@@ -14,6 +14,11 @@ export interface DlqEntry {
   originalId: string;
   eventId?: string;
   eventType?: string;
+  /**
+   * For one event of a packed entry dead-lettered alone: its index in that entry. The record
+   * holds that event only, and a replay re-adds it alone.
+   */
+  part?: number;
   /** Unix ms when it was dead-lettered. */
   time: number;
 }
@@ -54,16 +59,21 @@ function toDlqEntry([rawId, fields]: RawEntry): DlqEntry {
   const code = s('code');
   const eventId = s('eventId');
   const eventType = eventTypeOf(m.get('orig.e'));
+  const part = s('part');
   if (code !== undefined) entry.code = code;
   if (eventId !== undefined) entry.eventId = eventId;
   if (eventType !== undefined) entry.eventType = eventType;
+  if (part !== undefined && /^\d+$/.test(part)) entry.part = Number(part);
   return entry;
 }
 
 /**
  * Reads and replays the dead-letter stream written by src/bus/dead-letter.ts: each entry holds
  * `reason`, `code`, `sink`, `deliveries`, `stream`, `id`, `time`, `eventId?` and the original
- * fields as `orig.<name>`, byte for byte.
+ * fields as `orig.<name>`, byte for byte. A record of one event of a packed entry also holds
+ * `part` (its index there) and has that event alone as `orig.v` / `orig.e`, so a replay re-adds
+ * just that event, as a single-event entry; a packed entry dead-lettered whole keeps `orig.b`
+ * and is replayed whole.
  */
 export function createDlqStore(options: { redis: Redis; prefix: string; shards?: number }) {
   const { redis } = options;

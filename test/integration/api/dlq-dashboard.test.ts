@@ -77,6 +77,35 @@ describe('dead letters', () => {
   });
 });
 
+describe('dead letters of packed entries', () => {
+  it('lists one event of a packed entry with its part, and replays just that event as a single-event entry', async () => {
+    const p = testPrefix('dlqpack');
+    const api = testApp(redis, p);
+    try {
+      const stream = eventStreamKey({ prefix: p });
+      const events = [makeEvent({ type: 'job.started' }), makeEvent({ type: 'job.failed' }), makeEvent({ type: 'job.progress' })];
+      const lines = events.map((e) => JSON.stringify(e));
+      await redis.xgroup('CREATE', stream, 'sink:status', '0', 'MKSTREAM');
+      const entryId = await redis.xadd(stream, '*', 'v', '1', 'b', lines.join('\n'));
+      const reply = (await redis.xreadgroup('GROUP', 'sink:status', 'c1', 'COUNT', 10, 'STREAMS', stream, '>')) as [string, unknown][];
+      const [entry] = parseEntries(stream, reply[0]![1], 2);
+      const dl = createDeadLetter({ redis, deadLetterStream: deadLetterStreamKey({ prefix: p }), group: 'sink:status', sink: 'status' });
+      await dl.send([{ entry: entry!, code: 'rejected', reason: 'refused', eventId: events[1]!.id, part: { index: 1, ack: true } }]);
+      const body = (await (await api.request('/api/dlq', bearer())).json()) as { entries: Record<string, unknown>[] };
+      expect(body.entries).toHaveLength(1);
+      expect(body.entries[0]).toMatchObject({ code: 'rejected', originalId: entryId, eventId: events[1]!.id, eventType: 'job.failed', part: 1, deliveries: 2 });
+      const res = await api.request('/api/dlq/replay', { method: 'POST', ...bearer(), body: '{"all":true}' });
+      expect(await res.json()).toEqual({ replayed: 1 });
+      const rows = await redis.xrange(stream, '-', '+');
+      expect(rows).toHaveLength(2);
+      expect(rows[1]![1]).toEqual(['v', '1', 'e', lines[1]]); // that event alone, not its entry
+    } finally {
+      await api.close();
+      await cleanupPrefix(redis, p);
+    }
+  });
+});
+
 describe('dashboard', () => {
   it('serves the static files with their content types, without a token', async () => {
     const index = await app.request('/');

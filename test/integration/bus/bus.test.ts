@@ -53,6 +53,25 @@ describe('bus', () => {
     expect(((await redis.xpending(stream, 'sink:a')) as unknown[])[0]).toBe(0);
   });
 
+  it('dead-letters one event of a packed entry alone, acknowledging the entry only when told it settles it', async () => {
+    const lines = ['{"n":0}', '{"n":"é1"}', '{"n":2}'];
+    await redis.xadd(stream, '*', 'v', '1', 'b', lines.join('\n'));
+    const guard = guardFor('sink:a');
+    await guard.ensure();
+    const [e] = await createGroupReader({ redis, streams: [stream], group: 'sink:a', consumer: 'c', guard }).read(1);
+    const dl = createDeadLetter({ redis, deadLetterStream: deadLetterStreamKey({ prefix }), group: 'sink:a', sink: 'a' });
+    await dl.send([{ entry: e!, code: 'rejected', reason: 'no', eventId: 'x', part: { index: 1, ack: false, deliveries: 3 } }]);
+    expect(((await redis.xpending(stream, 'sink:a')) as unknown[])[0]).toBe(1); // its other events are not settled
+    await dl.send([{ entry: e!, code: 'invalid', reason: 'bad', part: { index: 2, ack: true } }]);
+    expect(((await redis.xpending(stream, 'sink:a')) as unknown[])[0]).toBe(0);
+    const rows = await redis.xrangeBuffer(deadLetterStreamKey({ prefix }), '-', '+');
+    const records = rows.map(([, f]) => new Map(Array.from({ length: f.length / 2 }, (_, i) => [f[2 * i]!.toString(), f[2 * i + 1]!])));
+    expect(records.map((r) => [r.get('part')?.toString(), r.get('deliveries')?.toString(), r.get('orig.v')?.toString()])).toEqual([['1', '3', '1'], ['2', '1', '1']]);
+    expect(records[0]!.get('orig.e')).toEqual(Buffer.from(lines[1]!)); // that event alone, byte for byte
+    expect(records[1]!.get('orig.e')).toEqual(Buffer.from(lines[2]!));
+    expect(records.every((r) => !r.has('orig.b'))).toBe(true);
+  });
+
   it('trims to the lowest unacknowledged id across all groups, and reports lag and pending', async () => {
     const events = await publishEvents(redis, prefix, 10);
     await guardFor('sink:fast').ensure();

@@ -1,15 +1,18 @@
 import type { Redis } from 'ioredis';
-import { decodeEntry, eventStreamKey, type JobscopeEvent } from '../../../src/events/index.js';
+import { decodeEntryEvents, eventStreamKey, type JobscopeEvent } from '../../../src/events/index.js';
 import { ConnectorLogger } from '../../../src/logger/connector-logger.js';
 import { TEST_REDIS_URL } from '../../helpers/redis.js';
 
-/** Every event in the prefix's stream, decoded (a bad entry fails the test). */
+/** Every event in the prefix's stream, decoded, packed entries expanded (a bad entry or event fails the test). */
 export async function streamEvents(redis: Redis, prefix: string): Promise<JobscopeEvent[]> {
   const entries = await redis.xrange(eventStreamKey({ prefix }), '-', '+');
-  return entries.map(([id, fields]) => {
-    const r = decodeEntry(fields);
+  return entries.flatMap(([id, fields]) => {
+    const r = decodeEntryEvents(fields);
     if (!r.ok) throw new Error(`entry ${id} does not decode: ${r.reason}`);
-    return r.event;
+    return r.parts.map((p, i) => {
+      if (!p.ok) throw new Error(`entry ${id} event ${i} does not decode: ${p.reason}`);
+      return p.event;
+    });
   });
 }
 

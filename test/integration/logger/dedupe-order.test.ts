@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,9 @@ import { cleanupPrefix, testPrefix, testRedis } from '../../helpers/redis.js';
 const redis = testRedis();
 const prefix = testPrefix('dedupe');
 const stream = `{${prefix}}:events`;
+beforeEach(async () => {
+  await cleanupPrefix(redis, prefix);
+});
 afterAll(async () => {
   await cleanupPrefix(redis, prefix);
   redis.disconnect();
@@ -24,8 +27,11 @@ const entry = (seq: number, producer = 'p1'): PendingEntry => {
   const json = JSON.stringify({ seq });
   return { stream, json, bytes: json.length, producer, seq };
 };
+/** Every event's seq, in stream order; a packed entry (`b`) holds one event JSON per line. */
 const seqsInStream = async () =>
-  (await redis.xrange(stream, '-', '+')).map(([, f]) => (JSON.parse(f[3]!) as { seq: number }).seq);
+  (await redis.xrange(stream, '-', '+')).flatMap(([, f]) => f[3]!.split('\n').map((line) => (JSON.parse(line) as { seq: number }).seq));
+/** The field names (`e` single, `b` packed) and event counts of the stream's entries. */
+const entryShapes = async () => (await redis.xrange(stream, '-', '+')).map(([, f]) => `${f[2]}${f[3]!.split('\n').length}`);
 
 describe('publisher add-once script', () => {
   it('adds seqs that arrive below the high-water mark, once, and skips resends', async () => {
@@ -52,6 +58,36 @@ describe('publisher add-once script', () => {
     );
     const seqs = await seqsInStream();
     expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, s) => s));
+  });
+
+  it('packs up to 16 consecutive events per entry, a lone event as `e`, and resends add nothing', async () => {
+    const batch = Array.from({ length: 37 }, (_, s) => entry(s));
+    expect(await writeBatch(redis, batch, 5000)).toEqual({ confirmed: 37 });
+    expect(await entryShapes()).toEqual(['b16', 'b16', 'b5']);
+    expect(await writeBatch(redis, batch, 5000)).toEqual({ confirmed: 37 });
+    await writeBatch(redis, [entry(37)], 5000);
+    expect(await entryShapes()).toEqual(['b16', 'b16', 'b5', 'e1']);
+    expect(await seqsInStream()).toEqual(Array.from({ length: 38 }, (_, s) => s));
+  });
+
+  it('drops only the already-added events of a partly resent pack, and handles seqs that are not consecutive', async () => {
+    await writeBatch(redis, [0, 1, 2, 3].map((s) => entry(s)), 5000);
+    // 2 and 3 were added; 4..6 are new. Then a pack of scattered seqs (another shard took the rest).
+    await writeBatch(redis, [2, 3, 4, 5, 6].map((s) => entry(s)), 5000);
+    await writeBatch(redis, [9, 12, 20].map((s) => entry(s)), 5000);
+    await writeBatch(redis, [12, 15].map((s) => entry(s)), 5000);
+    expect(await seqsInStream()).toEqual([0, 1, 2, 3, 4, 5, 6, 9, 12, 20, 15]);
+    expect(await entryShapes()).toEqual(['b4', 'b3', 'b3', 'e1']);
+  });
+
+  it('keeps a pack within its size bound: a large event goes alone', async () => {
+    const big = (seq: number): PendingEntry => {
+      const json = JSON.stringify({ seq, pad: 'x'.repeat(200 * 1024) });
+      return { stream, json, bytes: json.length, producer: 'p1', seq };
+    };
+    await writeBatch(redis, [big(0), big(1), big(2), entry(3)], 5000);
+    expect(await entryShapes()).toEqual(['b2', 'b2']);
+    expect(await seqsInStream()).toEqual([0, 1, 2, 3]);
   });
 });
 

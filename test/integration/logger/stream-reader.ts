@@ -1,13 +1,19 @@
 import type { Redis } from 'ioredis';
-import { decodeEntry, eventStreamKey, type JobscopeEvent } from '../../../src/events/index.js';
+import { decodeEntryEvents, eventStreamKey, type JobscopeEvent } from '../../../src/events/index.js';
 
-/** Every event of a prefix's (single) stream, in stream order; throws on an invalid entry. */
+/**
+ * Every event of a prefix's (single) stream, in stream order, packed entries expanded into
+ * their events; throws on an invalid entry or event.
+ */
 export async function readEvents(redis: Redis, prefix: string): Promise<JobscopeEvent[]> {
   const entries = await redis.xrange(eventStreamKey({ prefix }), '-', '+');
-  return entries.map(([id, fields]) => {
-    const r = decodeEntry(fields);
+  return entries.flatMap(([id, fields]) => {
+    const r = decodeEntryEvents(fields);
     if (!r.ok) throw new Error(`entry ${id} is invalid: ${r.reason}`);
-    return r.event;
+    return r.parts.map((p, i) => {
+      if (!p.ok) throw new Error(`entry ${id} event ${i} is invalid: ${p.reason}`);
+      return p.event;
+    });
   });
 }
 

@@ -49,4 +49,16 @@ describe('ack pipeline', () => {
     await expect(acks.flush()).resolves.toBeUndefined();
     expect(acked).toBe(0);
   });
+
+  it('counts events, not entries: a packed entry acknowledged counts the events it held', async () => {
+    const { acker, calls } = manualAcker();
+    let acked = 0;
+    const acks = createAckPipeline({ acker, onAcked: (n) => (acked += n) });
+    await acks.push(batch('1-0', '2-0'), 17);
+    expect(acks.inFlight()).toBe(17);
+    calls[0]!.resolve();
+    await acks.flush();
+    expect(acked).toBe(17);
+    expect(acks.inFlight()).toBe(0);
+  });
 });
