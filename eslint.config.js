@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'src/api/dashboard/assets/**', '**/*.min.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'src/api/dashboard/assets/**', '**/*.min.js', 'bench/scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

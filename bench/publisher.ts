@@ -1,7 +1,7 @@
 /**
  * Publisher throughput into Redis, end to end (every event published and confirmed), beside
- * its anchor measured in the same run: `redis-benchmark -P 16` doing XADD with the same payload
- * size. Prints events/s and the ratio, writes bench/results/publisher.json (common shape,
+ * its anchor measured in the same run: `redis-benchmark -P 16` doing XADD of one whole event
+ * per entry, of the same size. Prints events/s and the ratio, writes bench/results/publisher.json (common shape,
  * bench/lib/result.ts), and deletes its keys.
  *
  *   node --import tsx bench/publisher.ts [--quick] [--rounds 5]   (EVENTS overrides the size)
@@ -9,7 +9,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { eventStreamKey } from '../src/events/index.js';
-import { createEventEncoder } from '../src/logger/event-encoder.js';
+import { attemptMembers, ownMembers, sharedMembers } from '../src/logger/event-encoder.js';
+import { wholeJson, type PendingEntry } from '../src/logger/event-buffer.js';
 import { createPublisher } from '../src/logger/publisher.js';
 import { createPublisherClient } from '../src/logger/redis-client.js';
 import { runOptions, sized } from './lib/args.js';
@@ -24,36 +25,43 @@ const ROUNDS = opts.rounds;
 const prefix = `jsbench-${randomBytes(4).toString('hex')}`;
 const url = `redis://${HOST}:${PORT}`;
 
-/** Realistic events: a job.completed with identity, job, trace and usage. */
-function makeEvents(n: number, producer: string): string[] {
-  const enc = createEventEncoder({
-    source: { machineId: 'railway-comfyui-01', workerId: 'worker-001', serviceType: 'comfyui', connectorId: 'comfyui-local', instance: 'host:1234' },
+/**
+ * Realistic events: job.completed with identity, job, trace and usage, built as the logger
+ * builds them (own members per call; the job attempt's and the producer's members shared).
+ * Ten events per job attempt, as a job with progress reports sends.
+ */
+function makeEvents(n: number, producer: string, stream: string): PendingEntry[] {
+  const shared = sharedMembers(
+    { machineId: 'railway-comfyui-01', workerId: 'worker-001', serviceType: 'comfyui', connectorId: 'comfyui-local', instance: 'host:1234' },
     producer,
-    job: { id: 'job-123456', attempt: 1, queue: 'images' },
-    trace: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' },
-  });
-  const out: string[] = [];
+  );
+  const out: PendingEntry[] = [];
   const t = Date.now();
+  let attempt = '';
   for (let i = 0; i < n; i++) {
-    out.push(
-      enc.encode({
-        id: `019a1b2c-3d4e-7f60-8a1b-${i.toString(16).padStart(12, '0')}`,
-        time: t,
-        level: 'info',
-        type: 'job.completed',
-        seq: i,
-        ai: { model: 'sdxl-base-1.0', provider: 'comfyui', gpuSeconds: 3.2 },
-        data: { durationMs: 1234, outputCount: 2, outputSize: 1048576 },
-      }),
+    if (i % 10 === 0) {
+      attempt = attemptMembers({ id: `job-${i}`, attempt: 1, queue: 'images' }, { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' });
+    }
+    const json = ownMembers(
+      `019a1b2c-3d4e-7f60-8a1b-${i.toString(16).padStart(12, '0')}`,
+      t,
+      'info',
+      'job.completed',
+      i,
+      undefined,
+      { model: 'sdxl-base-1.0', provider: 'comfyui', gpuSeconds: 3.2 },
+      undefined,
+      { durationMs: 1234, outputCount: 2, outputSize: 1048576 },
     );
+    out.push({ stream, json, shared, attempt, bytes: json.length + shared.length + attempt.length, producer, seq: i });
   }
   return out;
 }
 
 async function ours(round: number): Promise<number> {
   const producer = `bench-${round}-${randomBytes(4).toString('hex')}`;
-  const events = makeEvents(N, producer);
   const stream = eventStreamKey({ prefix });
+  const events = makeEvents(N, producer, stream);
   const redis = createPublisherClient({ url, onError: () => {} });
   await new Promise<void>((r) => redis.once('ready', () => r()));
   const publisher = createPublisher({
@@ -64,7 +72,7 @@ async function ours(round: number): Promise<number> {
     onWarn: (m) => console.error(m),
   });
   const t0 = performance.now();
-  for (let i = 0; i < N; i++) publisher.publish(stream, events[i]!, producer, i);
+  for (let i = 0; i < N; i++) publisher.publish(events[i]!);
   const ok = await publisher.flush(120_000);
   const ms = performance.now() - t0;
   const s = publisher.stats();
@@ -90,7 +98,8 @@ async function cleanup(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const payloadBytes = Buffer.byteLength(makeEvents(1, 'bench-size')[0]!);
+  // The anchor writes each event whole, one per XADD.
+  const payloadBytes = Buffer.byteLength(wholeJson(makeEvents(1, 'bench-size', 'size')[0]!));
   const a: number[] = [];
   const b: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {

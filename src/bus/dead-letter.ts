@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ENTRY_FIELDS, packedEventBytes } from '../events/index.js';
+import { ENTRY_FIELDS, standaloneEventJson } from '../events/index.js';
 import type { StreamEntry } from './stream-entry.js';
 
 /**
@@ -136,6 +136,6 @@ function partFields(orig: readonly Buffer[], index: number): (string | Buffer)[]
     if (orig[i]!.toString('latin1') === ENTRY_FIELDS.version) out.push(`orig.${ENTRY_FIELDS.version}`, orig[i + 1]!);
   }
   // The index came from decoding these same bytes, so the line exists; an empty one is kept as such.
-  out.push(`orig.${ENTRY_FIELDS.event}`, packedEventBytes(orig, index) ?? Buffer.alloc(0));
+  out.push(`orig.${ENTRY_FIELDS.event}`, standaloneEventJson(orig, index) ?? Buffer.alloc(0));
   return out;
 }

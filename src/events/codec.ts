@@ -1,21 +1,29 @@
 import { eventSchema, SCHEMA_VERSION, type JobscopeEvent } from './schema.js';
 import { formatIssues } from '../errors.js';
 import { zodIssues } from './zod-issues.js';
+import { ATTEMPT_REF, expandLines, parseSharedMembers, type ExpandOptions, type RawEvent } from './packed-entry.js';
 
 /**
  * The codec between events and Redis stream entries. An entry is one of
  *
- * - single: `v <version> e <event JSON>`, one event;
- * - packed: `v <version> b <payload>`, where the payload is up to {@link MAX_EVENTS_PER_ENTRY}
- *   event JSON texts joined by "\n". JSON.stringify never emits a raw newline, so a line is
- *   one event. A stream entry costs Redis about the same whatever it carries, so a producer
- *   packs runs of events to cut the per-event cost; a reader expands a packed entry into its
- *   events, which then behave exactly as if they had been written one by one.
+ * - single: `v <version> e <event JSON>`, one whole event;
+ * - packed: `v <version> [s <shared JSON>] b <lines>`: up to {@link MAX_EVENTS_PER_ENTRY}
+ *   events, one JSON object per line (JSON.stringify never emits a raw newline). A stream
+ *   entry costs Redis about the same whatever it carries, and Redis's work grows with the
+ *   bytes it receives, so a producer packs runs of events and writes what they repeat once:
+ *   - `s`, when present, is a JSON object of members every event of the entry has (a
+ *     producer's `source` and `producer`): a line leaves them out;
+ *   - a line may leave out `v` (the entry's version);
+ *   - a line may carry `"@": k` in place of its `job` and `trace`: they are those of line `k`,
+ *     an earlier line of the same entry (the events of one job attempt share them).
+ *
+ *   A reader expands each line into the whole event, which then behaves exactly as if it had
+ *   been written alone ({@link standaloneEventJson} gives that event's JSON for one line).
  *
  * The version sits outside the JSON so a reader can refuse a version it does not know before
  * parsing anything, and say so. A packed entry fails as a whole only for what concerns the
- * entry (version, encoding, size, event count); a bad line fails alone, and its neighbours
- * still decode.
+ * entry (version, encoding, size, event count, a bad `s`); a bad line fails alone, and its
+ * neighbours still decode.
  */
 
 /** The largest event payload (an `e` field, or one line of a `b` field) a reader accepts, in bytes. */
@@ -25,13 +33,13 @@ export const MAX_ENTRY_BYTES = 256 * 1024;
 export const MAX_PACKED_ENTRY_BYTES = 4 * 1024 * 1024;
 
 /** Most events a packed entry holds; a reader refuses more (it bounds what one read expands to). */
-export const MAX_EVENTS_PER_ENTRY = 16;
+export const MAX_EVENTS_PER_ENTRY = 64;
 
-/** The field of a packed entry: event JSON texts joined by "\n". */
+/** The field of a packed entry: event JSON lines joined by "\n". */
 export const PACKED_FIELD = 'b';
 
 /** Field names of a stream entry. */
-export const ENTRY_FIELDS = { version: 'v', event: 'e', packed: PACKED_FIELD } as const;
+export const ENTRY_FIELDS = { version: 'v', event: 'e', packed: PACKED_FIELD, shared: 's' } as const;
 
 /** Result of decoding one event: the event, or why it was rejected. */
 export type DecodeResult =
@@ -81,13 +89,21 @@ function fieldText(value: string | Buffer): string | { error: string } {
 const byteLength = (value: string | Buffer): number => (typeof value === 'string' ? Buffer.byteLength(value) : value.length);
 
 /** The `v`, `e` and `b` values of an entry's `[field, value, …]` list. */
-function entryFields(fields: readonly (string | Buffer)[]): { version?: string | Buffer; event?: string | Buffer; packed?: string | Buffer } {
-  const out: { version?: string | Buffer; event?: string | Buffer; packed?: string | Buffer } = {};
+interface EntryFieldValues {
+  version?: string | Buffer;
+  event?: string | Buffer;
+  packed?: string | Buffer;
+  shared?: string | Buffer;
+}
+
+function entryFields(fields: readonly (string | Buffer)[]): EntryFieldValues {
+  const out: EntryFieldValues = {};
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i]!.toString();
     if (name === ENTRY_FIELDS.version) out.version = fields[i + 1];
     else if (name === ENTRY_FIELDS.event) out.event = fields[i + 1];
     else if (name === ENTRY_FIELDS.packed) out.packed = fields[i + 1];
+    else if (name === ENTRY_FIELDS.shared) out.shared = fields[i + 1];
   }
   return out;
 }
@@ -115,31 +131,46 @@ export function decodeEntryEvents(fields: readonly (string | Buffer)[]): EntryDe
     if (size > MAX_ENTRY_BYTES) return { ok: false, reason: `field "e" is ${size} bytes, over the ${MAX_ENTRY_BYTES}-byte limit` };
     const text = fieldText(f.event);
     if (typeof text !== 'string') return { ok: false, reason: `field "e" ${text.error}` };
-    return { ok: true, packed: false, parts: [parseEvent(text, 'field "e"')] };
+    return { ok: true, packed: false, parts: [decodeEventJson(text)] };
   }
   if (f.packed === undefined) return { ok: false, reason: 'missing field "e" (event JSON) or "b" (packed event JSON lines)' };
-  return decodePacked(f.packed);
+  return decodePacked(f.packed, f.shared, Number(v));
 }
 
-function decodePacked(payload: string | Buffer): EntryDecodeResult {
+function decodePacked(payload: string | Buffer, sharedField: string | Buffer | undefined, version: number): EntryDecodeResult {
+  const read = readPacked(payload, sharedField, version);
+  if (!read.ok) return read;
+  const parts = expandLines(read.lines, read.options).map((line, i): DecodeResult => (line.ok ? validate(line.raw, `part ${i} of field "b"`) : { ok: false, reason: line.reason }));
+  return { ok: true, packed: true, parts };
+}
+
+/** The lines of a packed entry and how to expand them, or why the entry cannot be read. */
+function readPacked(
+  payload: string | Buffer,
+  sharedField: string | Buffer | undefined,
+  version: number,
+): { ok: true; lines: string[]; options: ExpandOptions } | { ok: false; reason: string } {
   const size = byteLength(payload);
   if (size > MAX_PACKED_ENTRY_BYTES) {
     return { ok: false, reason: `field "b" is ${size} bytes, over the ${MAX_PACKED_ENTRY_BYTES}-byte limit` };
   }
   const text = fieldText(payload);
   if (typeof text !== 'string') return { ok: false, reason: `field "b" ${text.error}` };
+  let shared: RawEvent = {};
+  if (sharedField !== undefined) {
+    const sharedSize = byteLength(sharedField);
+    if (sharedSize > MAX_ENTRY_BYTES) return { ok: false, reason: `field "s" is ${sharedSize} bytes, over the ${MAX_ENTRY_BYTES}-byte limit` };
+    const sharedText = fieldText(sharedField);
+    if (typeof sharedText !== 'string') return { ok: false, reason: `field "s" ${sharedText.error}` };
+    const parsed = parseSharedMembers(sharedText);
+    if (!parsed.ok) return parsed;
+    shared = parsed.members;
+  }
   const lines = text.split('\n');
   if (lines.length > MAX_EVENTS_PER_ENTRY) {
     return { ok: false, reason: `field "b" holds ${lines.length} lines, over the ${MAX_EVENTS_PER_ENTRY}-event limit` };
   }
-  const parts = lines.map((line, i): DecodeResult => {
-    const what = `part ${i} of field "b"`;
-    if (line.length === 0) return { ok: false, reason: `${what} is empty` };
-    const bytes = Buffer.byteLength(line);
-    if (bytes > MAX_ENTRY_BYTES) return { ok: false, reason: `${what} is ${bytes} bytes, over the ${MAX_ENTRY_BYTES}-byte limit` };
-    return parseEvent(line, what);
-  });
-  return { ok: true, packed: true, parts };
+  return { ok: true, lines, options: { shared, version, maxLineBytes: MAX_ENTRY_BYTES } };
 }
 
 /**
@@ -156,14 +187,37 @@ export function decodeEntry(fields: readonly (string | Buffer)[]): DecodeResult 
 }
 
 /**
- * The raw bytes of event `index` of a packed entry (the line of its `b` field), or undefined
- * when the entry has no such line. Splits the bytes, not decoded text: the dead-letter record
- * of one event keeps it byte for byte (in UTF-8 a newline byte is never part of another character).
+ * Event `index` of a packed entry as a whole event's JSON, standing alone (what its line means,
+ * with the entry's shared members and the job it refers to filled in), so a dead-letter record
+ * of one event is complete. A line that needs nothing from the rest of the entry, or cannot
+ * be expanded (not JSON, a bad reference), is returned byte for byte; undefined when the entry
+ * has no such line or is not packed.
  */
-export function packedEventBytes(fields: readonly (string | Buffer)[], index: number): Buffer | undefined {
-  const payload = entryFields(fields).packed;
-  if (payload === undefined || index < 0) return undefined;
-  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+export function standaloneEventJson(fields: readonly (string | Buffer)[], index: number): Buffer | undefined {
+  const f = entryFields(fields);
+  if (f.packed === undefined || index < 0) return undefined;
+  const bytes = typeof f.packed === 'string' ? Buffer.from(f.packed) : f.packed;
+  const line = lineBytes(bytes, index);
+  if (line === undefined) return undefined;
+  // A line that refers to nothing outside itself is already the event as its producer wrote it.
+  if (f.shared === undefined && !refersOut(line)) return line;
+  const read = readPacked(bytes, f.shared, Number(f.version?.toString() ?? SCHEMA_VERSION));
+  if (!read.ok) return line;
+  const expanded = expandLines(read.lines, { ...read.options, last: index })[index];
+  return expanded?.ok ? Buffer.from(JSON.stringify(expanded.raw)) : line;
+}
+
+function refersOut(line: Buffer): boolean {
+  try {
+    const raw: unknown = JSON.parse(line.toString());
+    return raw !== null && typeof raw === 'object' && ATTEMPT_REF in raw;
+  } catch {
+    return false;
+  }
+}
+
+/** The bytes of line `index` (in UTF-8 a newline byte is never part of another character). */
+function lineBytes(bytes: Buffer, index: number): Buffer | undefined {
   let start = 0;
   for (let i = 0; i < index; i++) {
     const nl = bytes.indexOf(0x0a, start);
@@ -186,17 +240,17 @@ export function packedEventCount(fields: readonly (string | Buffer)[]): number |
 
 /** Parses and validates an event from its JSON text. Never throws. */
 export function decodeEventJson(text: string): DecodeResult {
-  return parseEvent(text, 'field "e"');
-}
-
-/** Parses and validates an event from its JSON text; `what` names where the text came from. */
-function parseEvent(text: string, what: string): DecodeResult {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    return { ok: false, reason: `${what} is not valid JSON: ${(err as Error).message.slice(0, 200)}` };
+    return { ok: false, reason: `field "e" is not valid JSON: ${(err as Error).message.slice(0, 200)}` };
   }
+  return validate(raw, 'field "e"');
+}
+
+/** Validates a parsed event against the schema; `what` names where it came from. */
+function validate(raw: unknown, what: string): DecodeResult {
   const eventId =
     raw !== null && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string'
       ? (raw as { id: string }).id.slice(0, 64)

@@ -10,8 +10,6 @@ import { randomBytes } from 'node:crypto';
 const POOL_SIZE = 4096;
 let pool = randomBytes(POOL_SIZE);
 let poolOffset = 0;
-let lastMs = -1;
-let counter = 0;
 
 /** Reserves `n` random bytes of the pool; returns their offset in `pool` (no Buffer view per id). */
 function takeRandom(n: number): number {
@@ -24,40 +22,40 @@ function takeRandom(n: number): number {
   return at;
 }
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** `rand_a` as the counter: the 3 hex digits after the version digit, for every 12-bit value. */
+const HEX3: string[] = Array.from({ length: 4096 }, (_, i) => i.toString(16).padStart(3, '0'));
+
+/*
+ * The id is `tttttttt-tttt-7ccc-vrrr-rrrrrrrrrrrr`: 48 bits of milliseconds, the version, a
+ * 12-bit counter (rand_a) and 62 random bits (rand_b). Everything but the counter changes only
+ * when the millisecond does, so it is built once per millisecond: the prefix from the time, and
+ * a fresh random rand_b. Ids of one millisecond then differ by their counter, which starts at a
+ * random value and only counts up (strictly increasing ids within a process); ids of different
+ * processes differ by their 62 random bits.
+ */
+let lastMs = -1;
+let counter = 0;
+let prefix = '';
+let tail = '';
+
+function startMillisecond(ms: number): void {
+  lastMs = ms;
+  const hi = Math.floor(ms / 0x100000000);
+  const lo = ms >>> 0;
+  prefix = `${HEX2[(hi >>> 8) & 0xff]}${HEX2[hi & 0xff]}${HEX2[(lo >>> 24) & 0xff]}${HEX2[(lo >>> 16) & 0xff]}-${HEX2[(lo >>> 8) & 0xff]}${HEX2[lo & 0xff]}-7`;
+  const r = takeRandom(10);
+  counter = ((pool[r]! << 8) | pool[r + 1]!) & 0x3ff; // leave headroom for increments
+  let t = `-${HEX2[0x80 | (pool[r + 2]! & 0x3f)]}${HEX2[pool[r + 3]!]}-`; // variant 10
+  for (let i = 4; i < 10; i++) t += HEX2[pool[r + i]!];
+  tail = t;
+}
 
 /** Returns a new UUIDv7 string, e.g. `019a1b2c-3d4e-7f60-8a1b-2c3d4e5f6a7b`. */
 export function createEventId(nowMs: number = Date.now()): string {
-  let ms = nowMs;
-  if (ms <= lastMs) {
-    // Same millisecond (or a clock step back): keep ordering with the counter.
-    ms = lastMs;
-    counter++;
-    if (counter > 0xfff) {
-      ms = lastMs + 1;
-      counter = 0;
-    }
-  } else {
-    const at = takeRandom(2);
-    counter = ((pool[at]! << 8) | pool[at + 1]!) & 0x3ff; // leave headroom for increments
-  }
-  lastMs = ms;
-  const r = takeRandom(8);
-  const b = new Array<string>(16);
-  // 48-bit big-endian timestamp
-  const hi = Math.floor(ms / 0x100000000);
-  const lo = ms >>> 0;
-  b[0] = HEX[(hi >>> 8) & 0xff]!;
-  b[1] = HEX[hi & 0xff]!;
-  b[2] = HEX[(lo >>> 24) & 0xff]!;
-  b[3] = HEX[(lo >>> 16) & 0xff]!;
-  b[4] = HEX[(lo >>> 8) & 0xff]!;
-  b[5] = HEX[lo & 0xff]!;
-  b[6] = HEX[0x70 | ((counter >>> 8) & 0x0f)]!; // version 7
-  b[7] = HEX[counter & 0xff]!;
-  b[8] = HEX[0x80 | (pool[r]! & 0x3f)]!; // variant 10
-  for (let i = 1; i < 8; i++) b[8 + i] = HEX[pool[r + i]!]!;
-  return `${b[0]}${b[1]}${b[2]}${b[3]}-${b[4]}${b[5]}-${b[6]}${b[7]}-${b[8]}${b[9]}-${b[10]}${b[11]}${b[12]}${b[13]}${b[14]}${b[15]}`;
+  if (nowMs > lastMs) startMillisecond(nowMs);
+  else if (++counter > 0xfff) startMillisecond(lastMs + 1); // same millisecond (or a clock step back)
+  return prefix + HEX3[counter] + tail;
 }
 
 /** Matches a UUIDv7 in its canonical lower-case form. */

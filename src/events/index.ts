@@ -6,3 +6,4 @@ export * from './trace-context.js';
 export * from './stream-keys.js';
 export * from './error-classify.js';
 export * from './genai.js';
+export * from './packed-entry.js';

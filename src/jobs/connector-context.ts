@@ -1,37 +1,46 @@
 import type { Job } from 'bullmq';
 import type { ConnectorContext, ProgressDetail, UsageReport } from '../../connectors/connector.js';
+import type { AiUsage } from '../events/index.js';
 import type { JobLogger, JobProgressFields } from '../logger/types.js';
-import type { LazyAbort } from './lazy-abort.js';
-import type { UsageAccumulator } from './usage-accumulator.js';
+import { LazyAbortState } from './lazy-abort.js';
+import { createUsageAccumulator, type UsageAccumulator } from './usage-accumulator.js';
 
-/** Options of {@link createConnectorContext}. */
-export interface ConnectorContextOptions {
+/** Options of {@link createAttemptRun}. */
+export interface AttemptRunOptions {
   job: Job;
+  /** The id the processor tracks the attempt by (BullMQ's job id). */
+  jobId: string;
+  attempt: number;
   logger: JobLogger;
-  /** The attempt's cancellation; `ctx.signal` reads its (lazily made) signal. */
-  abort: LazyAbort;
-  usage: UsageAccumulator;
   /** Also store progress on the BullMQ job (`job.updateProgress`), for BullMQ tooling. */
   mirrorProgress: boolean;
   /** Called when mirroring progress to BullMQ fails (never thrown into the connector). */
   onError: (err: unknown) => void;
 }
 
-/** Builds the `ctx` a connector gets: every call lands on the attempt's job logger. */
-export function createConnectorContext(o: ConnectorContextOptions): ConnectorContext {
-  return new AttemptContext(o);
-}
-
 /**
- * A class, made once per job: its methods live on the prototype, and `ctx.log` is the job
- * logger itself (it has the same debug/info/warn/error methods), so a job that never logs
- * allocates nothing for them.
+ * One running attempt, as everything the runtime needs of it in one object: the `ctx` the
+ * connector gets (every call lands on the attempt's job logger), the attempt's cancellation
+ * (its AbortController is made only when the connector reads `ctx.signal`), the usage it
+ * reported (an accumulator made on the first report), and a way to wait for it to end.
+ * A no-op job would otherwise make four objects and a closure or two per run.
  */
-class AttemptContext implements ConnectorContext {
+export class AttemptRun extends LazyAbortState implements ConnectorContext {
+  readonly jobId: string;
+  readonly attempt: number;
   readonly log: ConnectorContext['log'];
   readonly traceparent: string;
+  private readonly o: AttemptRunOptions;
+  private usage: UsageAccumulator | undefined = undefined;
+  private finished = false;
+  private waiting: { promise: Promise<void>; resolve: () => void } | undefined = undefined;
 
-  constructor(private readonly o: ConnectorContextOptions) {
+  constructor(o: AttemptRunOptions) {
+    super(undefined, undefined);
+    this.o = o;
+    this.jobId = o.jobId;
+    this.attempt = o.attempt;
+    // `ctx.log` is the job logger itself: it has the same debug/info/warn/error methods.
     this.log = o.logger;
     this.traceparent = o.logger.traceparent;
   }
@@ -47,11 +56,34 @@ class AttemptContext implements ConnectorContext {
     if (o.mirrorProgress) o.job.updateProgress(pct).catch(o.onError);
   }
 
-  get signal(): AbortSignal {
-    return this.o.abort.signal;
+  reportUsage(r: UsageReport): void {
+    (this.usage ??= createUsageAccumulator()).add(r);
   }
 
-  reportUsage(r: UsageReport): void {
-    this.o.usage.add(r);
+  /** The usage reported so far, or undefined when none was. */
+  usageTotal(): AiUsage | undefined {
+    return this.usage?.get();
   }
+
+  /** Resolves when the attempt has been reported and left the processor. */
+  done(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    if (!this.waiting) {
+      let resolve = (): void => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.waiting = { promise, resolve };
+    }
+    return this.waiting.promise;
+  }
+
+  /** Marks the attempt ended (whoever waits in `done()` goes on). */
+  finish(): void {
+    this.finished = true;
+    this.waiting?.resolve();
+  }
+}
+
+/** Creates the object of one running attempt (see {@link AttemptRun}). */
+export function createAttemptRun(o: AttemptRunOptions): AttemptRun {
+  return new AttemptRun(o);
 }

@@ -4,11 +4,10 @@ import { isNonRetryable } from '../../connectors/connector-error.js';
 import type { AiUsage } from '../events/index.js';
 import type { JobContextOptions, JobLogger } from '../logger/types.js';
 import { backoffDelayMs, type BackoffOption } from './backoff-delay.js';
-import { createConnectorContext } from './connector-context.js';
+import { AttemptRun } from './connector-context.js';
 import { JobCancelledError, JobHandedBackError } from './job-abort.js';
-import { createLazyAbort, type LazyAbort } from './lazy-abort.js';
+import type { LazyAbort } from './lazy-abort.js';
 import type { Pricing } from './pricing.js';
-import { createUsageAccumulator, type UsageAccumulator } from './usage-accumulator.js';
 
 /**
  * Runs one BullMQ job through a connector and reports its whole attempt: received, started,
@@ -35,41 +34,12 @@ export interface JobProcessorOptions {
   onError?: (err: unknown) => void;
 }
 
-/** A job running now. */
-export interface ActiveJob {
+/** A job running now; aborting it (the attempt's cancellation) ends it as cancelled or handed back. */
+export interface ActiveJob extends LazyAbort {
   readonly jobId: string;
   readonly attempt: number;
-  /** The attempt's cancellation (its AbortController is made only when the connector reads `ctx.signal`). */
-  readonly abort: LazyAbort;
   /** Resolves when the attempt has been reported and left the processor. */
   done(): Promise<void>;
-}
-
-/** An {@link ActiveJob}; the promise of `done()` is made only for whoever waits (shutdown). */
-class RunningJob implements ActiveJob {
-  readonly abort: LazyAbort = createLazyAbort();
-  private finished = false;
-  private waiting: { promise: Promise<void>; resolve: () => void } | undefined;
-
-  constructor(
-    readonly jobId: string,
-    readonly attempt: number,
-  ) {}
-
-  done(): Promise<void> {
-    if (this.finished) return Promise.resolve();
-    if (!this.waiting) {
-      let resolve = (): void => undefined;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.waiting = { promise, resolve };
-    }
-    return this.waiting.promise;
-  }
-
-  finish(): void {
-    this.finished = true;
-    this.waiting?.resolve();
-  }
 }
 
 /** The processor and what it is running. */
@@ -101,7 +71,6 @@ function dataField(data: unknown, key: string): string | undefined {
   return typeof v === 'string' && v.length > 0 && v.length <= 128 ? v : undefined;
 }
 
-/** Creates the processor. */
 /**
  * The job id telemetry uses. BullMQ's automatic ids are per-queue counters ("21" exists in every
  * queue), so a numeric id is qualified with its queue (`images:21`) to stay unique in the
@@ -111,62 +80,66 @@ export function telemetryJobId(bullJobId: string, queue: string): string {
   return /^\d+$/.test(bullJobId) ? `${queue}:${bullJobId}` : bullJobId;
 }
 
+/** Creates the processor. */
 export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
   const { connector, queue } = options;
-  const active = new Map<string, RunningJob>();
+  const active = new Map<string, AttemptRun>();
   const onError = options.onError ?? (() => undefined);
+  const mirrorProgress = options.mirrorProgress ?? true;
 
-  function price(usage: UsageAccumulator): AiUsage | undefined {
-    const ai = usage.get();
+  function price(run: AttemptRun): AiUsage | undefined {
+    const ai = run.usageTotal();
     if (!ai) return undefined;
     const cost = options.pricing?.price(ai, connector.serviceType);
     return cost === undefined ? ai : { ...ai, costUsd: cost };
   }
 
-  function contextOptions(job: Job, attempt: number): JobContextOptions {
-    const o: JobContextOptions = { attempt, queue, name: job.name };
-    const traceparent = dataField(job.data, 'traceparent');
-    const sessionId = dataField(job.data, 'sessionId');
-    if (traceparent) o.traceparent = traceparent;
-    if (sessionId) o.sessionId = sessionId;
-    return o;
-  }
-
-  function begin(jobId: string, attempt: number): RunningJob {
-    const entry = new RunningJob(jobId, attempt);
-    active.set(jobId, entry);
+  function begin(job: Job, jobId: string, attempt: number, jl: JobLogger): AttemptRun {
+    const run = new AttemptRun({ job, jobId, attempt, logger: jl, mirrorProgress, onError });
+    active.set(jobId, run);
     const pending = options.pendingCancel?.(jobId);
-    if (pending !== undefined) entry.abort.abort(cancelError(pending));
-    return entry;
+    if (pending !== undefined) run.abort(cancelError(pending));
+    return run;
   }
 
   async function process(job: Job): Promise<unknown> {
     const jobId = job.id ?? 'unknown';
     const attempt = job.attemptsMade + 1;
-    const jl = options.logger.withJobContext(telemetryJobId(jobId, queue), contextOptions(job, attempt));
+    const data: unknown = job.data;
+    // One options object of one shape for every job; absent values stay undefined.
+    const jl = options.logger.withJobContext(telemetryJobId(jobId, queue), {
+      attempt,
+      queue,
+      name: job.name,
+      traceparent: dataField(data, 'traceparent'),
+      sessionId: dataField(data, 'sessionId'),
+    });
     const wait = attempt === 1 ? queueWaitMs(job) : undefined;
-    jl.jobReceived({ enqueuedAt: job.timestamp, ...(wait !== undefined ? { queueWaitMs: wait } : {}), ...(job.opts.priority ? { priority: job.opts.priority } : {}) });
-    const entry = begin(jobId, attempt);
-    const usage = createUsageAccumulator();
-    const ctx = createConnectorContext({ job, logger: jl, abort: entry.abort, usage, mirrorProgress: options.mirrorProgress ?? true, onError });
-    jl.jobStarted(wait !== undefined ? { queueWaitMs: wait } : {});
+    jl.jobReceived({ enqueuedAt: job.timestamp, queueWaitMs: wait, priority: job.opts.priority || undefined });
+    const run = begin(job, jobId, attempt, jl);
+    jl.jobStarted({ queueWaitMs: wait });
     const started = performance.now();
     try {
-      const result = (await connector.run({ id: jobId, name: job.name, data: job.data as unknown, attempt, queue }, ctx)) as ConnectorResult | undefined;
+      const result = (await connector.run({ id: jobId, name: job.name, data, attempt, queue }, run)) as ConnectorResult | undefined;
       // A connector that ignored its signal still ends as cancelled / handed back.
-      if (entry.abort.aborted) throw entry.abort.reason;
-      jl.jobCompleted({ durationMs: performance.now() - started, ai: price(usage), ...outputFields(result) });
+      if (run.aborted) throw run.reason;
+      jl.jobCompleted({
+        durationMs: performance.now() - started,
+        ai: price(run),
+        outputCount: countField(result, 'outputCount'),
+        outputSize: countField(result, 'outputSize'),
+      });
       return result?.output ?? null;
     } catch (err) {
-      throw failed(job, jl, entry, err, performance.now() - started, price(usage));
+      throw failed(job, jl, run, err, performance.now() - started, price(run));
     } finally {
       active.delete(jobId);
-      entry.finish();
+      run.finish();
     }
   }
 
   function failed(job: Job, jl: JobLogger, entry: ActiveJob, err: unknown, durationMs: number, ai: AiUsage | undefined): unknown {
-    const reason: unknown = entry.abort.reason;
+    const reason: unknown = entry.reason;
     if (reason instanceof JobHandedBackError) {
       jl.warn('job handed back to the queue at shutdown', { kind: 'handed_back', deadlineMs: reason.deadlineMs });
       return reason;
@@ -192,12 +165,12 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     cancel(jobId, reason) {
       const entry = active.get(jobId);
       if (!entry) return false;
-      entry.abort.abort(cancelError(reason));
+      entry.abort(cancelError(reason));
       return true;
     },
     async handBackAll(deadlineMs, waitMs = 1000) {
       const entries = [...active.values()];
-      for (const entry of entries) entry.abort.abort(new JobHandedBackError(deadlineMs));
+      for (const entry of entries) entry.abort(new JobHandedBackError(deadlineMs));
       let timer: NodeJS.Timeout | undefined;
       const wait = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
       await Promise.race([Promise.all(entries.map((e) => e.done())), wait]);
@@ -211,11 +184,9 @@ function cancelError(reason: unknown): JobCancelledError {
   return new JobCancelledError(text || 'cancel requested');
 }
 
-function outputFields(result: ConnectorResult | undefined): { outputCount?: number; outputSize?: number } {
-  const o: { outputCount?: number; outputSize?: number } = {};
-  if (result && typeof result === 'object') {
-    if (Number.isInteger(result.outputCount) && result.outputCount! >= 0) o.outputCount = result.outputCount!;
-    if (Number.isInteger(result.outputSize) && result.outputSize! >= 0) o.outputSize = result.outputSize!;
-  }
-  return o;
+/** `result[key]` when it is a non-negative integer (a connector's output count or size). */
+function countField(result: ConnectorResult | undefined, key: 'outputCount' | 'outputSize'): number | undefined {
+  if (!result || typeof result !== 'object') return undefined;
+  const v = result[key];
+  return Number.isInteger(v) && v! >= 0 ? v : undefined;
 }

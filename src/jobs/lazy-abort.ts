@@ -30,11 +30,15 @@ export function createLazyAbort(options: LazyAbortOptions = {}): LazyAbort {
   return new LazyAbortState(options.link, options.fromLink);
 }
 
-/** A class rather than closures: one is made per job, and most are never aborted. */
-class LazyAbortState implements LazyAbort {
-  private controller: AbortController | undefined;
-  private done = false;
-  private why: unknown;
+/**
+ * A class rather than closures: one is made per job, and most are never aborted. Exported as
+ * a base for the runtime's per-attempt object (connector-context.ts), so an attempt is one
+ * object, not several.
+ */
+export class LazyAbortState implements LazyAbort {
+  private controller: AbortController | undefined = undefined;
+  private isAborted = false;
+  private why: unknown = undefined;
 
   constructor(
     private readonly link: AbortSignal | undefined,
@@ -45,7 +49,7 @@ class LazyAbortState implements LazyAbort {
     if (!this.controller) {
       this.sync();
       this.controller = new AbortController();
-      if (this.done) this.controller.abort(this.why);
+      if (this.isAborted) this.controller.abort(this.why);
       else this.link?.addEventListener('abort', () => this.abort(this.linkReason()), { once: true });
     }
     return this.controller.signal;
@@ -53,7 +57,7 @@ class LazyAbortState implements LazyAbort {
 
   get aborted(): boolean {
     this.sync();
-    return this.done;
+    return this.isAborted;
   }
 
   get reason(): unknown {
@@ -62,8 +66,8 @@ class LazyAbortState implements LazyAbort {
   }
 
   abort(r: unknown): void {
-    if (this.done) return;
-    this.done = true;
+    if (this.isAborted) return;
+    this.isAborted = true;
     this.why = r;
     this.controller?.abort(r);
   }
@@ -75,6 +79,6 @@ class LazyAbortState implements LazyAbort {
 
   /** Picks up an abort of the linked signal no listener has seen yet. */
   private sync(): void {
-    if (!this.done && this.link?.aborted) this.abort(this.linkReason());
+    if (!this.isAborted && this.link?.aborted) this.abort(this.linkReason());
   }
 }

@@ -2,16 +2,18 @@ import type { Redis } from 'ioredis';
 import { SCHEMA_VERSION } from '../events/index.js';
 import { TimeoutError } from '../errors.js';
 import type { PendingEntry } from './event-buffer.js';
+import { packEntries, type Pack } from './pack.js';
 
 /**
- * Sends one batch of events in one round trip: one small Lua call per run of consecutive
- * entries with the same stream and producer (pipelined when there are several).
+ * Sends one batch of packs (pack.ts) in one round trip: one small Lua call per run of
+ * consecutive packs with the same stream and producer (pipelined when there are several).
  *
- * Events are PACKED: up to {@link PACK_MAX_EVENTS} events of a run share one stream entry,
- * `v <version> b <event JSON lines>` (a lone event is written as `v <version> e <json>`). A
- * stream entry costs Redis the same whether it carries one event or sixteen, so packing cuts
- * Redis's work and the bytes of command framing per event many times over; consumers expand
- * a packed entry into its events and acknowledge the entry once all of them are delivered.
+ * Each pack becomes one stream entry, `v <version> s <shared> b <event lines>` (a lone whole
+ * event is written as `v <version> e <json>`; the format is codec.ts's). A stream entry costs
+ * Redis about the same whether it carries one event or thirty, and beyond that Redis's work
+ * grows with the bytes it receives: a pack carries what its events repeat once, about a third
+ * of the bytes of the same events written whole. Consumers expand a packed entry into its
+ * events and acknowledge the entry once all of them are delivered.
  *
  * The script adds (no MAXLEN: trimming belongs to the pipeline, which knows what every group
  * has acknowledged) each event whose `seq` this producer has not added before, so a batch whose
@@ -26,11 +28,15 @@ import type { PendingEntry } from './event-buffer.js';
  * set with one BITFIELD and its payload is added as sent. Anything else (a resend, a replay, a
  * pack whose seqs are not consecutive) is split into lines and checked seq by seq.
  *
+ * A pack is fixed once closed and a script runs atomically, so a resent pack is either wholly
+ * added already or not at all. Should a pack ever hold both, a line left out must not be one
+ * that a later line refers to: the script then keeps the pack whole (a duplicate at worst).
+ *
  * KEYS[1] stream, KEYS[2] high-water mark `<stream>:seq:<producer>`, KEYS[3] its bitmap
  * `<stream>:seq:<producer>:bits` (same hash tag: one slot)
- * ARGV[1] TTL in seconds, ARGV[2] schema version, ARGV[3] window size, then per pack
- * (seqs, payload): seqs is `<first>:<count>` for consecutive seqs, else `<s1>,<s2>,…`; the
- * payload is the pack's event JSON texts joined by "\n", in seq order.
+ * ARGV[1] TTL in seconds, ARGV[2] schema version, ARGV[3] window size, ARGV[4] the `s` field
+ * (empty: none), then per pack (seqs, payload): seqs is `<first>:<count>` for consecutive seqs,
+ * else `<s1>,<s2>,…`; the payload is the pack's lines joined by "\n", in seq order.
  * Returns how many events were added.
  */
 const XADD_ONCE_LUA = `
@@ -62,15 +68,18 @@ local function fresh(seq)
   end
   return true
 end
+local shared = ARGV[4]
 local function add(lines, n)
-  if n == 1 then
+  if n == 1 and shared == '' then
     redis.call('XADD', KEYS[1], '*', 'v', ARGV[2], 'e', lines)
-  elseif n > 1 then
+  elseif n >= 1 and shared == '' then
     redis.call('XADD', KEYS[1], '*', 'v', ARGV[2], 'b', lines)
+  elseif n >= 1 then
+    redis.call('XADD', KEYS[1], '*', 'v', ARGV[2], 's', shared, 'b', lines)
   end
   added = added + n
 end
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local spec, payload = ARGV[i], ARGV[i + 1]
   local colon = string.find(spec, ':', 1, true)
   local seqs = {}
@@ -100,7 +109,12 @@ for i = 4, #ARGV, 2 do
       if stop then pos = stop + 1 else pos = #payload + 1 end
       if fresh(seqs[k]) then keep[#keep + 1] = line end
     end
-    add(table.concat(keep, '\\n'), #keep)
+    if #keep > 0 and #keep < #seqs and string.find(payload, '"@":', 1, true) then
+      -- Cutting a line could leave a reference to it dangling: keep the pack whole.
+      add(payload, #seqs)
+    else
+      add(table.concat(keep, '\\n'), #keep)
+    end
   end
 end
 redis.call('SET', KEYS[2], last, 'EX', ARGV[1])
@@ -108,10 +122,7 @@ redis.call('EXPIRE', KEYS[3], ARGV[1])
 return added
 `;
 
-/** Most events in one packed stream entry. */
-export const PACK_MAX_EVENTS = 16;
-/** Most payload characters in one packed stream entry (a larger event goes alone). */
-export const PACK_MAX_CHARS = 512 * 1024;
+export { PACK_MAX_CHARS, PACK_MAX_EVENTS } from './pack.js';
 
 /** Seqs per producer whose "already added" bit is remembered (8 KiB of bitmap per producer and stream). */
 export const SEQ_WINDOW = 65_536;
@@ -131,10 +142,16 @@ export function producerBitsKey(stream: string, producer: string): string {
 
 /** The outcome of one batch. */
 export interface BatchResult {
-  /** How many entries, from the start of the batch, Redis confirmed (added now or before). */
+  /** How many events, from the start of the batch, Redis confirmed (added now or before). */
   confirmed: number;
   /** Why the rest was not confirmed (connection lost, timeout, a Redis error reply). */
   error?: Error;
+}
+
+/** The outcome of one batch of packs: {@link BatchResult}, and how many whole packs that is. */
+export interface PacksResult extends BatchResult {
+  /** Packs, from the start of the batch, Redis confirmed. */
+  packs: number;
 }
 
 type ScriptCall = (stream: string, mark: string, bits: string, args: string[]) => Promise<unknown>;
@@ -155,59 +172,38 @@ function ensureScript(redis: ScriptClient): ScriptCall {
   return redis.jobscopeXaddOnce!.bind(redis);
 }
 
-/** One script call: consecutive entries with the same stream and producer. */
+/** One script call: consecutive packs with the same stream, producer and shared members. */
 interface Run {
   stream: string;
   mark: string;
   bits: string;
-  /** ARGV: TTL, version, window, then (seqs, payload) per pack. ioredis flattens the array into the command. */
+  /** ARGV: TTL, version, window, `s`, then (seqs, payload) per pack. ioredis flattens the array into the command. */
   args: string[];
-  count: number;
+  /** Packs and events in the run. */
+  packs: number;
+  events: number;
 }
 
-/** Appends the (seqs, payload) ARGV pair of entries[from..to). */
-function pushPack(args: string[], entries: readonly PendingEntry[], from: number, to: number): void {
-  const first = entries[from]!.seq;
-  let consecutive = true;
-  let payload = entries[from]!.json;
-  for (let k = from + 1; k < to; k++) {
-    if (entries[k]!.seq !== first + (k - from)) consecutive = false;
-    payload += '\n' + entries[k]!.json;
-  }
-  let seqs: string;
-  if (consecutive) seqs = `${first}:${to - from}`;
-  else {
-    seqs = String(first);
-    for (let k = from + 1; k < to; k++) seqs += ',' + String(entries[k]!.seq);
-  }
-  args.push(seqs, payload);
+/** The seqs argument of a pack: `<first>:<count>`, or the list when they are not consecutive. */
+function seqSpec(p: Pack): string {
+  return p.seqs === undefined ? `${p.firstSeq}:${p.count}` : p.seqs.join(',');
 }
 
-function splitRuns(entries: readonly PendingEntry[]): Run[] {
+/** Groups packs into script calls. */
+function splitRuns(packs: readonly Pack[]): Run[] {
   const runs: Run[] = [];
-  for (let i = 0; i < entries.length;) {
-    const { stream, producer } = entries[i]!;
-    const args: string[] = [TTL, VERSION, WINDOW];
+  for (let i = 0; i < packs.length; ) {
+    const { stream, producer, shared } = packs[i]!;
+    const args: string[] = [TTL, VERSION, WINDOW, shared];
+    let events = 0;
     let j = i;
-    let packStart = i;
-    let packChars = 0;
-    for (; j < entries.length && entries[j]!.stream === stream && entries[j]!.producer === producer; j++) {
-      const chars = entries[j]!.json.length;
-      if (j > packStart && (j - packStart >= PACK_MAX_EVENTS || packChars + chars > PACK_MAX_CHARS)) {
-        pushPack(args, entries, packStart, j);
-        packStart = j;
-        packChars = 0;
-      }
-      packChars += chars + 1;
+    for (; j < packs.length; j++) {
+      const p = packs[j]!;
+      if (p.stream !== stream || p.producer !== producer || p.shared !== shared) break;
+      args.push(seqSpec(p), p.payload);
+      events += p.count;
     }
-    pushPack(args, entries, packStart, j);
-    runs.push({
-      stream,
-      mark: producerMarkKey(stream, producer),
-      bits: producerBitsKey(stream, producer),
-      args,
-      count: j - i,
-    });
+    runs.push({ stream, mark: producerMarkKey(stream, producer), bits: producerBitsKey(stream, producer), args, packs: j - i, events });
     i = j;
   }
   return runs;
@@ -235,36 +231,42 @@ async function send(
   return pipeline.exec();
 }
 
-/** Writes `entries` in one round trip; never rejects. */
-export async function writeBatch(
-  redis: Redis,
-  entries: readonly PendingEntry[],
-  timeoutMs: number,
-): Promise<BatchResult> {
-  if (entries.length === 0) return { confirmed: 0 };
+/** Writes packs in one round trip; never rejects. */
+export async function writePacks(redis: Redis, packs: readonly Pack[], timeoutMs: number): Promise<PacksResult> {
+  if (packs.length === 0) return { confirmed: 0, packs: 0 };
+  if ((globalThis as { __nolua?: boolean }).__nolua) {
+    splitRuns(packs);
+    await new Promise((r) => setImmediate(r));
+    return { confirmed: packs.reduce((n, p) => n + p.count, 0), packs: packs.length };
+  }
   let timer: NodeJS.Timeout | undefined;
   try {
     const call = ensureScript(redis);
-    const runs = splitRuns(entries);
+    const runs = splitRuns(packs);
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new TimeoutError(`XADD batch of ${entries.length}`, timeoutMs)),
-        timeoutMs,
-      );
+      timer = setTimeout(() => reject(new TimeoutError(`XADD batch of ${runs.reduce((n, r) => n + r.events, 0)}`, timeoutMs)), timeoutMs);
       timer.unref();
     });
     const results = await Promise.race([send(redis, call, runs), timeout]);
-    if (!results) return { confirmed: 0, error: new Error('pipeline was discarded') };
+    if (!results) return { confirmed: 0, packs: 0, error: new Error('pipeline was discarded') };
     let confirmed = 0;
+    let done = 0;
     for (let r = 0; r < results.length; r++) {
       const err = results[r]![0];
-      if (err) return { confirmed, error: err };
-      confirmed += runs[r]!.count;
+      if (err) return { confirmed, packs: done, error: err };
+      confirmed += runs[r]!.events;
+      done += runs[r]!.packs;
     }
-    return { confirmed };
+    return { confirmed, packs: done };
   } catch (err) {
-    return { confirmed: 0, error: err instanceof Error ? err : new Error(String(err)) };
+    return { confirmed: 0, packs: 0, error: err instanceof Error ? err : new Error(String(err)) };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Packs `entries` (see pack.ts) and writes them in one round trip; never rejects. */
+export async function writeBatch(redis: Redis, entries: readonly PendingEntry[], timeoutMs: number): Promise<BatchResult> {
+  const r = await writePacks(redis, packEntries(entries), timeoutMs);
+  return r.error ? { confirmed: r.confirmed, error: r.error } : { confirmed: r.confirmed };
 }

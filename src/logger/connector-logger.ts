@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import {
-  eventStreamKey,
+  eventStreamKeys,
   resolveIdentity,
   shardFor,
   type Attrs,
@@ -12,7 +12,6 @@ import {
   type Level,
 } from '../events/index.js';
 import type { JobContextOptions, JobLogger, PublisherStats } from './types.js';
-import { createEventEncoderFactory } from './event-encoder.js';
 import { createJobLogger } from './job-logger.js';
 import { createLogLines, type LogLevelName } from './log-lines.js';
 import { createLoggerCore, type EmitTarget, type LoggerCore } from './logger-core.js';
@@ -131,12 +130,12 @@ export class ConnectorLogger {
       },
       onWarn: (message, fields) => onWarn(message, fields),
     });
-    const encoderFor = createEventEncoderFactory(id, this.producer);
-    this.core = createLoggerCore({ identity: id, producer: this.producer, publisher: this.publisher, log, linesEnabled, validateEvents: o.validateEvents ?? false, now, encoderFor });
-    const keys = { prefix: o.prefix, shards: o.shards };
+    this.core = createLoggerCore({ identity: id, producer: this.producer, publisher: this.publisher, log, linesEnabled, validateEvents: o.validateEvents ?? false, now });
     const shards = Math.max(1, o.shards ?? 1);
-    this.streamFor = (key) => eventStreamKey(keys, shardFor(key, shards));
-    this.root = { encoder: encoderFor(), stream: this.streamFor(this.producer), log };
+    // One string per shard, made once: a job's stream is looked up, not built, per job.
+    const streams = eventStreamKeys({ prefix: o.prefix, shards });
+    this.streamFor = shards === 1 ? () => streams[0]! : (key) => streams[shardFor(key, shards)]!;
+    this.root = { attemptJson: undefined, stream: this.streamFor(this.producer), log };
   }
 
   /** A logger bound to one job attempt, with its own trace span (joining `traceparent` when given). */
@@ -153,7 +152,7 @@ export class ConnectorLogger {
       }
       const level: Level = status === 'healthy' ? 'info' : status === 'degraded' ? 'warn' : 'error';
       const attrs = cleanAttrs(details, issues, 'details');
-      return this.core.emit(this.root, { type: 'log', level, message: `health: ${status}`, attrs, data: { kind: 'health', status } });
+      return this.core.emit(this.root, 'log', level, `health: ${status}`, attrs, undefined, { kind: 'health', status });
     });
   }
 
@@ -164,7 +163,7 @@ export class ConnectorLogger {
       if (name === undefined) return false;
       const m = cleanMessage(message, issues);
       const attrs = cleanAttrs(data, issues, 'data');
-      return this.core.emit(this.root, { type: 'log', level: 'info', message: m, attrs, data: { kind: 'service', name } });
+      return this.core.emit(this.root, 'log', 'info', m, attrs, undefined, { kind: 'service', name });
     });
   }
 
@@ -174,7 +173,7 @@ export class ConnectorLogger {
       const lv: Level = level === 'debug' || level === 'warn' || level === 'error' ? level : 'info';
       if (lv !== level) issues.push(`level: must be debug, info, warn or error; using info`);
       const m = cleanMessage(message, issues) ?? '';
-      return this.core.emit(this.root, { type: 'log', level: lv, message: m, attrs: cleanAttrs(attrs, issues), data: { kind: 'log' } });
+      return this.core.emit(this.root, 'log', lv, m, cleanAttrs(attrs, issues), undefined, { kind: 'log' });
     });
   }
 
@@ -185,7 +184,7 @@ export class ConnectorLogger {
       const data = workerStartedData(f, issues) as { heartbeatIntervalMs?: number };
       if (data.heartbeatIntervalMs !== undefined) this.heartbeatMs = data.heartbeatIntervalMs;
       const message = cleanMessage(f.message, issues);
-      return this.core.emit(this.root, { type: 'worker.started', level: 'info', message, attrs: cleanAttrs(f.attrs, issues), data });
+      return this.core.emit(this.root, 'worker.started', 'info', message, cleanAttrs(f.attrs, issues), undefined, data);
     });
   }
 
@@ -199,7 +198,7 @@ export class ConnectorLogger {
         uptimeMs: Math.max(0, this.core.now() - this.startedAt),
         rssBytes: process.memoryUsage.rss(),
       };
-      return this.core.emit(this.root, { type: 'worker.heartbeat', level: 'debug', data });
+      return this.core.emit(this.root, 'worker.heartbeat', 'debug', undefined, undefined, undefined, data);
     });
   }
 
@@ -234,7 +233,7 @@ export class ConnectorLogger {
     this.guard('workerStopped', (issues) => {
       const f = cleanFields(fields, issues);
       const data = { reason: cleanText(f.reason, 1024, issues, 'reason'), uptimeMs: Math.max(0, this.core.now() - this.startedAt) };
-      return this.core.emit(this.root, { type: 'worker.stopped', level: 'info', message: cleanMessage(f.message, issues), data });
+      return this.core.emit(this.root, 'worker.stopped', 'info', cleanMessage(f.message, issues), undefined, undefined, data);
     });
   }
 

@@ -1,61 +1,98 @@
+import { wholeEventJson } from './event-encoder.js';
+import type { Pack } from './pack.js';
+
 /**
- * The in-memory FIFO of encoded events waiting for Redis, with event and byte counts.
- * An array with a moving head: `take` is O(batch), not O(length) like `Array#shift`.
- * The bound itself is enforced by the publisher, which decides what to do past it.
+ * What waits for Redis in memory: encoded events, packed (see pack.ts), in a FIFO of packs
+ * with event and byte counts. An array with a moving head: `take` is O(batch), not O(length)
+ * like `Array#shift`. The bound itself is enforced by the publisher, which decides what to do
+ * past it.
  */
 
 /** One encoded event on its way to a stream. */
 export interface PendingEntry {
   /** Stream key (the shard of the event's job). */
   stream: string;
-  /** The event JSON (field `e` of the entry). */
+  /**
+   * The event: its own members (see event-encoder.ts) when `shared` is set, else the whole
+   * event JSON (an event read back from the spool, or built by other code).
+   */
   json: string;
-  /** UTF-8 size of `json`, in bytes. */
+  /** Members every event of the producer shares (`"source":…,"producer":…`); unset when `json` is whole. */
+  shared?: string | undefined;
+  /** Members of the event's job attempt (`"job":…,"trace":…`), when `shared` is set and the event has a job. */
+  attempt?: string | undefined;
+  /**
+   * Characters the event counts against the memory bound: the whole event's, although the
+   * attempt and shared parts are held once for many events (a bound, not a measure).
+   */
   bytes: number;
   /** The event's producer and seq: Redis skips a (producer, seq) it already has (see batch-writer.ts). */
   producer: string;
   seq: number;
 }
 
-/** A FIFO of {@link PendingEntry}, counting events and bytes. */
-export interface EventBuffer {
-  readonly length: number;
-  readonly bytes: number;
-  push(entry: PendingEntry): void;
-  /** The entry `i` places from the oldest, without removing it. */
-  at(i: number): PendingEntry | undefined;
-  /** Removes and returns up to `max` of the oldest entries. */
-  take(max: number): PendingEntry[];
+/** The whole event JSON of a pending entry. */
+export function wholeJson(e: PendingEntry): string {
+  return e.shared === undefined ? e.json : wholeEventJson(e.json, e.shared, e.attempt);
 }
 
-/** Creates an empty {@link EventBuffer}. */
-export function createEventBuffer(): EventBuffer {
-  let items: PendingEntry[] = [];
+/** A FIFO of closed {@link Pack}s, counting their events and bytes. */
+export interface PackBuffer {
+  /** Packs held. */
+  readonly packs: number;
+  /** Events in those packs. */
+  readonly events: number;
+  readonly bytes: number;
+  push(pack: Pack): void;
+  /** Puts packs back in front, in order (they are older than everything held). */
+  unshift(packs: readonly Pack[]): void;
+  /** Removes and returns the oldest packs, as many as hold at most `maxEvents` events (at least one pack). */
+  take(maxEvents: number): Pack[];
+}
+
+/** Creates an empty {@link PackBuffer}. */
+export function createPackBuffer(): PackBuffer {
+  let items: Pack[] = [];
   let head = 0;
+  let events = 0;
   let bytes = 0;
   return {
-    get length() {
+    get packs() {
       return items.length - head;
+    },
+    get events() {
+      return events;
     },
     get bytes() {
       return bytes;
     },
-    push(entry) {
-      items.push(entry);
-      bytes += entry.bytes;
+    push(pack) {
+      items.push(pack);
+      events += pack.count;
+      bytes += pack.bytes;
     },
-    at(i) {
-      return items[head + i];
+    unshift(packs) {
+      items = [...packs, ...items.slice(head)];
+      head = 0;
+      for (const p of packs) {
+        events += p.count;
+        bytes += p.bytes;
+      }
     },
-    take(max) {
-      const end = Math.min(items.length, head + Math.max(0, max));
+    take(maxEvents) {
+      let end = head;
+      let n = 0;
+      while (end < items.length && (end === head || n + items[end]!.count <= maxEvents)) n += items[end++]!.count;
       const out = items.slice(head, end);
       head = end;
-      for (const e of out) bytes -= e.bytes;
+      for (const p of out) {
+        events -= p.count;
+        bytes -= p.bytes;
+      }
       if (head === items.length) {
         items = [];
         head = 0;
-      } else if (head > 4096 && head * 2 > items.length) {
+      } else if (head > 1024 && head * 2 > items.length) {
         items = items.slice(head);
         head = 0;
       }

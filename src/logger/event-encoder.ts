@@ -2,71 +2,119 @@ import type { AiUsage, Attrs, EventType, Identity, JobRef, Level, TraceRef } fro
 import { SCHEMA_VERSION } from '../events/index.js';
 
 /**
- * Writes an event's JSON text directly. The fields that never change for one job attempt
- * (source, producer, job, trace) are serialized once, when the attempt's logger is created,
- * and spliced into every event: the hot path stringifies only what is new in the call.
- * The output parses to exactly the object `JSON.stringify(event)` would produce.
+ * Writes an event's JSON in three parts, each a list of JSON members without the braces:
+ *
+ * - **own**: what is new in this call (`"id":…,"time":…,"level":…,"type":…,"seq":…, … "data":…`);
+ * - **attempt**: what every event of one job attempt shares (`"job":…,"trace":…`), written once
+ *   when the attempt's logger first emits;
+ * - **shared**: what every event of one logger shares (`"source":…,"producer":…`), written once
+ *   per logger.
+ *
+ * The hot path stringifies only the own part. The publisher keeps the parts apart so a packed
+ * stream entry can carry each attempt and the shared members once (see batch-writer.ts); the
+ * whole event, when one is needed (the spool, validation), is {@link wholeEventJson}.
  */
 
-/** The fields shared by every event of one job attempt (or of the logger itself). */
-export interface EventStaticFields {
-  source: Identity;
-  producer: string;
-  job?: JobRef;
-  trace?: TraceRef;
+/** The members every event of one logger shares: `"source":…,"producer":…`. */
+export function sharedMembers(source: Identity, producer: string): string {
+  return JSON.stringify({ source, producer }).slice(1, -1);
 }
 
-/** The per-event part of an event. */
-export interface EventParts {
-  id: string;
-  /** Unix ms. */
-  time: number;
-  level: Level;
-  type: EventType;
-  seq: number;
-  message?: string | undefined;
-  ai?: AiUsage | undefined;
-  attrs?: Attrs | undefined;
-  data: object;
+/** The members every event of one job attempt shares: `"job":…,"trace":…`. */
+export function attemptMembers(job: JobRef, trace: TraceRef): string {
+  let s = `"job":{"id":${quote(job.id)},"attempt":${job.attempt}`;
+  if (job.queue !== undefined) s += `,"queue":${quote(job.queue)}`;
+  if (job.name !== undefined) s += `,"name":${quote(job.name)}`;
+  if (job.sessionId !== undefined) s += `,"sessionId":${quote(job.sessionId)}`;
+  // Trace and span ids are lower-case hex (checked where they are made or parsed).
+  s += `},"trace":{"traceId":"${trace.traceId}","spanId":"${trace.spanId}"`;
+  if (trace.parentSpanId !== undefined) s += `,"parentSpanId":"${trace.parentSpanId}"`;
+  if (trace.sampled !== undefined) s += `,"sampled":${trace.sampled ? 'true' : 'false'}`;
+  return `${s}}`;
 }
 
-/** Encodes events that share {@link EventStaticFields}. */
-export interface EventEncoder {
-  /** The event's JSON text (the `e` field of a stream entry). */
-  encode(parts: EventParts): string;
+/** Characters JSON.stringify would escape: `"`, `\\`, controls and lone surrogates. */
+// eslint-disable-next-line no-control-regex -- control characters are what must be escaped
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `JSON.stringify(s)`, skipping the serializer for the usual string that needs no escape. */
+export function quote(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
-/** Makes the encoders of one logger: the source and producer are serialized once, here. */
-export type EventEncoderFactory = (job?: JobRef, trace?: TraceRef) => EventEncoder;
+/** The members of one call: `"id":…,"time":…,"level":…,"type":…,"seq":…[,"message"][,"ai"][,"attrs"],"data":…`. */
+export function ownMembers(
+  id: string,
+  time: number,
+  level: Level,
+  type: EventType,
+  seq: number,
+  message: string | undefined,
+  ai: AiUsage | undefined,
+  attrs: Attrs | undefined,
+  data: object,
+): string {
+  // id, level and type are safe by construction (hex + dashes, fixed enums): no escaping.
+  let s = `"id":"${id}","time":${timeText(time)},"level":"${level}","type":"${type}","seq":${seq}`;
+  if (message !== undefined) s += `,"message":${quote(message)}`;
+  if (ai !== undefined) s += `,"ai":${flatObjectJson(ai)}`;
+  if (attrs !== undefined) s += `,"attrs":${flatObjectJson(attrs)}`;
+  return `${s},"data":${flatObjectJson(data)}`;
+}
+
+// Many events share a millisecond; a 13-digit number costs more to print than to compare.
+let lastTime = -1;
+let lastTimeText = '';
+function timeText(ms: number): string {
+  if (ms !== lastTime) {
+    lastTime = ms;
+    lastTimeText = String(ms);
+  }
+  return lastTimeText;
+}
 
 /**
- * Creates an {@link EventEncoderFactory} for one source and producer. A job attempt's encoder
- * then costs one `JSON.stringify` of its job and trace, not of the whole identity again.
+ * `JSON.stringify(o)` for the small objects events carry, written by hand: the values are
+ * mostly numbers, and a loop of templates is several times faster than the general
+ * serializer for them. Nested objects and arrays (an error, a list of ids) go through
+ * `JSON.stringify`; keys are escaped unless they are plain words.
  */
-export function createEventEncoderFactory(source: Identity, producer: string): EventEncoderFactory {
-  const base = JSON.stringify({ source, producer }).slice(1, -1);
-  return (job, trace) => {
-    let staticJson = base;
-    if (job) staticJson += `,"job":${JSON.stringify(job)}`;
-    if (trace) staticJson += `,"trace":${JSON.stringify(trace)}`;
-    return encoderOf(staticJson);
-  };
+export function flatObjectJson(o: object): string {
+  let s = '';
+  const r = o as Record<string, unknown>;
+  for (const k in r) {
+    const v = r[k];
+    let value: string;
+    switch (typeof v) {
+      case 'number':
+        value = Number.isFinite(v) ? String(v) : 'null';
+        break;
+      case 'string':
+        value = quote(v);
+        break;
+      case 'boolean':
+        value = v ? 'true' : 'false';
+        break;
+      case 'object':
+        value = v === null ? 'null' : JSON.stringify(v);
+        break;
+      default:
+        // undefined, functions and symbols: left out, as JSON.stringify does.
+        if (v === undefined || typeof v !== 'bigint') continue;
+        value = JSON.stringify(v); // throws, as JSON.stringify of the object would
+    }
+    const key = PLAIN_KEY.test(k) ? k : JSON.stringify(k).slice(1, -1);
+    s += s === '' ? `{"${key}":${value}` : `,"${key}":${value}`;
+  }
+  return s === '' ? '{}' : `${s}}`;
 }
 
-/** Creates an {@link EventEncoder} for one set of static fields. */
-export function createEventEncoder(fields: EventStaticFields): EventEncoder {
-  return createEventEncoderFactory(fields.source, fields.producer)(fields.job, fields.trace);
-}
+const PLAIN_KEY = /^[A-Za-z0-9_.-]*$/;
 
-function encoderOf(staticJson: string): EventEncoder {
-  return {
-    encode(p: EventParts): string {
-      // id, level and type are safe by construction (hex + dashes, fixed enums): no escaping.
-      let s = `{"v":${SCHEMA_VERSION},"id":"${p.id}","time":${p.time},"level":"${p.level}","type":"${p.type}","seq":${p.seq},${staticJson}`;
-      if (p.message !== undefined) s += `,"message":${JSON.stringify(p.message)}`;
-      if (p.ai !== undefined) s += `,"ai":${JSON.stringify(p.ai)}`;
-      if (p.attrs !== undefined) s += `,"attrs":${JSON.stringify(p.attrs)}`;
-      return `${s},"data":${JSON.stringify(p.data)}}`;
-    },
-  };
+/**
+ * The whole event's JSON from its parts. It parses to the same object as `JSON.stringify` of
+ * the event would (members in another order).
+ */
+export function wholeEventJson(own: string, shared: string, attempt: string | undefined): string {
+  return attempt === undefined ? `{"v":${SCHEMA_VERSION},${own},${shared}}` : `{"v":${SCHEMA_VERSION},${own},${shared},${attempt}}`;
 }

@@ -5,7 +5,7 @@ import {
   type TraceRef,
 } from '../events/index.js';
 import type { JobContextOptions } from './types.js';
-import { pooledSpanId, pooledTraceId } from './random-hex.js';
+import { pooledTraceAndSpanHex } from './random-hex.js';
 import { cleanFields, cleanText, type Issues } from './sanitize.js';
 
 /**
@@ -33,6 +33,7 @@ function cleanJobId(jobId: unknown, issues: Issues): string {
     issues.push(`jobId: must be a string, got ${jobId === null ? 'null' : typeof jobId}; using "unknown"`);
     return 'unknown';
   }
+  if (id.length > 0 && id.length <= 256 && !CONTROL.test(id)) return id;
   if (CONTROL.test(id)) {
     issues.push('jobId: control characters replaced by "?"');
     id = id.replace(CONTROL_ALL, '?');
@@ -66,13 +67,18 @@ export function createJobAttempt(jobId: unknown, options: JobContextOptions | un
   if (name !== undefined) job.name = name;
   if (sessionId !== undefined) job.sessionId = sessionId;
 
-  const parent = parseTraceparent(o.traceparent);
-  if (o.traceparent !== undefined && !parent) {
-    issues.push('traceparent: not a valid W3C traceparent; the attempt starts a new trace');
+  const hex = pooledTraceAndSpanHex();
+  const spanId = hex.slice(32);
+  if (o.traceparent === undefined) {
+    const traceId = hex.slice(0, 32);
+    return { job, trace: { traceId, spanId }, traceparent: `00-${traceId}-${spanId}-01` };
   }
-  const spanId = pooledSpanId();
-  const trace: TraceRef = parent
-    ? { traceId: parent.traceId, spanId, parentSpanId: parent.spanId, sampled: parent.sampled }
-    : { traceId: pooledTraceId(), spanId };
-  return { job, trace, traceparent: formatTraceparent(trace.traceId, spanId, parent?.sampled ?? true) };
+  const parent = parseTraceparent(o.traceparent);
+  if (!parent) {
+    issues.push('traceparent: not a valid W3C traceparent; the attempt starts a new trace');
+    const traceId = hex.slice(0, 32);
+    return { job, trace: { traceId, spanId }, traceparent: `00-${traceId}-${spanId}-01` };
+  }
+  const trace: TraceRef = { traceId: parent.traceId, spanId, parentSpanId: parent.spanId, sampled: parent.sampled };
+  return { job, trace, traceparent: formatTraceparent(parent.traceId, spanId, parent.sampled) };
 }

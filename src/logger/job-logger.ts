@@ -13,6 +13,7 @@ import type {
   JobStartedFields,
 } from './types.js';
 import { createJobAttempt } from './job-context.js';
+import { attemptMembers } from './event-encoder.js';
 import type { EmitTarget, LoggerCore } from './logger-core.js';
 import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, cleanText, mergeUsage, type Issues } from './sanitize.js';
 
@@ -27,6 +28,9 @@ import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, cleanText,
 
 type DataBuilder<F> = (log: AttemptLogger, fields: Partial<F>, issues: Issues) => object | undefined;
 
+/** The data of every plain log line (encoded, never changed). */
+const LOG_DATA = Object.freeze({ kind: 'log' });
+
 /** Creates the {@link JobLogger} of one attempt; `streamFor` picks the job's stream shard. */
 export function createJobLogger(
   core: LoggerCore,
@@ -37,25 +41,32 @@ export function createJobLogger(
   return new AttemptLogger(core, jobId, options, streamFor);
 }
 
-class AttemptLogger implements JobLogger {
+/**
+ * One attempt's logger, and the target its events are emitted to: it holds the attempt's
+ * stream, its JSON members (written on first use) and its pino child (made on first use; with
+ * JSON lines off only a warning needs it).
+ */
+class AttemptLogger implements JobLogger, EmitTarget {
   readonly jobId: string;
   readonly attempt: number;
   readonly traceId: string;
   readonly spanId: string;
   readonly traceparent: string;
   readonly job: JobRef;
+  readonly stream: string;
   private readonly trace: TraceRef;
   private readonly createdAt: number;
   receivedAt: number | undefined;
   startedAt: number | undefined;
   private usage: AiUsage | undefined;
-  private target: EmitTarget | undefined;
+  private members: string | undefined;
+  private pino: Logger | undefined;
 
   constructor(
     private readonly core: LoggerCore,
     jobId: string,
     options: JobContextOptions | undefined,
-    private readonly streamFor: (routingKey: string) => string,
+    streamFor: (routingKey: string) => string,
   ) {
     const issues: Issues = [];
     const attempt = createJobAttempt(jobId, options, issues);
@@ -66,23 +77,24 @@ class AttemptLogger implements JobLogger {
     this.traceId = attempt.trace.traceId;
     this.spanId = attempt.trace.spanId;
     this.traceparent = attempt.traceparent;
+    this.stream = streamFor(attempt.job.id);
     this.createdAt = core.now();
-    if (issues.length > 0) core.invalid('withJobContext', issues, this.getTarget().log);
+    this.receivedAt = undefined;
+    this.startedAt = undefined;
+    this.usage = undefined;
+    this.members = undefined;
+    this.pino = undefined;
+    if (issues.length > 0) core.invalid('withJobContext', issues, this.log);
   }
 
-  /** The encoder and stream of this attempt; the pino child is made on first use (with JSON lines off, only a warning needs it). */
-  private getTarget(): EmitTarget {
-    if (this.target) return this.target;
-    const { core, job, trace } = this;
-    let log: Logger | undefined;
-    this.target = {
-      encoder: core.encoderFor(job, trace),
-      stream: this.streamFor(job.id),
-      get log() {
-        return (log ??= core.log.child({ job_id: job.id, attempt: job.attempt, trace_id: trace.traceId, span_id: trace.spanId }));
-      },
-    };
-    return this.target;
+  /** The attempt's `"job":…,"trace":…` JSON members, written once. */
+  get attemptJson(): string {
+    return (this.members ??= attemptMembers(this.job, this.trace));
+  }
+
+  get log(): Logger {
+    const { job, trace } = this;
+    return (this.pino ??= this.core.log.child({ job_id: job.id, attempt: job.attempt, trace_id: trace.traceId, span_id: trace.spanId }));
   }
 
   elapsed(given: unknown, issues: Issues): number {
@@ -102,10 +114,9 @@ class AttemptLogger implements JobLogger {
         if (ai) this.usage = mergeUsage(this.usage, ai);
       }
       const data = build(this, f, issues);
-      const t = this.getTarget();
-      if (data === undefined) return core.invalid(call, issues, t.log, issues.at(-1) ?? 'bad arguments');
-      if (issues.length > 0) core.invalid(call, issues, t.log);
-      core.emit(t, { type, level, message, attrs, ai: this.usage, data });
+      if (data === undefined) return core.invalid(call, issues, this.log, issues.at(-1) ?? 'bad arguments');
+      if (issues.length > 0) core.invalid(call, issues, this.log);
+      core.emit(this, type, level, message, attrs, this.usage, data);
     } catch (err) {
       core.invalid(call, [`unexpected error: ${(err as Error)?.message}`], core.log, 'internal error');
     }
@@ -117,9 +128,8 @@ class AttemptLogger implements JobLogger {
       const issues: Issues = [];
       const m = cleanMessage(message, issues) ?? '';
       const a = cleanAttrs(attrs, issues);
-      const t = this.getTarget();
-      if (issues.length > 0) core.invalid(level, issues, t.log);
-      core.emit(t, { type: 'log', level, message: m, attrs: a, data: { kind: 'log' } });
+      if (issues.length > 0) core.invalid(level, issues, this.log);
+      core.emit(this, 'log', level, m, a, undefined, LOG_DATA);
     } catch (err) {
       core.invalid(level, [`unexpected error: ${(err as Error)?.message}`], core.log, 'internal error');
     }
@@ -179,7 +189,7 @@ class AttemptLogger implements JobLogger {
     try {
       const issues: Issues = [];
       const ai = cleanAi(u, issues);
-      if (issues.length > 0) core.invalid('recordUsage', issues, this.getTarget().log);
+      if (issues.length > 0) core.invalid('recordUsage', issues, this.log);
       if (ai) this.usage = mergeUsage(this.usage, ai);
     } catch (err) {
       core.invalid('recordUsage', [`unexpected error: ${(err as Error)?.message}`], core.log, 'internal error');

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import { createEventId, decodeEventJson, type EventType, type Identity, type Level } from '../events/index.js';
-import { createEventEncoderFactory, type EventEncoder, type EventEncoderFactory, type EventParts } from './event-encoder.js';
+import { createEventId, decodeEventJson, type AiUsage, type Attrs, type EventType, type Identity, type Level } from '../events/index.js';
+import { ownMembers, sharedMembers } from './event-encoder.js';
+import { wholeJson, type PendingEntry } from './event-buffer.js';
 import type { Publisher } from './publisher.js';
 
 /**
@@ -10,14 +11,13 @@ import type { Publisher } from './publisher.js';
 
 /** Where one event goes and how it is written. */
 export interface EmitTarget {
-  encoder: EventEncoder;
-  stream: string;
+  /** The JSON members of the target's job attempt (`"job":…,"trace":…`, see event-encoder.ts); none for worker-level events. */
+  readonly attemptJson: string | undefined;
+  readonly stream: string;
   /** pino child with the fields of this target (job, trace); may be a lazy getter. */
   readonly log: Logger;
 }
 
-/** The per-call part of an event. */
-export type EmitParts = Pick<EventParts, 'message' | 'ai' | 'attrs' | 'data'> & { level: Level; type: EventType };
 
 /** Shared core of a ConnectorLogger. */
 export interface LoggerCore {
@@ -27,10 +27,11 @@ export interface LoggerCore {
   readonly now: () => number;
   /** Whether every call writes a JSON line (else only warnings are written). */
   readonly linesEnabled: boolean;
-  /** Encoders of this logger's events; the identity and producer JSON are shared. */
-  readonly encoderFor: EventEncoderFactory;
-  /** Stamps id, time and seq (into `parts`, which the call takes over); publishes; writes the JSON line. Returns the event id. */
-  emit(target: EmitTarget, parts: EmitParts): string | undefined;
+  /**
+   * Stamps id, time and seq; publishes; writes the JSON line. Returns the event id. The values
+   * are taken as they are (the callers check them); `data`, `attrs` and `ai` are encoded now.
+   */
+  emit(target: EmitTarget, type: EventType, level: Level, message: string | undefined, attrs: Attrs | undefined, ai: AiUsage | undefined, data: object): string | undefined;
   /** Counts and reports a call with bad arguments; `dropped` says why the event was not sent. */
   invalid(call: string, issues: string[], log?: Logger, dropped?: string): void;
   readonly invalidCalls: number;
@@ -46,18 +47,19 @@ export interface LoggerCoreOptions {
   /** Check every event against the zod schema before sending (tests, development). */
   validateEvents: boolean;
   now: () => number;
-  /** Encoders of this logger's events. Default: one made from `identity` and `producer`. */
-  encoderFor?: EventEncoderFactory;
 }
 
 /** Creates the {@link LoggerCore}. */
 export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
-  const { publisher, linesEnabled, validateEvents, now } = options;
+  const { publisher, linesEnabled, validateEvents, now, producer } = options;
   let seq = 0;
   let invalidCalls = 0;
   // Bad calls are counted exactly, but said at most once a second per call name (a fixed set).
   const lastWarnedMs = new Map<string, number>();
   let suppressed = 0;
+  // The identity and producer, serialized once for every event of this logger.
+  const shared = sharedMembers(options.identity, options.producer);
+  const sharedChars = shared.length + 10;
 
   function invalid(call: string, issues: string[], log: Logger = options.log, dropped?: string): void {
     invalidCalls++;
@@ -79,26 +81,39 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     }
   }
 
-  function emit(target: EmitTarget, p: EmitParts): string | undefined {
+  function emit(
+    target: EmitTarget,
+    type: EventType,
+    level: Level,
+    message: string | undefined,
+    attrs: Attrs | undefined,
+    ai: AiUsage | undefined,
+    data: object,
+  ): string | undefined {
     const time = now();
     const id = createEventId(time);
     const s = seq;
-    // The parts object doubles as the encoder's input: one allocation per event, not two.
-    const parts = p as EmitParts & EventParts;
-    parts.id = id;
-    parts.time = time;
-    parts.seq = s;
-    const json = target.encoder.encode(parts);
+    const own = ownMembers(id, time, level, type, s, message, ai, attrs, data);
+    const attempt = target.attemptJson;
+    const entry: PendingEntry = {
+      stream: target.stream,
+      json: own,
+      shared,
+      attempt,
+      bytes: own.length + sharedChars + (attempt === undefined ? 0 : attempt.length),
+      producer,
+      seq: s,
+    };
     if (validateEvents) {
-      const r = decodeEventJson(json);
+      const r = decodeEventJson(wholeJson(entry));
       if (!r.ok) {
-        invalid(p.type, [r.reason], target.log, 'the event does not match the schema');
+        invalid(type, [r.reason], target.log, 'the event does not match the schema');
         return undefined;
       }
     }
     seq++;
-    publisher.publish(target.stream, json, options.producer, s);
-    if (linesEnabled) writeLine(target.log, p, id, s);
+    publisher.publish(entry);
+    if (linesEnabled) writeLine(target.log, type, level, message, attrs, ai, data, id, s);
     return id;
   }
 
@@ -108,7 +123,6 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     log: options.log,
     now,
     linesEnabled,
-    encoderFor: options.encoderFor ?? createEventEncoderFactory(options.identity, options.producer),
     emit,
     invalid,
     get invalidCalls() {
@@ -117,9 +131,19 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
   };
 }
 
-function writeLine(log: Logger, p: EmitParts, id: string, seq: number): void {
-  const fields: Record<string, unknown> = { event_type: p.type, event_id: id, seq, data: p.data };
-  if (p.attrs !== undefined) fields.attrs = p.attrs;
-  if (p.ai !== undefined) fields.ai = p.ai;
-  log[p.level](fields, p.message ?? p.type);
+function writeLine(
+  log: Logger,
+  type: EventType,
+  level: Level,
+  message: string | undefined,
+  attrs: Attrs | undefined,
+  ai: AiUsage | undefined,
+  data: object,
+  id: string,
+  seq: number,
+): void {
+  const fields: Record<string, unknown> = { event_type: type, event_id: id, seq, data };
+  if (attrs !== undefined) fields.attrs = attrs;
+  if (ai !== undefined) fields.ai = ai;
+  log[level](fields, message ?? type);
 }

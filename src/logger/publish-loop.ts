@@ -1,5 +1,5 @@
-import type { BatchResult } from './batch-writer.js';
-import type { PendingEntry } from './event-buffer.js';
+import type { PacksResult } from './batch-writer.js';
+import { packEntries, type Pack } from './pack.js';
 import type { PublisherState } from './publisher.js';
 
 /**
@@ -15,7 +15,7 @@ export interface PublishLoopOptions {
   flushBatch: number;
   commandTimeoutMs: number;
   retryDelayMs: { min: number; max: number };
-  write: (redis: PublisherState['redis'], entries: readonly PendingEntry[], timeoutMs: number) => Promise<BatchResult>;
+  write: (redis: PublisherState['redis'], packs: readonly Pack[], timeoutMs: number) => Promise<PacksResult>;
 }
 
 /** Control of the loop. */
@@ -43,16 +43,21 @@ export function createPublishLoop(state: PublisherState, options: PublishLoopOpt
   let abandoned = false;
   let failures = 0;
   let kicked = false;
+  /** A kick came since the last batch was taken from the buffer: the buffer is due, full or not. */
+  let due = false;
   let urgent = false;
   let wakeKick: (() => void) | undefined;
   let wakeUrgent: (() => void) | undefined;
   const drainWaiters = new Set<() => void>();
   const { redis, counters } = state;
 
-  const isEmpty = () => !state.head && state.buffer.length === 0 && (state.spool?.pending ?? 0) === 0;
+  const { writer, buffer } = state;
+  const inMemory = () => buffer.events + writer.count;
+  const isEmpty = () => !state.head && inMemory() === 0 && (state.spool?.pending ?? 0) === 0;
 
   function kick(): void {
     kicked = true;
+    due = true;
     wakeKick?.();
   }
   function urge(): void {
@@ -97,23 +102,28 @@ export function createPublishLoop(state: PublisherState, options: PublishLoopOpt
     if (!error) return true;
     counters.publishErrors++;
     state.warn('redis', `jobscope: publishing to Redis failed, will retry: ${error.message}`, {
-      buffered: state.buffer.length + (state.head?.length ?? 0),
+      buffered: inMemory() + state.headEvents,
       spool_pending: state.spool?.pending ?? 0,
     });
     return false;
   }
 
-  async function sendHead(batch: PendingEntry[]): Promise<boolean> {
+  function setHead(batch: Pack[] | undefined): void {
+    state.head = batch;
+    state.headEvents = 0;
+    state.headBytes = 0;
+    for (const p of batch ?? []) {
+      state.headEvents += p.count;
+      state.headBytes += p.bytes;
+    }
+  }
+
+  async function sendHead(batch: Pack[]): Promise<boolean> {
     const r = await options.write(redis, batch, options.commandTimeoutMs);
     if (abandoned || state.head !== batch) return true;
     counters.published += r.confirmed;
-    if (r.confirmed >= batch.length) {
-      state.head = undefined;
-      state.headBytes = 0;
-    } else if (r.confirmed > 0) {
-      state.head = batch.slice(r.confirmed);
-      state.headBytes = state.head.reduce((n, e) => n + e.bytes, 0);
-    }
+    if (r.packs >= batch.length) setHead(undefined);
+    else if (r.packs > 0) setHead(batch.slice(r.packs));
     return failed(r.error);
   }
 
@@ -129,7 +139,7 @@ export function createPublishLoop(state: PublisherState, options: PublishLoopOpt
       spool.commit(b.ends.at(-1) ?? Number.MAX_SAFE_INTEGER, spool.pending);
       return true;
     }
-    const r = await options.write(redis, b.entries, options.commandTimeoutMs);
+    const r = await options.write(redis, packEntries(b.entries), options.commandTimeoutMs);
     if (abandoned) return true;
     if (r.confirmed > 0) {
       spool.commit(r.confirmed === b.entries.length ? b.ends.at(-1)! : b.ends[r.confirmed - 1]!, r.confirmed);
@@ -142,9 +152,11 @@ export function createPublishLoop(state: PublisherState, options: PublishLoopOpt
   function sendNext(): Promise<boolean> {
     if (state.head) return sendHead(state.head);
     if (state.spool && state.spool.pending > 0) return sendSpool();
-    const batch = state.buffer.take(options.flushBatch * BACKLOG_BATCH_FACTOR);
-    state.head = batch;
-    state.headBytes = batch.reduce((n, e) => n + e.bytes, 0);
+    const last = writer.close();
+    if (last) buffer.push(last);
+    const batch = buffer.take(options.flushBatch * BACKLOG_BATCH_FACTOR);
+    due = false;
+    setHead(batch);
     return sendHead(batch);
   }
 
@@ -160,12 +172,24 @@ export function createPublishLoop(state: PublisherState, options: PublishLoopOpt
     }
   }
 
+  /**
+   * Whether to wait for more events before sending: only a partial batch that is not yet due
+   * (no kick: the publisher kicks at a full batch and `flushIntervalMs` after an event came),
+   * with nobody flushing. Sending every few events as soon as the last batch returns would
+   * cost Redis and this process a script call per handful of events under moderate load.
+   */
+  function lingers(): boolean {
+    return !due && !stopped && drainWaiters.size === 0 && !state.head && (state.spool?.pending ?? 0) === 0 && inMemory() < options.flushBatch;
+  }
+
   async function step(): Promise<void> {
     if (isEmpty()) {
       for (const w of [...drainWaiters]) w();
       await wait(undefined);
     } else if (redis.status !== 'ready') {
       await wait(NOT_READY_POLL_MS);
+    } else if (lingers()) {
+      await wait(undefined);
     } else if (await sendNext()) {
       failures = 0;
     } else {

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { PublisherStats } from './types.js';
-import { createEventBuffer, type PendingEntry } from './event-buffer.js';
-import { writeBatch } from './batch-writer.js';
+import { createPackBuffer, type PackBuffer, type PendingEntry } from './event-buffer.js';
+import { writePacks } from './batch-writer.js';
+import { packEntries, PackWriter, unpack, type Pack } from './pack.js';
 import { createSpool, type Spool } from './spool.js';
 import { createRateLimitedWarning, type RateLimitedWarning, type WarnSink } from './rate-limited-warning.js';
 import { createPublishLoop, type PublishLoop } from './publish-loop.js';
@@ -10,8 +11,9 @@ import { createPublishLoop, type PublishLoop } from './publish-loop.js';
  * The publisher: accepts encoded events without ever blocking or throwing, and gets them into
  * Redis in order. One logical FIFO, oldest first:
  *
- *   retry batch (memory) → spool file (disk) → buffer (memory)
+ *   retry batch (memory) → spool file (disk) → buffer of packs (memory) → open pack (memory)
  *
+ * Events are packed as they arrive (pack.ts): the memory holds a few flat strings per pack.
  * Past the memory bound the *oldest* buffered events spill to the spool, so the spool always
  * holds older events than the buffer; the loop drains the spool before the buffer and per-producer
  * order holds. Only past both bounds is an event dropped — counted and warned about.
@@ -25,7 +27,7 @@ export interface PublisherOptions {
   ownsClient?: boolean;
   /** Most events in memory. Default 10000. */
   maxBufferEvents?: number;
-  /** Most bytes (event JSON, UTF-8) in memory. Default 16 MiB. */
+  /** Most characters of event JSON in memory, each event counted whole. Default 16 Mi. */
   maxBufferBytes?: number;
   /** Longest wait before a partial batch is sent, in ms. Default 20. */
   flushIntervalMs?: number;
@@ -46,8 +48,8 @@ export type PublisherCounters = Omit<PublisherStats, 'invalidCalls'>;
 
 /** Accepts events and publishes them to Redis streams. */
 export interface Publisher {
-  /** Queues one encoded event (`seq` of `producer`, in order). Never throws, never waits. */
-  publish(stream: string, json: string, producer: string, seq: number): void;
+  /** Queues one encoded event (its `seq` of its `producer`, in order; the publisher owns it now). Never throws, never waits. */
+  publish(entry: PendingEntry): void;
   stats(): PublisherCounters;
   /** Resolves true once everything accepted so far is in Redis, false after `timeoutMs`. Never rejects. */
   flush(timeoutMs: number): Promise<boolean>;
@@ -62,9 +64,13 @@ export interface Publisher {
 /** Shared mutable state of the publisher and its loop. */
 export interface PublisherState {
   readonly redis: Redis;
-  readonly buffer: ReturnType<typeof createEventBuffer>;
+  /** The pack being filled (the newest events). */
+  readonly writer: PackWriter;
+  /** Closed packs waiting to be sent. */
+  readonly buffer: PackBuffer;
   /** A batch taken from the buffer, in flight or waiting for a retry: older than anything else. */
-  head: PendingEntry[] | undefined;
+  head: Pack[] | undefined;
+  headEvents: number;
   headBytes: number;
   spool: Spool | undefined;
   counters: PublisherCounters;
@@ -79,8 +85,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const flushIntervalMs = options.flushIntervalMs ?? 20;
   const state: PublisherState = {
     redis: options.redis,
-    buffer: createEventBuffer(),
+    writer: new PackWriter(),
+    buffer: createPackBuffer(),
     head: undefined,
+    headEvents: 0,
     headBytes: 0,
     spool: options.spool && options.spool.maxBytes > 0 ? createSpool(options.spool) : undefined,
     counters: {
@@ -101,13 +109,25 @@ export function createPublisher(options: PublisherOptions): Publisher {
     flushBatch,
     commandTimeoutMs: options.commandTimeoutMs ?? 5000,
     retryDelayMs: options.retryDelayMs ?? { min: 50, max: 2000 },
-    write: writeBatch,
+    write: writePacks,
   });
   let flushTimer: NodeJS.Timeout | undefined;
   let closing: Promise<boolean> | undefined;
 
-  const memEvents = () => state.buffer.length + (state.head?.length ?? 0);
-  const memBytes = () => state.buffer.bytes + state.headBytes;
+  const { writer, buffer } = state;
+  const memEvents = () => buffer.events + writer.count + state.headEvents;
+  const memBytes = () => buffer.bytes + writer.bytes + state.headBytes;
+
+  function add(entry: PendingEntry): void {
+    const closed = writer.add(entry);
+    if (closed) buffer.push(closed);
+  }
+
+  /** Closes the open pack, so everything in memory is in the buffer (before moving it). */
+  function closeOpen(): void {
+    const last = writer.close();
+    if (last) buffer.push(last);
+  }
 
   function drop(count: number, reason: string): void {
     state.counters.dropped += count;
@@ -120,30 +140,27 @@ export function createPublisher(options: PublisherOptions): Publisher {
     if (!spool) return;
     const targetEvents = Math.floor(maxEvents * 0.75);
     const targetBytes = Math.floor(maxBytes * 0.75);
-    let n = 0;
+    closeOpen();
+    const chunk: Pack[] = [];
+    let events = 0;
     let bytes = 0;
-    const all = state.buffer.length;
-    // Count first, take after: the spool may accept only part of the chunk.
-    while (n < all && (memEvents() - n + 1 > targetEvents || memBytes() - bytes + incomingBytes > targetBytes)) {
-      bytes += state.buffer.at(n)!.bytes;
-      n++;
+    while (buffer.packs > 0 && (memEvents() - events + 1 > targetEvents || memBytes() - bytes + incomingBytes > targetBytes)) {
+      const [p] = buffer.take(0);
+      chunk.push(p!);
+      events += p!.count;
+      bytes += p!.bytes;
     }
-    if (n === 0) return;
-    const chunk = state.buffer.take(n);
+    if (chunk.length === 0) return;
+    const entries = chunk.flatMap(unpack);
     let written = 0;
     try {
-      written = spool.append(chunk);
+      written = spool.append(entries);
     } catch (err) {
       state.warn('spool', `jobscope: spool write failed, keeping events in memory: ${(err as Error).message}`, { path: spool.path });
     }
     state.counters.spooled += written;
-    if (written < chunk.length) {
-      // The spool is full: put the rest back in front, in order, and let the caller decide.
-      const rest = chunk.slice(written);
-      const again = state.buffer.take(state.buffer.length);
-      for (const e of rest) state.buffer.push(e);
-      for (const e of again) state.buffer.push(e);
-    }
+    // The spool is full: put the rest back in front, in order, and let the caller decide.
+    if (written < entries.length) buffer.unshift(packEntries(entries.slice(written)));
   }
 
   /** Appends one event straight to the spool; false when there is no spool or it cannot take it. */
@@ -160,7 +177,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   }
 
   function scheduleFlush(): void {
-    if (state.buffer.length >= flushBatch) loop.kick();
+    if (buffer.events + writer.count >= flushBatch) loop.kick();
     else if (!flushTimer) {
       flushTimer = setTimeout(() => {
         flushTimer = undefined;
@@ -170,32 +187,32 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
   }
 
-  function publish(stream: string, json: string, producer: string, seq: number): void {
+  function publish(entry: PendingEntry): void {
     if (closing) {
       drop(1, 'the logger is closed');
       return;
     }
     state.counters.accepted++;
-    const bytes = Buffer.byteLength(json);
-    const entry: PendingEntry = { stream, json, bytes, producer, seq };
+    const { bytes } = entry;
     // The usual case, within both bounds, in one test.
     if (memEvents() < maxEvents && memBytes() + bytes <= maxBytes) {
-      state.buffer.push(entry);
+      add(entry);
       scheduleFlush();
       return;
     }
     if (memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes) spill(bytes);
-    // The head batch in flight can hold the whole memory bound with the buffer empty: then the
-    // new event itself goes to the spool (still in order: head → spool → buffer, buffer empty).
-    if ((memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes) && state.buffer.length === 0 && spoolOne(entry)) {
+    // The head batch in flight can hold the whole memory bound with nothing else in memory: then
+    // the new event itself goes to the spool (still in order: head → spool, nothing newer held).
+    const over = () => memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes;
+    if (over() && buffer.events + writer.count === 0 && spoolOne(entry)) {
       scheduleFlush();
       return;
     }
-    if (memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes) {
+    if (over()) {
       drop(1, state.spool ? 'memory buffer and spool are full' : 'memory buffer is full and no spool is configured');
       return;
     }
-    state.buffer.push(entry);
+    add(entry);
     scheduleFlush();
   }
 
@@ -216,10 +233,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
 
   /** At close with Redis away: everything in memory goes to the spool, oldest first. */
   function saveLeftovers(): void {
-    const head = state.head ?? [];
+    const head = (state.head ?? []).flatMap(unpack);
     state.head = undefined;
+    state.headEvents = 0;
     state.headBytes = 0;
-    const rest = state.buffer.take(state.buffer.length);
+    closeOpen();
+    const rest = buffer.take(Number.MAX_SAFE_INTEGER).flatMap(unpack);
     const spool = state.spool;
     let written = 0;
     try {

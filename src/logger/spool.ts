@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PendingEntry } from './event-buffer.js';
+import { wholeJson, type PendingEntry } from './event-buffer.js';
 
 /**
  * The on-disk overflow of the publisher: a JSON-lines file, one
@@ -68,7 +68,7 @@ const E_MARK = ',"e":';
 const READ_CHUNK = 1024 * 1024;
 
 function line(e: PendingEntry): string {
-  return `${LINE_HEAD}${JSON.stringify(e.stream)},"p":${JSON.stringify(e.producer)},"q":${e.seq}${E_MARK}${e.json}}\n`;
+  return `${LINE_HEAD}${JSON.stringify(e.stream)},"p":${JSON.stringify(e.producer)},"q":${e.seq}${E_MARK}${wholeJson(e)}}\n`;
 }
 
 /** Parses one spool line (without its newline); undefined when torn or foreign. */
@@ -87,7 +87,7 @@ export function parseSpoolLine(text: string): PendingEntry | undefined {
       json.length === 0
     )
       return undefined;
-    return { stream, json, bytes: Buffer.byteLength(json), producer, seq };
+    return { stream, json, shared: undefined, attempt: undefined, bytes: json.length, producer, seq };
   } catch {
     return undefined;
   }

@@ -60,13 +60,13 @@ describe('publisher add-once script', () => {
     expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, s) => s));
   });
 
-  it('packs up to 16 consecutive events per entry, a lone event as `e`, and resends add nothing', async () => {
+  it('packs up to 32 consecutive events per entry, a lone event as `e`, and resends add nothing', async () => {
     const batch = Array.from({ length: 37 }, (_, s) => entry(s));
     expect(await writeBatch(redis, batch, 5000)).toEqual({ confirmed: 37 });
-    expect(await entryShapes()).toEqual(['b16', 'b16', 'b5']);
+    expect(await entryShapes()).toEqual(['b32', 'b5']);
     expect(await writeBatch(redis, batch, 5000)).toEqual({ confirmed: 37 });
     await writeBatch(redis, [entry(37)], 5000);
-    expect(await entryShapes()).toEqual(['b16', 'b16', 'b5', 'e1']);
+    expect(await entryShapes()).toEqual(['b32', 'b5', 'e1']);
     expect(await seqsInStream()).toEqual(Array.from({ length: 38 }, (_, s) => s));
   });
 

@@ -7,8 +7,8 @@ import {
   MAX_EVENTS_PER_ENTRY,
   MAX_PACKED_ENTRY_BYTES,
   PACKED_FIELD,
-  packedEventBytes,
   packedEventCount,
+  standaloneEventJson,
   type EntryDecodeResult,
 } from '../../../src/events/index.js';
 import { makeEvent } from '../../helpers/events.js';
@@ -24,7 +24,7 @@ function parts(r: EntryDecodeResult) {
 describe('packed stream entries', () => {
   it('names the packed form and its limits', () => {
     expect(PACKED_FIELD).toBe('b');
-    expect(MAX_EVENTS_PER_ENTRY).toBe(16);
+    expect(MAX_EVENTS_PER_ENTRY).toBe(64);
     expect(MAX_PACKED_ENTRY_BYTES).toBe(4 * 1024 * 1024);
   });
 
@@ -72,10 +72,10 @@ describe('packed stream entries', () => {
     expect(decodeEntryEvents(packed(lines))).toEqual({ ok: false, reason: `field "b" is ${size} bytes, over the ${MAX_PACKED_ENTRY_BYTES}-byte limit` });
   });
 
-  it('refuses more than 16 events in one entry as a whole', () => {
-    const r = decodeEntryEvents(packed(events(17).map((e) => JSON.stringify(e))));
-    expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(/holds 17 lines, over the 16-event limit/) });
-    expect(parts(decodeEntryEvents(packed(events(16).map((e) => JSON.stringify(e)))))).toHaveLength(16);
+  it('refuses more than 64 events in one entry as a whole', () => {
+    const r = decodeEntryEvents(packed(events(65).map((e) => JSON.stringify(e))));
+    expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(/holds 65 lines, over the 64-event limit/) });
+    expect(parts(decodeEntryEvents(packed(events(64).map((e) => JSON.stringify(e)))))).toHaveLength(64);
   });
 
   it('refuses a packed entry of another schema version as a whole', () => {
@@ -96,14 +96,73 @@ describe('packed stream entries', () => {
     expect(decodeEntry(packed([JSON.stringify(a), JSON.stringify(b)]))).toMatchObject({ ok: false, reason: expect.stringMatching(/packed entry of 2 events/) });
   });
 
-  it('finds the raw bytes of one line and counts the lines, without decoding', () => {
-    const lines = ['{"a":"é"}', '{"b":1}', ''];
-    const fields = packed(lines).map((f) => Buffer.from(f));
-    expect(packedEventBytes(fields, 0)).toEqual(Buffer.from('{"a":"é"}'));
-    expect(packedEventBytes(fields, 1)).toEqual(Buffer.from('{"b":1}'));
-    expect(packedEventBytes(fields, 2)).toEqual(Buffer.alloc(0));
-    expect(packedEventBytes(fields, 3)).toBeUndefined();
+  it('counts the lines without decoding', () => {
+    const fields = packed(['{"a":"é"}', '{"b":1}', '']).map((f) => Buffer.from(f));
     expect(packedEventCount(fields)).toBe(3);
     expect(packedEventCount(encodeEntry(events(1)[0]!))).toBeUndefined();
+  });
+});
+
+/** An event's JSON without the members a compact line leaves out (`v`, and `source`/`producer` when shared). */
+function compactLine(e: Record<string, unknown>, omit: string[], extra: Record<string, unknown> = {}): string {
+  const copy: Record<string, unknown> = { ...e, ...extra };
+  for (const k of ['v', ...omit]) delete copy[k];
+  return JSON.stringify(copy);
+}
+
+describe('compact packed entries: shared members and attempt references', () => {
+  const [a, b, c] = [
+    makeEvent({ type: 'job.received', job: { id: 'job-a', attempt: 1, queue: 'q' } }),
+    makeEvent({ type: 'job.started', job: { id: 'job-a', attempt: 1, queue: 'q' } }),
+    makeEvent({ type: 'job.received', job: { id: 'job-c', attempt: 2 } }),
+  ];
+  const shared = JSON.stringify({ source: a!.source, producer: a!.producer });
+  const compact = (lines: string[]) => ['v', '1', 's', shared, PACKED_FIELD, lines.join('\n')];
+
+  it('expands lines into the whole events: shared members, the version and referenced job/trace filled in', () => {
+    const lines = [
+      compactLine(a!, ['source', 'producer']),
+      compactLine(b!, ['source', 'producer', 'job', 'trace'], { '@': 0 }),
+      compactLine(c!, ['source', 'producer']),
+    ];
+    expect(parts(decodeEntryEvents(compact(lines)))).toEqual([a, b, c].map((event) => ({ ok: true, event })));
+    // A compact pack is much smaller than the same events whole.
+    expect(lines.join('\n').length).toBeLessThan(0.7 * [a, b, c].map((e) => JSON.stringify(e)).join('\n').length);
+  });
+
+  it('a line keeps its own members over the shared ones', () => {
+    const other = { ...c!, producer: 'another-producer' };
+    const p = parts(decodeEntryEvents(compact([compactLine(other, ['source'])])));
+    expect(p[0]).toEqual({ ok: true, event: other });
+  });
+
+  it('a bad reference fails its line alone, saying what is wrong', () => {
+    const lines = [
+      compactLine(a!, ['source', 'producer']),
+      compactLine(b!, ['source', 'producer', 'job', 'trace'], { '@': 1 }),
+      compactLine(b!, ['source', 'producer', 'job', 'trace'], { '@': 'zero' }),
+      '{"broken',
+      compactLine(b!, ['source', 'producer', 'job', 'trace'], { '@': 3 }),
+      compactLine(b!, ['source', 'producer', 'job', 'trace'], { '@': 0 }),
+    ];
+    const p = parts(decodeEntryEvents(compact(lines)));
+    expect(p.map((x) => x.ok)).toEqual([true, false, false, false, false, true]);
+    expect(p[1]).toMatchObject({ reason: 'part 1 of field "b": "@" must be the index of an earlier line, got 1' });
+    expect(p[2]).toMatchObject({ reason: 'part 2 of field "b": "@" must be the index of an earlier line, got "zero"' });
+    expect(p[4]).toMatchObject({ reason: 'part 4 of field "b": "@": 3 refers to a line without a readable job' });
+  });
+
+  it('refuses the entry as a whole when "s" is not a JSON object', () => {
+    expect(decodeEntryEvents(['v', '1', 's', '[1]', 'b', '{}'])).toEqual({ ok: false, reason: 'field "s" is not a JSON object' });
+    expect(decodeEntryEvents(['v', '1', 's', '{', 'b', '{}'])).toEqual({ ok: false, reason: 'field "s" is not a JSON object' });
+  });
+
+  it('gives one event standing alone, for its dead-letter record; an unreadable line byte for byte', () => {
+    const lines = [compactLine(a!, ['source', 'producer']), compactLine(b!, ['source', 'producer', 'job', 'trace'], { '@': 0 }), '{"é'];
+    const fields = compact(lines).map((f) => Buffer.from(f));
+    expect(JSON.parse(standaloneEventJson(fields, 1)!.toString())).toEqual(b);
+    expect(standaloneEventJson(fields, 2)).toEqual(Buffer.from('{"é'));
+    expect(standaloneEventJson(fields, 3)).toBeUndefined();
+    expect(standaloneEventJson(encodeEntry(a!), 0)).toBeUndefined();
   });
 });

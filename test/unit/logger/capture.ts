@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { decodeEventJson, type JobscopeEvent } from '../../../src/events/index.js';
 import { createLoggerCore, type LoggerCore } from '../../../src/logger/logger-core.js';
 import type { Publisher } from '../../../src/logger/publisher.js';
+import { wholeJson } from '../../../src/logger/event-buffer.js';
 
 /** A logger core whose publisher and pino destination are captured in memory. */
 export interface Captured {
@@ -19,11 +20,11 @@ export function captureCore(options: { stdout?: boolean; level?: 'debug' | 'info
   const lines: Record<string, unknown>[] = [];
   const clock = { ms: 1_800_000_000_000 };
   const publisher: Publisher = {
-    publish(stream, json) {
-      const r = decodeEventJson(json);
+    publish(entry) {
+      const r = decodeEventJson(wholeJson(entry));
       if (!r.ok) throw new Error(`published an invalid event: ${r.reason}`);
       events.push(r.event);
-      streams.push(stream);
+      streams.push(entry.stream);
     },
     stats: () => {
       throw new Error('not used');

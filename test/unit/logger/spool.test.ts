@@ -18,7 +18,7 @@ afterEach(() => {
 function entry(i: number): PendingEntry {
   const producer = 'p-1';
   const json = JSON.stringify({ i, text: 'é\n"quoted"' });
-  return { stream: '{p}:events', json, bytes: Buffer.byteLength(json), producer, seq: i };
+  return { stream: '{p}:events', json, bytes: json.length, producer, seq: i };
 }
 
 describe('spool', () => {

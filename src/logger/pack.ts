@@ -1,0 +1,170 @@
+import { expandLines, parseSharedMembers, SCHEMA_VERSION } from '../events/index.js';
+import type { PendingEntry } from './event-buffer.js';
+
+/**
+ * Packs: runs of consecutive events of one producer and stream, each written to Redis as one
+ * packed stream entry (`v s b`, see events/codec.ts). The publisher packs events as they
+ * arrive (a {@link PackWriter}), so what waits for Redis is a few flat strings per 32 events,
+ * not an object and a string per event; and a pack is fixed once closed, so a resent pack is
+ * the same bytes as before and Redis's add-once check can take or skip it whole.
+ *
+ * In a pack, the producer's identity is written once (the `s` field) and each job attempt's
+ * `job` and `trace` once, on the attempt's first line; its later lines say `"@":<that line>`.
+ */
+
+/** Most events in one pack (readers accept up to MAX_EVENTS_PER_ENTRY). */
+export const PACK_MAX_EVENTS = 32;
+
+/** Most payload characters in one pack (a larger event goes alone). */
+export const PACK_MAX_CHARS = 512 * 1024;
+
+/** A closed pack, waiting for Redis. */
+export interface Pack {
+  readonly stream: string;
+  readonly producer: string;
+  /** The `s` field (`{"source":…,"producer":…}`), or '' when every line is a whole event. */
+  readonly shared: string;
+  readonly firstSeq: number;
+  /** The seqs, when they are not `firstSeq, firstSeq + 1, …` (an event was dropped in between). */
+  readonly seqs: readonly number[] | undefined;
+  readonly count: number;
+  /** What the pack's events count against the memory bound (see PendingEntry.bytes). */
+  readonly bytes: number;
+  /** The lines, joined by "\n". */
+  readonly payload: string;
+}
+
+/** The seq of event `i` of a pack. */
+export function packSeq(p: Pack, i: number): number {
+  return p.seqs ? p.seqs[i]! : p.firstSeq + i;
+}
+
+/** Fills packs from events, in order. */
+export class PackWriter {
+  private stream = '';
+  private producer = '';
+  /** The open pack's shared members (compared by identity: one string per logger), or undefined for whole events. */
+  private sharedMembers: string | undefined = undefined;
+  private firstSeq = 0;
+  private lastSeq = 0;
+  private seqs: number[] | undefined = undefined;
+  private lines: string[] = [];
+  private chars = 0;
+  private packBytes = 0;
+  /** Line of each job attempt already written whole in the open pack. */
+  private readonly attemptLine = new Map<string, number>();
+
+  /** Events in the open pack. */
+  get count(): number {
+    return this.lines.length;
+  }
+
+  /** What the open pack's events count against the memory bound. */
+  get bytes(): number {
+    return this.packBytes;
+  }
+
+  /** Adds one event to the open pack; returns the pack it closed first to make room, if any. */
+  add(e: PendingEntry): Pack | undefined {
+    const closed = this.lines.length === 0 || this.fits(e) ? undefined : this.close();
+    this.append(e);
+    return closed;
+  }
+
+  /** Closes the open pack; undefined when it holds nothing. */
+  close(): Pack | undefined {
+    const n = this.lines.length;
+    if (n === 0) return undefined;
+    const shared = this.sharedMembers;
+    const pack: Pack = {
+      stream: this.stream,
+      producer: this.producer,
+      shared: shared === undefined ? '' : `{${shared}}`,
+      firstSeq: this.firstSeq,
+      seqs: this.seqs,
+      count: n,
+      bytes: this.packBytes,
+      payload: n === 1 ? this.lines[0]! : this.lines.join('\n'),
+    };
+    this.lines = [];
+    this.seqs = undefined;
+    this.chars = 0;
+    this.packBytes = 0;
+    this.attemptLine.clear();
+    return pack;
+  }
+
+  private fits(e: PendingEntry): boolean {
+    return (
+      e.stream === this.stream &&
+      e.producer === this.producer &&
+      e.shared === this.sharedMembers &&
+      this.lines.length < PACK_MAX_EVENTS &&
+      this.chars + lineChars(e) <= PACK_MAX_CHARS
+    );
+  }
+
+  private append(e: PendingEntry): void {
+    const n = this.lines.length;
+    if (n === 0) {
+      this.stream = e.stream;
+      this.producer = e.producer;
+      this.sharedMembers = e.shared;
+      this.firstSeq = e.seq;
+    } else if (this.seqs !== undefined) {
+      this.seqs.push(e.seq);
+    } else if (e.seq !== this.lastSeq + 1) {
+      this.seqs = Array.from({ length: n }, (_, i) => this.firstSeq + i);
+      this.seqs.push(e.seq);
+    }
+    this.lastSeq = e.seq;
+    this.lines.push(this.lineOf(e, n));
+    this.chars += lineChars(e) + 1;
+    this.packBytes += e.bytes;
+  }
+
+  private lineOf(e: PendingEntry, index: number): string {
+    if (e.shared === undefined) return e.json;
+    const { attempt } = e;
+    if (attempt === undefined) return `{${e.json}}`;
+    const k = this.attemptLine.get(attempt);
+    if (k !== undefined) return `{${e.json},"@":${k}}`;
+    this.attemptLine.set(attempt, index);
+    return `{${e.json},${attempt}}`;
+  }
+}
+
+/** The most characters an event's line takes. */
+function lineChars(e: PendingEntry): number {
+  return e.json.length + (e.attempt === undefined ? 2 : e.attempt.length + 3);
+}
+
+/** Packs events, in order (the spool's replay, tests). */
+export function packEntries(entries: readonly PendingEntry[]): Pack[] {
+  const out: Pack[] = [];
+  const w = new PackWriter();
+  for (const e of entries) {
+    const closed = w.add(e);
+    if (closed) out.push(closed);
+  }
+  const last = w.close();
+  if (last) out.push(last);
+  return out;
+}
+
+/**
+ * A pack's events as whole events again, for the spool (which keeps each event on its own
+ * line). Slow, but taken only when Redis is away and memory is full, or at close.
+ */
+export function unpack(p: Pack): PendingEntry[] {
+  const lines = p.count === 1 ? [p.payload] : p.payload.split('\n');
+  const whole = p.shared === '' ? lines : expandWhole(lines, p.shared);
+  return whole.map((json, i) => ({ stream: p.stream, json, shared: undefined, attempt: undefined, bytes: json.length, producer: p.producer, seq: packSeq(p, i) }));
+}
+
+function expandWhole(lines: readonly string[], sharedText: string): string[] {
+  const shared = parseSharedMembers(sharedText);
+  const expanded = expandLines(lines, { shared: shared.ok ? shared.members : {}, version: SCHEMA_VERSION, maxLineBytes: Number.MAX_SAFE_INTEGER });
+  // Our own lines always expand; should one not, it is kept as written rather than lost.
+  return expanded.map((x, i) => (x.ok ? JSON.stringify(x.raw) : lines[i]!));
+}
