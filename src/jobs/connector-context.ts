@@ -1,17 +1,14 @@
 import type { Job } from 'bullmq';
 import type { ConnectorContext, ProgressDetail, UsageReport } from '../../connectors/connector.js';
 import type { AiUsage } from '../events/index.js';
-import type { JobLogger, JobProgressFields } from '../logger/types.js';
+import type { JobContextOptions, JobLogger, JobProgressFields } from '../logger/types.js';
 import { LazyAbortState } from './lazy-abort.js';
 import { createUsageAccumulator, type UsageAccumulator } from './usage-accumulator.js';
 
-/** Options of {@link createAttemptRun}. */
-export interface AttemptRunOptions {
-  job: Job;
-  /** The id the processor tracks the attempt by (BullMQ's job id). */
-  jobId: string;
-  attempt: number;
-  logger: JobLogger;
+/** What every attempt of one processor shares. */
+export interface AttemptRunShared {
+  /** Makes the attempt's job logger, on first need. */
+  logger: (run: AttemptRun) => JobLogger;
   /** Also store progress on the BullMQ job (`job.updateProgress`), for BullMQ tooling. */
   mirrorProgress: boolean;
   /** Called when mirroring progress to BullMQ fails (never thrown into the connector). */
@@ -20,40 +17,71 @@ export interface AttemptRunOptions {
 
 /**
  * One running attempt, as everything the runtime needs of it in one object: the `ctx` the
- * connector gets (every call lands on the attempt's job logger), the attempt's cancellation
- * (its AbortController is made only when the connector reads `ctx.signal`), the usage it
- * reported (an accumulator made on the first report), and a way to wait for it to end.
- * A no-op job would otherwise make four objects and a closure or two per run.
+ * connector gets, the attempt's cancellation (its AbortController is made only when the
+ * connector reads `ctx.signal`), the usage it reported (an accumulator made on the first
+ * report), a way to wait for it to end, and its STAGED lifecycle events.
+ *
+ * Staging: the runtime records that the attempt was received and started (and, for a quick
+ * job, that it completed) here, with their times, and the processor hands the events of many
+ * attempts to the logger at once, a few milliseconds later (job-processor.ts). Encoding the
+ * events of one attempt, and of many, together costs a fraction of doing it a call at a time
+ * between the worker's own work. Anything that needs the attempt's events in order first
+ * hands over what is staged: the connector touching `ctx.log` or `ctx.progress`, a failure.
  */
 export class AttemptRun extends LazyAbortState implements ConnectorContext {
-  readonly jobId: string;
-  readonly attempt: number;
-  readonly log: ConnectorContext['log'];
-  readonly traceparent: string;
-  private readonly o: AttemptRunOptions;
+  private jl: JobLogger | undefined = undefined;
   private usage: UsageAccumulator | undefined = undefined;
   private finished = false;
   private waiting: { promise: Promise<void>; resolve: () => void } | undefined = undefined;
+  // The staged events, as plain fields (no object per event). 0: nothing staged.
+  private receivedAt = 0;
+  private enqueuedAt = 0;
+  private queueWaitMs: number | undefined = undefined;
+  private priority: number | undefined = undefined;
+  private completedAt = 0;
+  private durationMs = 0;
+  private ai: AiUsage | undefined = undefined;
+  private outputCount: number | undefined = undefined;
+  private outputSize: number | undefined = undefined;
+  /** In the processor's staging queue (maintained by the processor). */
+  queued = false;
 
-  constructor(o: AttemptRunOptions) {
+  /**
+   * @param jobId The id the processor tracks the attempt by (BullMQ's job id).
+   */
+  constructor(
+    readonly job: Job,
+    readonly jobId: string,
+    readonly attempt: number,
+    private readonly shared: AttemptRunShared,
+  ) {
     super(undefined, undefined);
-    this.o = o;
-    this.jobId = o.jobId;
-    this.attempt = o.attempt;
-    // `ctx.log` is the job logger itself: it has the same debug/info/warn/error methods.
-    this.log = o.logger;
-    this.traceparent = o.logger.traceparent;
+  }
+
+  /** The attempt's job logger, with every staged event handed over first. */
+  get logger(): JobLogger {
+    this.emitStaged();
+    return this.jl!;
+  }
+
+  /** `ctx.log`: the job logger itself (it has the same debug/info/warn/error methods). */
+  get log(): ConnectorContext['log'] {
+    return this.logger;
+  }
+
+  get traceparent(): string {
+    return this.ensureLogger().traceparent;
   }
 
   progress(percent: number, detail?: ProgressDetail): void {
-    const { o } = this;
+    const o = this.shared;
     const pct = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
     const fields: JobProgressFields = {};
     if (detail?.step !== undefined) fields.step = detail.step;
     if (detail?.totalSteps !== undefined) fields.totalSteps = detail.totalSteps;
     if (detail?.stage !== undefined) fields.stage = detail.stage;
-    o.logger.jobProgress(pct, fields);
-    if (o.mirrorProgress) o.job.updateProgress(pct).catch(o.onError);
+    this.logger.jobProgress(pct, fields);
+    if (o.mirrorProgress) this.job.updateProgress(pct).catch(o.onError);
   }
 
   reportUsage(r: UsageReport): void {
@@ -63,6 +91,39 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
   /** The usage reported so far, or undefined when none was. */
   usageTotal(): AiUsage | undefined {
     return this.usage?.get();
+  }
+
+  /** Records that the attempt was received and started at `at` (Unix ms). */
+  stageStart(at: number, enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): void {
+    this.receivedAt = at;
+    this.enqueuedAt = enqueuedAt;
+    this.queueWaitMs = queueWaitMs;
+    this.priority = priority;
+  }
+
+  /** Records that the attempt completed at `at` (Unix ms), with what the completed event carries. */
+  stageEnd(at: number, durationMs: number, ai: AiUsage | undefined, outputCount: number | undefined, outputSize: number | undefined): void {
+    this.completedAt = at;
+    this.durationMs = durationMs;
+    this.ai = ai;
+    this.outputCount = outputCount;
+    this.outputSize = outputSize;
+  }
+
+  /** Hands the staged events to the logger, in order. Never throws (the logger does not). */
+  emitStaged(): void {
+    const jl = this.ensureLogger();
+    if (this.receivedAt !== 0) {
+      const at = this.receivedAt;
+      this.receivedAt = 0;
+      jl.jobReceived({ at, enqueuedAt: this.enqueuedAt, queueWaitMs: this.queueWaitMs, priority: this.priority });
+      jl.jobStarted({ at, queueWaitMs: this.queueWaitMs });
+    }
+    if (this.completedAt !== 0) {
+      const at = this.completedAt;
+      this.completedAt = 0;
+      jl.jobCompleted({ at, durationMs: this.durationMs, ai: this.ai, outputCount: this.outputCount, outputSize: this.outputSize });
+    }
   }
 
   /** Resolves when the attempt has been reported and left the processor. */
@@ -81,9 +142,21 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
     this.finished = true;
     this.waiting?.resolve();
   }
+
+  private ensureLogger(): JobLogger {
+    return (this.jl ??= this.shared.logger(this));
+  }
 }
 
-/** Creates the object of one running attempt (see {@link AttemptRun}). */
-export function createAttemptRun(o: AttemptRunOptions): AttemptRun {
-  return new AttemptRun(o);
+/** The `withJobContext` options of a BullMQ job's attempt. */
+export function attemptContext(job: Job, attempt: number, queue: string): JobContextOptions {
+  const data: unknown = job.data;
+  // One shape for every job; absent values stay undefined.
+  return { attempt, queue, name: job.name, traceparent: dataField(data, 'traceparent'), sessionId: dataField(data, 'sessionId') };
+}
+
+function dataField(data: unknown, key: string): string | undefined {
+  if (data === null || typeof data !== 'object') return undefined;
+  const v = (data as Record<string, unknown>)[key];
+  return typeof v === 'string' && v.length > 0 && v.length <= 128 ? v : undefined;
 }

@@ -104,6 +104,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       onCancel: ({ jobId, reason }) => void processor.cancel(jobId, reason),
     });
   }
+  // The logger's flush and close cover the lifecycle events the processor stages.
+  const removeHandOver = logger.onFlush(() => processor.flush());
   const ready = Promise.all([worker.waitUntilReady(), cancels?.ready]).then(() => undefined);
   logger.workerStarted({ concurrency, queues: [queue], heartbeatIntervalMs });
   const activeJobs = (): string[] => [...processor.active.keys()].map((id) => telemetryJobId(id, queue));
@@ -125,6 +127,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       await processor.handBackAll(shutdownTimeoutMs);
     }
     await cancels?.close().catch(onError);
+    processor.flush();
+    removeHandOver();
     logger.workerStopped({ reason: drained ? reason : `${reason}; handed back unfinished jobs` });
     await logger.flush(options.flushTimeoutMs ?? 5000);
     await connector.close?.().catch(onError);

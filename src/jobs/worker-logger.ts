@@ -12,4 +12,9 @@ export interface WorkerLogger extends JobLoggerFactory {
   startHeartbeats(intervalMs: number, currentJobs: () => string[]): () => void;
   /** Resolves once everything logged is in Redis (true) or after `timeoutMs` (false). */
   flush(timeoutMs?: number): Promise<boolean>;
+  /**
+   * Registers a function that hands over events held back (the runtime's staged lifecycle
+   * events) and that `flush` and `close` call first; returns the function that removes it.
+   */
+  onFlush(handOver: () => void): () => void;
 }

@@ -93,6 +93,7 @@ export class ConnectorLogger {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private uninstallSignals: (() => void) | undefined;
   private closing: Promise<boolean> | undefined;
+  private readonly handOvers = new Set<() => void>();
 
   constructor(options: ConnectorLoggerOptions = {}) {
     const o = options;
@@ -244,7 +245,28 @@ export class ConnectorLogger {
 
   /** Resolves true once everything logged so far is in Redis, false after `timeoutMs` (default 5000). Never rejects. */
   flush(timeoutMs = 5000): Promise<boolean> {
+    this.handOver();
     return this.publisher.flush(timeoutMs);
+  }
+
+  /**
+   * Registers a function that hands this logger events held back elsewhere (the job runtime
+   * stages its lifecycle events and hands them over in batches); `flush` and `close` call it
+   * first, so they cover those events too. Returns the function that removes it.
+   */
+  onFlush(handOver: () => void): () => void {
+    this.handOvers.add(handOver);
+    return () => this.handOvers.delete(handOver);
+  }
+
+  private handOver(): void {
+    for (const h of this.handOvers) {
+      try {
+        h();
+      } catch (err) {
+        this.core.invalid('flush', [`a hand-over failed: ${(err as Error)?.message}`]);
+      }
+    }
   }
 
   /**
@@ -256,6 +278,7 @@ export class ConnectorLogger {
   close(timeoutMs = 5000): Promise<boolean> {
     this.closing ??= (async () => {
       this.stopHeartbeats();
+      this.handOver();
       this.uninstallSignals?.();
       return this.publisher.close(timeoutMs);
     })();

@@ -28,6 +28,9 @@ import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, cleanText,
 
 type DataBuilder<F> = (log: AttemptLogger, fields: Partial<F>, issues: Issues) => object | undefined;
 
+/** The latest time the schema takes, in Unix ms. */
+const MAX_TIME = 8.64e15;
+
 /** The data of every plain log line (encoded, never changed). */
 const LOG_DATA = Object.freeze({ kind: 'log' });
 
@@ -102,11 +105,18 @@ class AttemptLogger implements JobLogger, EmitTarget {
     return d ?? Math.max(0, this.core.now() - (this.startedAt ?? this.receivedAt ?? this.createdAt));
   }
 
-  private lifecycle<F extends CommonFields>(call: string, type: EventType, level: Level, fields: F | undefined, build: DataBuilder<F>): void {
+  /** The time an event happened: its `at` when that is a time, else now. */
+  private timeOf(fields: CommonFields | undefined): number {
+    const at = fields?.at;
+    return typeof at === 'number' && Number.isInteger(at) && at > 0 && at <= MAX_TIME ? at : this.core.now();
+  }
+
+  private lifecycle<F extends CommonFields>(call: string, type: EventType, level: Level, fields: F | undefined, build: DataBuilder<F>, time: number = this.timeOf(fields)): void {
     const { core } = this;
     try {
       const issues: Issues = [];
       const f = cleanFields(fields, issues);
+      if (f.at !== undefined && time !== f.at) issues.push(`at: must be a time in Unix ms (a positive integer), got ${String(f.at).slice(0, 40)}; using now`);
       const message = cleanMessage(f.message, issues);
       const attrs = cleanAttrs(f.attrs, issues);
       if (f.ai !== undefined) {
@@ -116,7 +126,7 @@ class AttemptLogger implements JobLogger, EmitTarget {
       const data = build(this, f, issues);
       if (data === undefined) return core.invalid(call, issues, this.log, issues.at(-1) ?? 'bad arguments');
       if (issues.length > 0) core.invalid(call, issues, this.log);
-      core.emit(this, type, level, message, attrs, this.usage, data);
+      core.emit(this, type, level, message, attrs, this.usage, data, time);
     } catch (err) {
       core.invalid(call, [`unexpected error: ${(err as Error)?.message}`], core.log, 'internal error');
     }
@@ -136,13 +146,15 @@ class AttemptLogger implements JobLogger, EmitTarget {
   }
 
   jobReceived(fields?: JobReceivedFields): void {
-    this.receivedAt ??= this.core.now();
-    this.lifecycle('jobReceived', 'job.received', 'info', fields, receivedData);
+    const time = this.timeOf(fields);
+    this.receivedAt ??= time;
+    this.lifecycle('jobReceived', 'job.received', 'info', fields, receivedData, time);
   }
 
   jobStarted(fields?: JobStartedFields): void {
-    this.startedAt = this.core.now();
-    this.lifecycle('jobStarted', 'job.started', 'info', fields, startedData);
+    const time = this.timeOf(fields);
+    this.startedAt = time;
+    this.lifecycle('jobStarted', 'job.started', 'info', fields, startedData, time);
   }
 
   jobProgress(progress: number, fields?: JobProgressFields): void {

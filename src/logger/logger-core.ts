@@ -30,8 +30,19 @@ export interface LoggerCore {
   /**
    * Stamps id, time and seq; publishes; writes the JSON line. Returns the event id. The values
    * are taken as they are (the callers check them); `data`, `attrs` and `ai` are encoded now.
+   * Seqs follow the calls, whatever their times.
    */
-  emit(target: EmitTarget, type: EventType, level: Level, message: string | undefined, attrs: Attrs | undefined, ai: AiUsage | undefined, data: object): string | undefined;
+  emit(
+    target: EmitTarget,
+    type: EventType,
+    level: Level,
+    message: string | undefined,
+    attrs: Attrs | undefined,
+    ai: AiUsage | undefined,
+    data: object,
+    /** When it happened, Unix ms. Default: now. */
+    time?: number,
+  ): string | undefined;
   /** Counts and reports a call with bad arguments; `dropped` says why the event was not sent. */
   invalid(call: string, issues: string[], log?: Logger, dropped?: string): void;
   readonly invalidCalls: number;
@@ -89,8 +100,9 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     attrs: Attrs | undefined,
     ai: AiUsage | undefined,
     data: object,
+    at?: number,
   ): string | undefined {
-    const time = now();
+    const time = at ?? now();
     const id = createEventId(time);
     const s = seq;
     const own = ownMembers(id, time, level, type, s, message, ai, attrs, data);

@@ -24,6 +24,11 @@ export interface CommonFields {
   /** Free-form attributes (at most 64; scalars only). */
   attrs?: Attrs;
   message?: string;
+  /**
+   * When it happened, Unix ms. Default: now. For code that reports an event a little after the
+   * fact (the job runtime hands its lifecycle events over in batches).
+   */
+  at?: number;
 }
 
 export interface JobReceivedFields extends CommonFields {
