@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { ConnectorContext, ProgressDetail, UsageReport } from '../../connectors/connector.js';
 import type { AiUsage } from '../events/index.js';
 import type { JobContextOptions, JobLogger, JobProgressFields } from '../logger/types.js';
+import { takesStagedLifecycle } from '../logger/job-logger.js';
 import { LazyAbortState } from './lazy-abort.js';
 import { createUsageAccumulator, type UsageAccumulator } from './usage-accumulator.js';
 
@@ -113,16 +114,21 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
   /** Hands the staged events to the logger, in order. Never throws (the logger does not). */
   emitStaged(): void {
     const jl = this.ensureLogger();
+    const fast = takesStagedLifecycle(jl);
     if (this.receivedAt !== 0) {
       const at = this.receivedAt;
       this.receivedAt = 0;
-      jl.jobReceived({ at, enqueuedAt: this.enqueuedAt, queueWaitMs: this.queueWaitMs, priority: this.priority });
-      jl.jobStarted({ at, queueWaitMs: this.queueWaitMs });
+      if (fast) jl.stagedStart(at, this.enqueuedAt, this.queueWaitMs, this.priority);
+      else {
+        jl.jobReceived({ at, enqueuedAt: this.enqueuedAt, queueWaitMs: this.queueWaitMs, priority: this.priority });
+        jl.jobStarted({ at, queueWaitMs: this.queueWaitMs });
+      }
     }
     if (this.completedAt !== 0) {
       const at = this.completedAt;
       this.completedAt = 0;
-      jl.jobCompleted({ at, durationMs: this.durationMs, ai: this.ai, outputCount: this.outputCount, outputSize: this.outputSize });
+      if (fast) jl.stagedCompleted(at, this.durationMs, this.ai, this.outputCount, this.outputSize);
+      else jl.jobCompleted({ at, durationMs: this.durationMs, ai: this.ai, outputCount: this.outputCount, outputSize: this.outputSize });
     }
   }
 

@@ -13,7 +13,7 @@ import type {
   JobStartedFields,
 } from './types.js';
 import { createJobAttempt } from './job-context.js';
-import { attemptMembers } from './event-encoder.js';
+import { attemptMembers, numberMember } from './event-encoder.js';
 import type { EmitTarget, LoggerCore } from './logger-core.js';
 import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, cleanText, mergeUsage, type Issues } from './sanitize.js';
 
@@ -34,6 +34,26 @@ const MAX_TIME = 8.64e15;
 /** The data of every plain log line (encoded, never changed). */
 const LOG_DATA = Object.freeze({ kind: 'log' });
 
+/**
+ * The job runtime's way in for the lifecycle events it stages (job-processor.ts): the same
+ * events as `jobReceived` + `jobStarted` and `jobCompleted`, from values the runtime made
+ * (BullMQ's timestamps, its own clock and counts), without an options object per call to
+ * take apart. A value outside the schema's rules goes the checked way instead, and is reported.
+ */
+export interface StagedLifecycle {
+  stagedStart(at: number, enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): void;
+  stagedCompleted(at: number, durationMs: number, ai: AiUsage | undefined, outputCount: number | undefined, outputSize: number | undefined): void;
+}
+
+/** Whether a job logger takes staged lifecycle events (the ConnectorLogger's do). */
+export function takesStagedLifecycle(jl: JobLogger): jl is JobLogger & StagedLifecycle {
+  return typeof (jl as Partial<StagedLifecycle>).stagedStart === 'function';
+}
+
+const isTime = (t: number): boolean => Number.isInteger(t) && t > 0 && t <= MAX_TIME;
+const isNonNeg = (n: number | undefined): boolean => n === undefined || (Number.isFinite(n) && n >= 0);
+const isCount = (n: number | undefined): boolean => n === undefined || (Number.isSafeInteger(n) && n >= 0);
+
 /** Creates the {@link JobLogger} of one attempt; `streamFor` picks the job's stream shard. */
 export function createJobLogger(
   core: LoggerCore,
@@ -49,7 +69,7 @@ export function createJobLogger(
  * stream, its JSON members (written on first use) and its pino child (made on first use; with
  * JSON lines off only a warning needs it).
  */
-class AttemptLogger implements JobLogger, EmitTarget {
+class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
   readonly jobId: string;
   readonly attempt: number;
   readonly traceId: string;
@@ -178,6 +198,46 @@ class AttemptLogger implements JobLogger, EmitTarget {
 
   jobCancelled(fields?: JobCancelledFields): void {
     this.lifecycle('jobCancelled', 'job.cancelled', 'warn', fields, cancelledData);
+  }
+
+  stagedStart(at: number, enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): void {
+    if (!isTime(at) || !isTime(enqueuedAt) || !isNonNeg(queueWaitMs) || (priority !== undefined && !Number.isSafeInteger(priority))) {
+      this.jobReceived({ at, enqueuedAt, queueWaitMs, priority });
+      this.jobStarted({ at, queueWaitMs });
+      return;
+    }
+    const { core } = this;
+    this.receivedAt ??= at;
+    this.startedAt = at;
+    try {
+      const wait = queueWaitMs ?? Math.max(0, at - enqueuedAt);
+      // The data's JSON written here (the values are checked above); an object only for JSON lines.
+      const received = core.linesEnabled
+        ? { enqueuedAt, queueWaitMs: wait, priority }
+        : `{"enqueuedAt":${enqueuedAt},"queueWaitMs":${wait}${numberMember('priority', priority)}}`;
+      const started = core.linesEnabled ? { queueWaitMs } : queueWaitMs === undefined ? '{}' : `{"queueWaitMs":${queueWaitMs}}`;
+      core.emit(this, 'job.received', 'info', undefined, undefined, this.usage, received, at);
+      core.emit(this, 'job.started', 'info', undefined, undefined, this.usage, started, at);
+    } catch (err) {
+      core.invalid('jobStarted', [`unexpected error: ${(err as Error)?.message}`], core.log, 'internal error');
+    }
+  }
+
+  stagedCompleted(at: number, durationMs: number, ai: AiUsage | undefined, outputCount: number | undefined, outputSize: number | undefined): void {
+    if (!isTime(at) || !isNonNeg(durationMs) || !isCount(outputCount) || !isCount(outputSize) || ai !== undefined) {
+      // Usage goes the checked way: it is merged field by field.
+      this.jobCompleted({ at, durationMs, ai, outputCount, outputSize });
+      return;
+    }
+    const { core } = this;
+    try {
+      const data = core.linesEnabled
+        ? { durationMs, outputCount, outputSize }
+        : `{"durationMs":${durationMs}${numberMember('outputCount', outputCount)}${numberMember('outputSize', outputSize)}}`;
+      core.emit(this, 'job.completed', 'info', undefined, undefined, this.usage, data, at);
+    } catch (err) {
+      core.invalid('jobCompleted', [`unexpected error: ${(err as Error)?.message}`], core.log, 'internal error');
+    }
   }
 
   debug(message: string, attrs?: Attrs): void {

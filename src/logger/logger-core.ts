@@ -39,7 +39,8 @@ export interface LoggerCore {
     message: string | undefined,
     attrs: Attrs | undefined,
     ai: AiUsage | undefined,
-    data: object,
+    /** The event's data, or its JSON text when the caller wrote it (only while JSON lines are off). */
+    data: object | string,
     /** When it happened, Unix ms. Default: now. */
     time?: number,
   ): string | undefined;
@@ -99,7 +100,7 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     message: string | undefined,
     attrs: Attrs | undefined,
     ai: AiUsage | undefined,
-    data: object,
+    data: object | string,
     at?: number,
   ): string | undefined {
     const time = at ?? now();
@@ -150,11 +151,11 @@ function writeLine(
   message: string | undefined,
   attrs: Attrs | undefined,
   ai: AiUsage | undefined,
-  data: object,
+  data: object | string,
   id: string,
   seq: number,
 ): void {
-  const fields: Record<string, unknown> = { event_type: type, event_id: id, seq, data };
+  const fields: Record<string, unknown> = { event_type: type, event_id: id, seq, data: typeof data === 'string' ? (JSON.parse(data) as object) : data };
   if (attrs !== undefined) fields.attrs = attrs;
   if (ai !== undefined) fields.ai = ai;
   log[level](fields, message ?? type);
