@@ -11,11 +11,17 @@
  *   cancel listening, pricing). JSON lines off (`JOBSCOPE_LOG_STDOUT=false`): the headline.
  * - on + lines: the same with one pino JSON line per event, to /dev/null (async destination).
  *
- * Rounds rotate the order of the three, so drift (other load on the box) hits all alike.
- * Besides throughput, each round records this process's CPU per job and Redis's (INFO cpu; the
- * Redis server is shared, so that one is indicative only), and the load average.
+ * Rounds rotate the order of the three, so drift (other load on the box) hits all alike, and
+ * the figure is the median of the per-round ratios. After each round the events it wrote are
+ * deleted, so every round finds Redis alike. Besides throughput, each round records this
+ * process's CPU per job and Redis's (INFO cpu; the Redis server is shared, so that one is
+ * indicative only), and the load average.
  *
- * Run: node --import tsx bench/worker-overhead.ts [--quick] [--rounds 5]   (REDIS_URL, BENCH_JOBS)
+ * On a 2-core machine the worker and Redis share the cores, and a plain BullMQ worker's rate
+ * swings by up to 2x from round to round (the same code, the same jobs); hence 11 rounds by
+ * default, and min/max beside the median.
+ *
+ * Run: node --import tsx bench/worker-overhead.ts [--quick] [--rounds 11]   (REDIS_URL, BENCH_JOBS)
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -42,7 +48,7 @@ const { asBullConnection } = await importCode<typeof RedisConnectionModule>('job
 const { ConnectorLogger } = await importCode<typeof ConnectorLoggerModule>('logger/connector-logger.js');
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const opts = runOptions();
+const opts = runOptions(process.argv.slice(2), 11);
 const JOBS = Number(process.env.BENCH_JOBS ?? sized(opts, 20_000, 2000));
 const ROUNDS = opts.rounds;
 const CONCURRENCY = 50;
@@ -130,6 +136,8 @@ async function round(variant: Variant, queueName: string): Promise<Round> {
   await queue.obliterate({ force: true });
   await queue.close();
   connection.disconnect();
+  // The round's events (and the producer's add-once marks): the next round finds Redis as this one did.
+  await unlinkMatching(info, [`{${prefix}}*`]);
   return {
     jobsPerSec: JOBS / ((end - first) / 1000),
     workerCpuUs: (cpu.user + cpu.system) / JOBS,

@@ -1,0 +1,85 @@
+import type { Job } from 'bullmq';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Connector } from '../../../connectors/connector.js';
+import { createJobProcessor, STAGE_MAX_ATTEMPTS, STAGE_MAX_MS } from '../../../src/jobs/job-processor.js';
+import { createJobLogger } from '../../../src/logger/job-logger.js';
+import { captureCore } from '../logger/capture.js';
+
+/**
+ * The runtime stages received/started/completed and hands them to the logger in batches: what a
+ * user must still see is every event, in order per attempt, each with the time it happened.
+ */
+
+function setup(connector: Connector) {
+  const c = captureCore({ stdout: false });
+  const logger = { withJobContext: (id: string, o?: object) => createJobLogger(c.core, id, o, () => '{p}:events') };
+  const processor = createJobProcessor({ logger, connector, queue: 'images' });
+  return { c, processor };
+}
+
+function job(id: string, timestamp: number): Job {
+  return { id, name: 'render', data: {}, attemptsMade: 0, opts: {}, timestamp, processedOn: timestamp + 40, delay: 0, updateProgress: () => Promise.resolve() } as unknown as Job;
+}
+
+const types = (c: ReturnType<typeof captureCore>, jobId: string) => c.events.filter((e) => e.job?.id === jobId).map((e) => e.type);
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('staged lifecycle events', () => {
+  it('hand over received, started and completed together, each with the time it happened', async () => {
+    vi.useFakeTimers({ now: 1_800_000_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const connector: Connector = { serviceType: 'simulated', name: 't', run: async () => (vi.setSystemTime(Date.now() + 250), { outputCount: 2 }) };
+    const { c, processor } = setup(connector);
+    await processor.process(job('job-1', 1_800_000_000_000 - 40));
+    expect(c.events).toHaveLength(0); // staged, not yet handed over
+    vi.advanceTimersByTime(STAGE_MAX_MS);
+    expect(types(c, 'job-1')).toEqual(['job.received', 'job.started', 'job.completed']);
+    const [received, started, completed] = c.events;
+    expect(received).toMatchObject({ time: 1_800_000_000_000, data: { enqueuedAt: 1_799_999_999_960, queueWaitMs: 40 } });
+    expect(started).toMatchObject({ time: 1_800_000_000_000, data: { queueWaitMs: 40 } });
+    expect(completed).toMatchObject({ time: 1_800_000_000_250, data: { outputCount: 2 } });
+    expect(completed!.seq).toBeGreaterThan(started!.seq);
+  });
+
+  it(`hand over at once when ${STAGE_MAX_ATTEMPTS} attempts wait, and at flush()`, async () => {
+    const { c, processor } = setup({ serviceType: 'simulated', name: 't', run: () => Promise.resolve({}) });
+    for (let i = 0; i < STAGE_MAX_ATTEMPTS; i++) await processor.process(job(`j${i}`, Date.now()));
+    expect(c.events.length).toBeGreaterThanOrEqual(2 * STAGE_MAX_ATTEMPTS);
+    await processor.process(job('last', Date.now()));
+    expect(types(c, 'last')).toEqual([]);
+    processor.flush();
+    expect(types(c, 'last')).toEqual(['job.received', 'job.started', 'job.completed']);
+    expect(c.events.filter((e) => e.type === 'job.completed')).toHaveLength(STAGE_MAX_ATTEMPTS + 1);
+  });
+
+  it('keep the order when the connector logs, reports progress or fails', async () => {
+    const { c, processor } = setup({
+      serviceType: 'simulated',
+      name: 't',
+      run: (j, ctx) => {
+        ctx.log.info('loading model');
+        ctx.progress(50);
+        if (j.id === 'bad') throw new Error('CUDA out of memory');
+        return Promise.resolve({});
+      },
+    });
+    await processor.process(job('good', Date.now()));
+    await expect(processor.process(job('bad', Date.now()))).rejects.toThrow('CUDA out of memory');
+    processor.flush();
+    expect(types(c, 'good')).toEqual(['job.received', 'job.started', 'log', 'job.progress', 'job.completed']);
+    expect(types(c, 'bad')).toEqual(['job.received', 'job.started', 'log', 'job.progress', 'job.failed']);
+  });
+});
+
+describe('the at field of a lifecycle call', () => {
+  it('sets the event time; a value that is not a time is reported and now is used', () => {
+    const c = captureCore({ stdout: false });
+    const jl = createJobLogger(c.core, 'job-1', undefined, () => '{p}:events');
+    jl.jobReceived({ at: 1_700_000_000_000 });
+    jl.jobStarted({ at: -5 as number });
+    expect(c.events.map((e) => e.time)).toEqual([1_700_000_000_000, c.clock.ms]);
+    expect(c.core.invalidCalls).toBe(1);
+  });
+});

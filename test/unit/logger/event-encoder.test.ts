@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { attemptMembers, flatObjectJson, ownMembers, quote } from '../../../src/logger/event-encoder.js';
+
+const strings = ['', 'plain', 'with "quotes" and \\ backslash', 'tab\tnew\nline\u0000\u001f', 'é ü 日本語', '😀 emoji', 'lone \ud800 high', 'lone \udc00 low', '\u2028\u2029', '</script>'];
+
+describe('event encoder', () => {
+  it('quotes strings exactly as JSON.stringify does', () => {
+    for (const s of strings) expect(quote(s)).toBe(JSON.stringify(s));
+  });
+
+  it('writes small objects exactly as JSON.stringify does', () => {
+    const objects: object[] = [
+      {},
+      { a: 1, b: -0, c: 1.5e-7, d: 1e21, e: Number.NaN, f: Infinity, g: undefined, h: null, i: true, j: false },
+      { nested: { x: [1, 'two', { y: null }] }, list: ['a', 'b'] },
+      { 'key with space': 1, 'quote"key': 2, 'é': 3, '': 4, 'a.b-c_d': 5 },
+      Object.fromEntries(strings.map((s, i) => [`k${i}`, s])),
+      { fn: () => 1, sym: Symbol('s'), keep: 1 },
+    ];
+    for (const o of objects) expect(flatObjectJson(o)).toBe(JSON.stringify(o));
+  });
+
+  it('writes a job attempt and an event that parse to what JSON.stringify would give', () => {
+    const job = { id: 'job "1" é', attempt: 2, queue: 'q', name: 'n', sessionId: 's' };
+    const trace = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', parentSpanId: '00f067aa0ba902b8', sampled: false };
+    expect(JSON.parse(`{${attemptMembers(job, trace)}}`)).toEqual({ job, trace });
+    const own = ownMembers('019a1b2c-3d4e-7f60-8a1b-2c3d4e5f6a7b', 1_800_000_000_123, 'warn', 'job.retrying', 7, 'msg\n"x"', { model: 'm', inputTokens: 3 }, { k: 'v' }, { nextAttempt: 2 });
+    expect(JSON.parse(`{${own}}`)).toEqual({
+      id: '019a1b2c-3d4e-7f60-8a1b-2c3d4e5f6a7b',
+      time: 1_800_000_000_123,
+      level: 'warn',
+      type: 'job.retrying',
+      seq: 7,
+      message: 'msg\n"x"',
+      ai: { model: 'm', inputTokens: 3 },
+      attrs: { k: 'v' },
+      data: { nextAttempt: 2 },
+    });
+  });
+});
