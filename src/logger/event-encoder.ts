@@ -47,6 +47,20 @@ export function numberMember(key: string, n: number | undefined): string {
   return n === undefined ? '' : `,"${key}":${n}`;
 }
 
+const FRACTION: string[] = Array.from({ length: 1000 }, (_, i) => `.${String(i).padStart(3, '0')}`.replace(/\.?0+$/, ''));
+
+/**
+ * A non-negative number of milliseconds with at most three decimals (microseconds), as JSON:
+ * what `String(ms)` gives for such a value, from two small integers instead of the general
+ * number printer.
+ */
+export function millisText(ms: number): string {
+  const us = Math.round(ms * 1000);
+  if (!Number.isSafeInteger(us) || us < 0) return String(ms);
+  const whole = Math.floor(us / 1000);
+  return `${whole}${FRACTION[us - whole * 1000]}`;
+}
+
 /** The members of one call: `"id":…,"time":…,"level":…,"type":…,"seq":…[,"message"][,"ai"][,"attrs"],"data":…`. */
 export function ownMembers(
   id: string,

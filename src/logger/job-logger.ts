@@ -13,7 +13,7 @@ import type {
   JobStartedFields,
 } from './types.js';
 import { createJobAttempt } from './job-context.js';
-import { attemptMembers, numberMember } from './event-encoder.js';
+import { attemptMembers, millisText, numberMember } from './event-encoder.js';
 import type { EmitTarget, LoggerCore } from './logger-core.js';
 import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, cleanText, mergeUsage, type Issues } from './sanitize.js';
 
@@ -233,7 +233,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     try {
       const data = core.linesEnabled
         ? { durationMs, outputCount, outputSize }
-        : `{"durationMs":${durationMs}${numberMember('outputCount', outputCount)}${numberMember('outputSize', outputSize)}}`;
+        : `{"durationMs":${millisText(durationMs)}${numberMember('outputCount', outputCount)}${numberMember('outputSize', outputSize)}}`;
       core.emit(this, 'job.completed', 'info', undefined, undefined, this.usage, data, at);
     } catch (err) {
       core.invalid('jobCompleted', [`unexpected error: ${(err as Error)?.message}`], core.log, 'internal error');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attemptMembers, flatObjectJson, ownMembers, quote } from '../../../src/logger/event-encoder.js';
+import { attemptMembers, flatObjectJson, millisText, ownMembers, quote } from '../../../src/logger/event-encoder.js';
 
 const strings = ['', 'plain', 'with "quotes" and \\ backslash', 'tab\tnew\nline\u0000\u001f', 'é ü 日本語', '😀 emoji', 'lone \ud800 high', 'lone \udc00 low', '\u2028\u2029', '</script>'];
 
@@ -36,5 +36,16 @@ describe('event encoder', () => {
       attrs: { k: 'v' },
       data: { nextAttempt: 2 },
     });
+  });
+});
+
+describe('millisText', () => {
+  it('writes milliseconds to the microsecond as String() would', () => {
+    for (const ms of [0, 0.001, 0.023, 0.5, 1, 12.34, 999.999, 1000, 123456.789, 86_400_000.001]) {
+      expect(millisText(ms)).toBe(String(ms));
+      expect(JSON.parse(millisText(ms))).toBe(ms);
+    }
+    expect(millisText(0.0004)).toBe('0');
+    expect(millisText(1.23456)).toBe('1.235');
   });
 });
