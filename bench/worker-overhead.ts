@@ -34,6 +34,7 @@ import type * as PriceTableModule from '../src/jobs/price-table.js';
 import type * as PricingModule from '../src/jobs/pricing.js';
 import type * as RedisConnectionModule from '../src/jobs/redis-connection.js';
 import type * as ConnectorLoggerModule from '../src/logger/connector-logger.js';
+import { decodeEntryEvents, eventStreamKey } from '../src/events/index.js';
 import { runOptions, sized } from './lib/args.js';
 import { codeKind, importCode } from './lib/code-root.js';
 import { makeFigure, writeResult } from './lib/result.js';
@@ -126,6 +127,28 @@ async function runOn(queueName: string, lines: boolean): Promise<[number, number
   return [t.first, Math.max(end, t.last)];
 }
 
+/** Bytes per event in the stream, as written (packed) and as the same events would be written whole. */
+const streamSize = { packed: 0, whole: 0, events: 0 };
+
+async function measureStream(): Promise<void> {
+  const stream = eventStreamKey({ prefix });
+  for (let from = '-'; ; ) {
+    const entries = await info.xrange(stream, from, '+', 'COUNT', 500);
+    for (const [, fields] of entries) {
+      const d = decodeEntryEvents(fields);
+      if (!d.ok) continue;
+      streamSize.packed += fields.reduce((n, f) => n + Buffer.byteLength(f), 0);
+      for (const part of d.parts) {
+        if (!part.ok) continue;
+        streamSize.whole += Buffer.byteLength(JSON.stringify(part.event)) + 4; // + the "v"/"e" framing of a single-event entry
+        streamSize.events++;
+      }
+    }
+    if (entries.length < 500) break;
+    from = `(${entries.at(-1)![0]}`;
+  }
+}
+
 async function round(variant: Variant, queueName: string): Promise<Round> {
   const { queue, connection } = await fill(queueName);
   const cpu0 = process.cpuUsage();
@@ -136,6 +159,7 @@ async function round(variant: Variant, queueName: string): Promise<Round> {
   await queue.obliterate({ force: true });
   await queue.close();
   connection.disconnect();
+  if (variant === 'on' && streamSize.events < 50_000) await measureStream();
   // The round's events (and the producer's add-once marks): the next round finds Redis as this one did.
   await unlinkMatching(info, [`{${prefix}}*`]);
   return {
@@ -166,6 +190,7 @@ async function main(): Promise<void> {
   const rate = (v: Variant) => results[v].map((x) => x.jobsPerSec);
   const perJob = (v: Variant, k: 'workerCpuUs' | 'redisCpuUs') => Math.round(median(results[v].map((x) => x[k])));
   console.log(`\nBullMQ no-op throughput, ${JOBS} jobs/round, concurrency ${CONCURRENCY}, ${ROUNDS} rounds; load average ${loads.map((l) => l.toFixed(2)).join(', ')}`);
+  console.log(`  stream: ${Math.round(streamSize.packed / Math.max(1, streamSize.events))} bytes/event packed, ${Math.round(streamSize.whole / Math.max(1, streamSize.events))} if written whole (${streamSize.events} events)`);
   for (const v of ['off', 'on', 'lines'] as const) {
     console.log(`  ${v.padEnd(5)} median cpu per job: worker ${perJob(v, 'workerCpuUs')} µs, redis ${perJob(v, 'redisCpuUs')} µs`);
   }
@@ -177,6 +202,11 @@ async function main(): Promise<void> {
     settings: { jobsPerRound: JOBS, concurrency: CONCURRENCY, eventsPerJob: 3, code: codeKind },
     details: {
       loadAverage1m: loads,
+      streamBytesPerEvent: {
+        packed: Math.round(streamSize.packed / Math.max(1, streamSize.events)),
+        whole: Math.round(streamSize.whole / Math.max(1, streamSize.events)),
+        events: streamSize.events,
+      },
       medianCpuPerJobUs: Object.fromEntries((['off', 'on', 'lines'] as const).map((v) => [v, { worker: perJob(v, 'workerCpuUs'), redis: perJob(v, 'redisCpuUs') }])),
       rounds: results,
     },
