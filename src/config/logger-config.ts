@@ -19,6 +19,12 @@ export interface LoggerConfig {
   flushIntervalMs: number;
   /** `JOBSCOPE_FLUSH_BATCH`: events per XADD batch; a full batch flushes at once. Default 200. */
   flushBatch: number;
+  /**
+   * `JOBSCOPE_PACK_EVENTS`: write runs of events as packed stream entries. Default true; false
+   * writes one whole event per entry, which pipelines older than packing read (turn it off while
+   * job workers are upgraded before the pipeline).
+   */
+  packEvents: boolean;
 }
 
 const MIB = 1024 * 1024;
@@ -39,6 +45,7 @@ export function loadLoggerConfig(env: Env, cwd: string = process.cwd()): LoggerC
       JOBSCOPE_SPOOL_MAX_BYTES: intVar(256 * MIB, 0, 1024 * 1024 * MIB),
       JOBSCOPE_FLUSH_INTERVAL_MS: intVar(20, 1, 60_000),
       JOBSCOPE_FLUSH_BATCH: intVar(200, 1, 100_000),
+      JOBSCOPE_PACK_EVENTS: boolVar(true),
     },
     env,
   );
@@ -52,5 +59,6 @@ export function loadLoggerConfig(env: Env, cwd: string = process.cwd()): LoggerC
     spoolMaxBytes: v.JOBSCOPE_SPOOL_MAX_BYTES,
     flushIntervalMs: v.JOBSCOPE_FLUSH_INTERVAL_MS,
     flushBatch: v.JOBSCOPE_FLUSH_BATCH,
+    packEvents: v.JOBSCOPE_PACK_EVENTS,
   };
 }

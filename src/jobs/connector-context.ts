@@ -44,6 +44,9 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
   private ai: AiUsage | undefined = undefined;
   private outputCount: number | undefined = undefined;
   private outputSize: number | undefined = undefined;
+  private boundLog: ConnectorContext['log'] | undefined = undefined;
+  private boundProgress: ConnectorContext['progress'] | undefined = undefined;
+  private boundUsage: ConnectorContext['reportUsage'] | undefined = undefined;
   /** In the processor's staging queue (maintained by the processor). */
   queued = false;
 
@@ -65,16 +68,35 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
     return this.jl!;
   }
 
-  /** `ctx.log`: the job logger itself (it has the same debug/info/warn/error methods). */
+  /**
+   * `ctx.log`: the job logger's debug/info/warn/error, bound (a connector may pass
+   * `ctx.log.info` around as a callback); each call hands over the staged events first.
+   * Made on first use.
+   */
   get log(): ConnectorContext['log'] {
-    return this.logger;
+    return (this.boundLog ??= {
+      debug: (message, attrs) => this.logger.debug(message, attrs),
+      info: (message, attrs) => this.logger.info(message, attrs),
+      warn: (message, attrs) => this.logger.warn(message, attrs),
+      error: (message, attrs) => this.logger.error(message, attrs),
+    });
   }
 
   get traceparent(): string {
     return this.ensureLogger().traceparent;
   }
 
-  progress(percent: number, detail?: ProgressDetail): void {
+  /** `ctx.progress`, bound (connectors pass it to their I/O as a callback); made on first use. */
+  get progress(): ConnectorContext['progress'] {
+    return (this.boundProgress ??= (percent, detail) => this.reportProgress(percent, detail));
+  }
+
+  /** `ctx.reportUsage`, bound; made on first use. */
+  get reportUsage(): ConnectorContext['reportUsage'] {
+    return (this.boundUsage ??= (r) => (this.usage ??= createUsageAccumulator()).add(r));
+  }
+
+  private reportProgress(percent: number, detail: ProgressDetail | undefined): void {
     const o = this.shared;
     const pct = Number.isFinite(percent) ? Math.min(100, Math.max(0, percent)) : 0;
     const fields: JobProgressFields = {};
@@ -83,10 +105,6 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
     if (detail?.stage !== undefined) fields.stage = detail.stage;
     this.logger.jobProgress(pct, fields);
     if (o.mirrorProgress) this.job.updateProgress(pct).catch(o.onError);
-  }
-
-  reportUsage(r: UsageReport): void {
-    (this.usage ??= createUsageAccumulator()).add(r);
   }
 
   /** The usage reported so far, or undefined when none was. */

@@ -124,9 +124,15 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     stageTimer = undefined;
     const list = staged;
     staged = spare;
+    spare = [];
     for (const run of list) {
       run.queued = false;
-      run.emitStaged();
+      try {
+        run.emitStaged();
+      } catch (err) {
+        // A logger that throws (ours never does) costs this attempt its staged events, not the others'.
+        onError(err);
+      }
     }
     list.length = 0;
     spare = list;

@@ -234,11 +234,6 @@ async function send(
 /** Writes packs in one round trip; never rejects. */
 export async function writePacks(redis: Redis, packs: readonly Pack[], timeoutMs: number): Promise<PacksResult> {
   if (packs.length === 0) return { confirmed: 0, packs: 0 };
-  if ((globalThis as { __nolua?: boolean }).__nolua) {
-    splitRuns(packs);
-    await new Promise((r) => setImmediate(r));
-    return { confirmed: packs.reduce((n, p) => n + p.count, 0), packs: packs.length };
-  }
   let timer: NodeJS.Timeout | undefined;
   try {
     const call = ensureScript(redis);

@@ -47,7 +47,7 @@ export interface ConnectorLoggerOptions extends Partial<Identity> {
   destination?: DestinationStream;
   /** Most events held in memory. Default 10000. */
   bufferMaxEvents?: number;
-  /** Most bytes held in memory. Default 16 MiB. */
+  /** Most bytes of event JSON held in memory (characters; each event counted whole). Default 16 MiB. */
   bufferMaxBytes?: number;
   /** Spool directory. Default `<cwd>/.jobscope/spool` (created only when needed). */
   spoolDir?: string;
@@ -59,6 +59,8 @@ export interface ConnectorLoggerOptions extends Partial<Identity> {
   flushIntervalMs?: number;
   /** Events per XADD batch. Default 200. */
   flushBatch?: number;
+  /** Write runs of events as packed stream entries (see pack.ts). Default true; false: one whole event per entry. */
+  packEvents?: boolean;
   /** Deadline of one XADD batch, in ms. Default 5000. */
   commandTimeoutMs?: number;
   /** Check every event with the zod schema before sending (costs a few µs per call). Default false. */
@@ -123,6 +125,7 @@ export class ConnectorLogger {
       maxBufferBytes: o.bufferMaxBytes,
       flushIntervalMs: o.flushIntervalMs,
       flushBatch: o.flushBatch,
+      packEvents: o.packEvents,
       commandTimeoutMs: o.commandTimeoutMs,
       spool: {
         dir: o.spoolDir ?? join(process.cwd(), '.jobscope', 'spool'),

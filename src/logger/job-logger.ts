@@ -1,4 +1,4 @@
-import { toErrorInfo, type AiUsage, type Attrs, type ErrorInput, type EventType, type JobRef, type Level, type TraceRef } from '../events/index.js';
+import { type AiUsage, type Attrs, type ErrorInput, type EventType, type JobRef, type Level, type TraceRef } from '../events/index.js';
 import type { Logger } from 'pino';
 import type {
   CommonFields,
@@ -14,8 +14,9 @@ import type {
 } from './types.js';
 import { createJobAttempt } from './job-context.js';
 import { attemptMembers, millisText, numberMember } from './event-encoder.js';
+import { cancelledData, completedData, failedData, progressData, receivedData, retryingData, startedData, type DataBuilder } from './lifecycle-data.js';
 import type { EmitTarget, LoggerCore } from './logger-core.js';
-import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, cleanText, mergeUsage, type Issues } from './sanitize.js';
+import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, mergeUsage, type Issues } from './sanitize.js';
 
 /**
  * The logger of one job attempt. Every method is fire-and-forget: arguments are checked
@@ -26,7 +27,6 @@ import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, cleanText,
  * (a dozen methods, a builder per call) were a measurable share of a no-op job's cost.
  */
 
-type DataBuilder<F> = (log: AttemptLogger, fields: Partial<F>, issues: Issues) => object | undefined;
 
 /** The latest time the schema takes, in Unix ms. */
 const MAX_TIME = 8.64e15;
@@ -84,6 +84,8 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
   private usage: AiUsage | undefined;
   private members: string | undefined;
   private pino: Logger | undefined;
+  /** The time of the event being built (for `elapsed`). */
+  private eventTime = 0;
 
   constructor(
     private readonly core: LoggerCore,
@@ -120,9 +122,10 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     return (this.pino ??= this.core.log.child({ job_id: job.id, attempt: job.attempt, trace_id: trace.traceId, span_id: trace.spanId }));
   }
 
+  /** `durationMs` as given, else from start (or receipt, or creation) to the event being built. */
   elapsed(given: unknown, issues: Issues): number {
     const d = cleanNumber(given, 'nonNeg', issues, 'durationMs');
-    return d ?? Math.max(0, this.core.now() - (this.startedAt ?? this.receivedAt ?? this.createdAt));
+    return d ?? Math.max(0, this.eventTime - (this.startedAt ?? this.receivedAt ?? this.createdAt));
   }
 
   /** The time an event happened: its `at` when that is a time, else now. */
@@ -143,6 +146,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
         const ai = cleanAi(f.ai, issues);
         if (ai) this.usage = mergeUsage(this.usage, ai);
       }
+      this.eventTime = time;
       const data = build(this, f, issues);
       if (data === undefined) return core.invalid(call, issues, this.log, issues.at(-1) ?? 'bad arguments');
       if (issues.length > 0) core.invalid(call, issues, this.log);
@@ -186,10 +190,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
   }
 
   jobFailed(error: ErrorInput, fields?: JobFailedFields): void {
-    this.lifecycle('jobFailed', 'job.failed', 'error', fields, (l, f, is) => {
-      if (error === undefined || error === null) is.push('error: missing; recorded as an unknown error');
-      return { durationMs: l.elapsed(f.durationMs, is), error: toErrorInfo(error ?? 'unknown error'), willRetry: cleanBool(f.willRetry, is, 'willRetry') };
-    });
+    this.lifecycle('jobFailed', 'job.failed', 'error', fields, (l, f, is) => failedData(error, l, f, is));
   }
 
   jobRetrying(fields?: JobRetryingFields): void {
@@ -267,61 +268,4 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
       core.invalid('recordUsage', [`unexpected error: ${(err as Error)?.message}`], core.log, 'internal error');
     }
   }
-}
-
-const receivedData: DataBuilder<JobReceivedFields> = (l, f, is) => {
-  const enqueuedAt = cleanNumber(f.enqueuedAt, 'positiveInt', is, 'enqueuedAt');
-  const wait = cleanNumber(f.queueWaitMs, 'nonNeg', is, 'queueWaitMs');
-  return {
-    inputSize: cleanNumber(f.inputSize, 'nonNegInt', is, 'inputSize'),
-    enqueuedAt,
-    queueWaitMs: wait ?? (enqueuedAt !== undefined ? Math.max(0, l.receivedAt! - enqueuedAt) : undefined),
-    priority: cleanNumber(f.priority, 'int', is, 'priority'),
-  };
-};
-
-const startedData: DataBuilder<JobStartedFields> = (_l, f, is) => ({
-  queueWaitMs: cleanNumber(f.queueWaitMs, 'nonNeg', is, 'queueWaitMs'),
-});
-
-function progressData(progress: number, f: Partial<JobProgressFields>, is: Issues): object | undefined {
-  if (typeof progress !== 'number' || Number.isNaN(progress)) {
-    is.push(`progress: must be a number from 0 to 100, got ${typeof progress === 'string' ? `"${(progress as string).slice(0, 40)}"` : typeof progress}`);
-    return undefined;
-  }
-  if (progress < 0 || progress > 100) is.push(`progress: ${progress} is outside 0-100, clamped`);
-  return {
-    progress: Math.min(100, Math.max(0, progress)),
-    step: cleanNumber(f.step, 'nonNegInt', is, 'step'),
-    totalSteps: cleanNumber(f.totalSteps, 'nonNegInt', is, 'totalSteps'),
-    stage: cleanText(f.stage, 128, is, 'stage'),
-  };
-}
-
-const completedData: DataBuilder<JobCompletedFields> = (l, f, is) => ({
-  durationMs: l.elapsed(f.durationMs, is),
-  outputCount: cleanNumber(f.outputCount, 'nonNegInt', is, 'outputCount'),
-  outputSize: cleanNumber(f.outputSize, 'nonNegInt', is, 'outputSize'),
-});
-
-const retryingData: DataBuilder<JobRetryingFields> = (l, f, is) => {
-  const attempt = l.attempt;
-  let next = cleanNumber(f.nextAttempt, 'positiveInt', is, 'nextAttempt') ?? attempt + 1;
-  if (next < 2 || next > 10_000) {
-    is.push(`nextAttempt: must be 2-10000, got ${next}; using ${Math.min(10_000, attempt + 1)}`);
-    next = Math.min(10_000, attempt + 1);
-  }
-  const err = f.error !== undefined ? toErrorInfo(f.error) : undefined;
-  return { nextAttempt: Math.max(2, next), delayMs: cleanNumber(f.delayMs, 'nonNeg', is, 'delayMs'), error: err };
-};
-
-const cancelledData: DataBuilder<JobCancelledFields> = (l, f, is) => ({
-  reason: cleanText(f.reason, 1024, is, 'reason'),
-  durationMs: l.elapsed(f.durationMs, is),
-});
-
-function cleanBool(value: unknown, issues: Issues, field: string): boolean | undefined {
-  if (value === undefined || typeof value === 'boolean') return value;
-  issues.push(`${field}: must be a boolean; left out`);
-  return undefined;
 }

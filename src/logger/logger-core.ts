@@ -103,8 +103,11 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     data: object | string,
     at?: number,
   ): string | undefined {
-    const time = at ?? now();
-    const id = createEventId(time);
+    // The id's time is when the event is emitted, which only moves forward, so ids sort in
+    // emission order; `time` is when it happened (an earlier `at`, for staged events).
+    const emitted = now();
+    const time = at ?? emitted;
+    const id = createEventId(emitted);
     const s = seq;
     const own = ownMembers(id, time, level, type, s, message, ai, attrs, data);
     const attempt = target.attemptJson;
@@ -126,7 +129,7 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     }
     seq++;
     publisher.publish(entry);
-    if (linesEnabled) writeLine(target.log, type, level, message, attrs, ai, data, id, s);
+    if (linesEnabled) writeLine(target.log, type, level, message, attrs, ai, data, id, s, at);
     return id;
   }
 
@@ -154,8 +157,11 @@ function writeLine(
   data: object | string,
   id: string,
   seq: number,
+  at: number | undefined,
 ): void {
   const fields: Record<string, unknown> = { event_type: type, event_id: id, seq, data: typeof data === 'string' ? (JSON.parse(data) as object) : data };
+  // A line written after the fact (a staged event) says when the event happened.
+  if (at !== undefined) fields.event_time = at;
   if (attrs !== undefined) fields.attrs = attrs;
   if (ai !== undefined) fields.ai = ai;
   log[level](fields, message ?? type);

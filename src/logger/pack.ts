@@ -54,6 +54,9 @@ export class PackWriter {
   /** Line of each job attempt already written whole in the open pack. */
   private readonly attemptLine = new Map<string, number>();
 
+  /** @param maxEvents Most events per pack (1: every event alone). Default {@link PACK_MAX_EVENTS}. */
+  constructor(private readonly maxEvents: number = PACK_MAX_EVENTS) {}
+
   /** Events in the open pack. */
   get count(): number {
     return this.lines.length;
@@ -99,7 +102,7 @@ export class PackWriter {
       e.stream === this.stream &&
       e.producer === this.producer &&
       e.shared === this.sharedMembers &&
-      this.lines.length < PACK_MAX_EVENTS &&
+      this.lines.length < this.maxEvents &&
       this.chars + lineChars(e) <= PACK_MAX_CHARS
     );
   }

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { PublisherStats } from './types.js';
-import { createPackBuffer, type PackBuffer, type PendingEntry } from './event-buffer.js';
+import { createPackBuffer, wholeJson, type PackBuffer, type PendingEntry } from './event-buffer.js';
 import { writePacks } from './batch-writer.js';
-import { packEntries, PackWriter, unpack, type Pack } from './pack.js';
+import { PACK_MAX_EVENTS, packEntries, PackWriter, unpack, type Pack } from './pack.js';
 import { createSpool, type Spool } from './spool.js';
 import { createRateLimitedWarning, type RateLimitedWarning, type WarnSink } from './rate-limited-warning.js';
 import { createPublishLoop, type PublishLoop } from './publish-loop.js';
@@ -27,12 +27,14 @@ export interface PublisherOptions {
   ownsClient?: boolean;
   /** Most events in memory. Default 10000. */
   maxBufferEvents?: number;
-  /** Most characters of event JSON in memory, each event counted whole. Default 16 Mi. */
+  /** Most bytes of event JSON in memory (characters; each event counted whole). Default 16 MiB. */
   maxBufferBytes?: number;
   /** Longest wait before a partial batch is sent, in ms. Default 20. */
   flushIntervalMs?: number;
   /** Events per XADD batch; a full batch is sent at once. Default 200. */
   flushBatch?: number;
+  /** Pack runs of events into one stream entry each (pack.ts). Default true; false: one whole event per entry. */
+  packEvents?: boolean;
   /** The spool; without it, events past the memory bound are dropped. */
   spool?: { dir: string; name: string; maxBytes: number };
   /** Deadline of one XADD batch, in ms. Default 5000. */
@@ -83,9 +85,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const maxBytes = options.maxBufferBytes ?? 16 * 1024 * 1024;
   const flushBatch = options.flushBatch ?? 200;
   const flushIntervalMs = options.flushIntervalMs ?? 20;
+  const packEvents = options.packEvents ?? true;
   const state: PublisherState = {
     redis: options.redis,
-    writer: new PackWriter(),
+    writer: new PackWriter(packEvents ? PACK_MAX_EVENTS : 1),
     buffer: createPackBuffer(),
     head: undefined,
     headEvents: 0,
@@ -193,6 +196,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
       return;
     }
     state.counters.accepted++;
+    // Unpacked, every entry holds one whole event (what readers older than packing understand).
+    if (!packEvents && entry.shared !== undefined) entry = asWhole(entry);
     const { bytes } = entry;
     // The usual case, within both bounds, in one test.
     if (memEvents() < maxEvents && memBytes() + bytes <= maxBytes) {
@@ -272,4 +277,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
       return closing;
     },
   };
+}
+
+function asWhole(e: PendingEntry): PendingEntry {
+  const json = wholeJson(e);
+  return { stream: e.stream, json, shared: undefined, attempt: undefined, bytes: json.length, producer: e.producer, seq: e.seq };
 }

@@ -8,9 +8,9 @@ import type { EntryDecodeResult } from '../events/index.js';
  * behind simply decodes again. Events are shared, so sinks must not mutate the events they
  * are given (none does: the scrubber copies).
  *
- * Keyed by entry, holding every decoded part of it (one for a single-event entry, up to 16
+ * Keyed by entry, holding every decoded part of it (one for a single-event entry, up to 64
  * for a packed one, failed lines included so their reasons are not recomputed). Bounded in
- * events, not entries, since a packed entry weighs up to 16 single ones: at most `maxEvents`
+ * events, not entries, since a packed entry weighs up to 64 single ones: at most `maxEvents`
  * parts, the oldest entries inserted evicted first (their parts counted).
  */
 

@@ -43,7 +43,7 @@ export interface PipelineOptions {
   consumerName?: string;
   /**
    * Events per write batch (a sink's `maxBatchSize` may lower it); each read asks for as many
-   * entries as hold about this many events (a packed entry holds up to 16). Default 200.
+   * entries as hold about this many events (a packed entry holds up to 64). Default 200.
    */
   batchSize?: number;
   /** How long a read of new entries blocks, in ms. Default 1000. */

@@ -3,7 +3,7 @@ import { MAX_EVENTS_PER_ENTRY } from '../events/index.js';
 /**
  * How many stream entries a sink loop asks for per read (the XREADGROUP / XAUTOCLAIM COUNT),
  * so that the events they expand to stay near the write batch size. A packed entry holds up to
- * {@link MAX_EVENTS_PER_ENTRY} events, so a read of `batchSize` entries could hold 16 times what
+ * {@link MAX_EVENTS_PER_ENTRY} events, so a read of `batchSize` entries could hold 64 times what
  * a loop means to hold. The count follows the events per entry seen in recent reads (a
  * weighted average, each earlier read weighing half as much as the next):
  * `max(1, floor(batchSize / average))`.
@@ -11,7 +11,7 @@ import { MAX_EVENTS_PER_ENTRY } from '../events/index.js';
  * Before the first read it assumes one event per entry, so a stream of single-event entries
  * reads exactly as it did before packing existed. The price: the first read of a loop (and a
  * read just after the stream changes from single to packed entries) may expand to up to
- * 16 × `batchSize` events. The loop cuts that into write batches of at most `batchSize` and
+ * 64 × `batchSize` events (32 × from Jobscope producers). The loop cuts that into write batches of at most `batchSize` and
  * reads nothing more until they are written, and the next read is sized down.
  */
 

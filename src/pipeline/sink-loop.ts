@@ -32,7 +32,7 @@ import { writeBatch, type WriteOutcome } from './write-batch.js';
  * one batch's ids being acknowledged. No read-ahead while the sink is failing or its breaker
  * is not closed, nor while more than one write batch of the last read is still queued.
  *
- * The loop handles events, the group acknowledges entries. A packed entry (up to 16 events)
+ * The loop handles events, the group acknowledges entries. A packed entry (up to 64 events)
  * becomes one held event per event; each is written, bisected, retried and dead-lettered on
  * its own, and the entry is acknowledged only once every one of its events is settled in this
  * loop (confirmed by the sink, or dead-lettered; see `entry-tally.ts`). Reads are sized from

@@ -92,6 +92,23 @@ describe('ConnectorLogger → Redis stream', () => {
     expect(lines.filter((l) => l.event_type === 'jobscope.invalid_call').map((l) => l.call)).toEqual(['healthCheck', 'heartbeat']);
   });
 
+  it('with packing off writes one whole event per entry, as pipelines older than packing read', async () => {
+    const { logger } = makeLogger({ packEvents: false });
+    const job = logger.withJobContext('job-7', { attempt: 1, queue: 'images' });
+    job.jobReceived();
+    job.jobStarted();
+    job.jobCompleted({ outputCount: 2 });
+    expect(await logger.flush(5000)).toBe(true);
+    const rows = await redis.xrange(eventStreamKey({ prefix }), '-', '+');
+    expect(rows.map(([, f]) => f.filter((_, i) => i % 2 === 0))).toEqual([['v', 'e'], ['v', 'e'], ['v', 'e']]);
+    const events = rows.map(([, f]) => JSON.parse(f[3]!) as { type: string; job: { id: string }; source: { machineId: string } });
+    expect(events.map((e) => [e.type, e.job.id, e.source.machineId])).toEqual([
+      ['job.received', 'job-7', 'machine-01'],
+      ['job.started', 'job-7', 'machine-01'],
+      ['job.completed', 'job-7', 'machine-01'],
+    ]);
+  });
+
   it('close is idempotent and later calls are counted as dropped, not thrown', async () => {
     const { logger } = makeLogger();
     logger.withJobContext('j').jobStarted();

@@ -73,6 +73,27 @@ describe('staged lifecycle events', () => {
   });
 });
 
+describe('ctx', () => {
+  it('works with its functions passed around as callbacks (unbound), as connectors do', async () => {
+    const { c, processor } = setup({
+      serviceType: 'simulated',
+      name: 't',
+      run: (_j, ctx) => {
+        const { progress, reportUsage, log } = ctx;
+        const { info } = log;
+        info('loading model');
+        progress(30, { stage: 'sampling' });
+        reportUsage({ model: 'sdxl', provider: 'comfyui', gpuSeconds: 2 });
+        return Promise.resolve({});
+      },
+    });
+    await processor.process(job('cb', Date.now()));
+    processor.flush();
+    expect(types(c, 'cb')).toEqual(['job.received', 'job.started', 'log', 'job.progress', 'job.completed']);
+    expect(c.events.at(-1)).toMatchObject({ ai: { model: 'sdxl', provider: 'comfyui', gpuSeconds: 2 } });
+  });
+});
+
 describe('the at field of a lifecycle call', () => {
   it('sets the event time; a value that is not a time is reported and now is used', () => {
     const c = captureCore({ stdout: false });

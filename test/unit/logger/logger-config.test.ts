@@ -13,6 +13,7 @@ describe('loadLoggerConfig', () => {
       spoolMaxBytes: 256 * 1024 * 1024,
       flushIntervalMs: 20,
       flushBatch: 200,
+      packEvents: true,
     });
   });
 
@@ -27,10 +28,11 @@ describe('loadLoggerConfig', () => {
         JOBSCOPE_SPOOL_MAX_BYTES: '0',
         JOBSCOPE_FLUSH_INTERVAL_MS: '5',
         JOBSCOPE_FLUSH_BATCH: '500',
+        JOBSCOPE_PACK_EVENTS: 'false',
       },
       '/srv/app',
     );
-    expect(c).toMatchObject({ level: 'debug', stdout: false, bufferMaxEvents: 50, bufferMaxBytes: 65536, spoolDir: '/var/spool/js', spoolMaxBytes: 0, flushIntervalMs: 5, flushBatch: 500 });
+    expect(c).toMatchObject({ level: 'debug', stdout: false, bufferMaxEvents: 50, bufferMaxBytes: 65536, spoolDir: '/var/spool/js', spoolMaxBytes: 0, flushIntervalMs: 5, flushBatch: 500, packEvents: false });
   });
 
   it('names the variable and the rule of a bad value', () => {
