@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { ConnectorContext, ProgressDetail, UsageReport } from '../../connectors/connector.js';
+import type { ConnectorContext, ProgressDetail } from '../../connectors/connector.js';
 import type { AiUsage } from '../events/index.js';
 import type { JobContextOptions, JobLogger, JobProgressFields } from '../logger/types.js';
 import { takesStagedLifecycle } from '../logger/job-logger.js';

@@ -19,6 +19,20 @@ export interface EmitTarget {
 }
 
 
+/** See {@link LoggerCore.emit}. */
+export type Emit = (
+  target: EmitTarget,
+  type: EventType,
+  level: Level,
+  message: string | undefined,
+  attrs: Attrs | undefined,
+  ai: AiUsage | undefined,
+  /** The event's data, or its JSON text when the caller wrote it (only while JSON lines are off). */
+  data: object | string,
+  /** When it happened, Unix ms. Default: now. */
+  at?: number,
+) => string | undefined;
+
 /** Shared core of a ConnectorLogger. */
 export interface LoggerCore {
   readonly identity: Identity;
@@ -32,18 +46,7 @@ export interface LoggerCore {
    * are taken as they are (the callers check them); `data`, `attrs` and `ai` are encoded now.
    * Seqs follow the calls, whatever their times.
    */
-  emit(
-    target: EmitTarget,
-    type: EventType,
-    level: Level,
-    message: string | undefined,
-    attrs: Attrs | undefined,
-    ai: AiUsage | undefined,
-    /** The event's data, or its JSON text when the caller wrote it (only while JSON lines are off). */
-    data: object | string,
-    /** When it happened, Unix ms. Default: now. */
-    time?: number,
-  ): string | undefined;
+  readonly emit: Emit;
   /** Counts and reports a call with bad arguments; `dropped` says why the event was not sent. */
   invalid(call: string, issues: string[], log?: Logger, dropped?: string): void;
   readonly invalidCalls: number;
@@ -93,16 +96,7 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     }
   }
 
-  function emit(
-    target: EmitTarget,
-    type: EventType,
-    level: Level,
-    message: string | undefined,
-    attrs: Attrs | undefined,
-    ai: AiUsage | undefined,
-    data: object | string,
-    at?: number,
-  ): string | undefined {
+  const emit: Emit = (target, type, level, message, attrs, ai, data, at) => {
     // The id's time is when the event is emitted, which only moves forward, so ids sort in
     // emission order; `time` is when it happened (an earlier `at`, for staged events).
     const emitted = now();
@@ -131,7 +125,7 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     publisher.publish(entry);
     if (linesEnabled) writeLine(target.log, type, level, message, attrs, ai, data, id, s, at);
     return id;
-  }
+  };
 
   return {
     identity: options.identity,

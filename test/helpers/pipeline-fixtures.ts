@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { encodeEntry, eventStreamKey, type JobscopeEvent } from '../../src/events/index.js';
+import type { PipelineOptions } from '../../src/pipeline/index.js';
 import { makeEvent } from './events.js';
 
 /** A silent logger (set TEST_LOG=1 to see the pipeline's logs). */
@@ -9,6 +10,21 @@ export const quietLogger = pino({ level: process.env.TEST_LOG ? 'debug' : 'silen
 
 /** A fresh registry. */
 export const newRegistry = (): Registry => new Registry();
+
+/** Pipeline options for tests: one consumer, small batches, quick loops, quiet. */
+export function testPipelineOptions(redis: Redis, prefix: string): Omit<PipelineOptions, 'sinks'> {
+  return {
+    redis,
+    prefix,
+    metricsRegistry: newRegistry(),
+    logger: quietLogger,
+    consumerName: 'c1',
+    batchSize: 20,
+    blockMs: 50,
+    retry: { baseMs: 10, maxMs: 50 },
+    statsIntervalMs: 100,
+  };
+}
 
 /** Publishes `n` valid events (pipelined XADD) to the prefix's stream; returns them. */
 export async function publishEvents(redis: Redis, prefix: string, n: number, jobPrefix = 'job'): Promise<JobscopeEvent[]> {

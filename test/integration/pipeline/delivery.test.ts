@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deadLetterStreamKey, eventStreamKey } from '../../../src/events/index.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from '../../../src/pipeline/index.js';
-import { metricValue, newRegistry, publishEvents, quietLogger } from '../../helpers/pipeline-fixtures.js';
+import { metricValue, newRegistry, publishEvents, testPipelineOptions } from '../../helpers/pipeline-fixtures.js';
 import { createTestSink, deliveryCounts } from '../../helpers/pipeline-test-sink.js';
 import { cleanupPrefix, testPrefix, testRedis, waitFor } from '../../helpers/redis.js';
 
@@ -22,18 +22,7 @@ afterEach(async () => {
 });
 
 function start(o: Partial<PipelineOptions> & Pick<PipelineOptions, 'sinks'>): Pipeline {
-  pipeline = createPipeline({
-    redis,
-    prefix,
-    metricsRegistry: newRegistry(),
-    logger: quietLogger,
-    consumerName: 'c1',
-    batchSize: 20,
-    blockMs: 50,
-    retry: { baseMs: 10, maxMs: 50 },
-    statsIntervalMs: 100,
-    ...o,
-  });
+  pipeline = createPipeline({ ...testPipelineOptions(redis, prefix), ...o });
   return pipeline;
 }
 

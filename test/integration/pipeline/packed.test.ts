@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deadLetterStreamKey, eventStreamKey } from '../../../src/events/index.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from '../../../src/pipeline/index.js';
 import { makeEvent } from '../../helpers/events.js';
-import { metricValue, newRegistry, publishEvents, publishPacked, quietLogger } from '../../helpers/pipeline-fixtures.js';
+import { metricValue, newRegistry, publishEvents, publishPacked, testPipelineOptions } from '../../helpers/pipeline-fixtures.js';
 import { PipelineProcess } from '../../helpers/pipeline-process.js';
 import { createTestSink, deliveryCounts } from '../../helpers/pipeline-test-sink.js';
 import { cleanupPrefix, testPrefix, testRedis, waitFor } from '../../helpers/redis.js';
@@ -36,19 +36,7 @@ afterEach(async () => {
 });
 
 function start(o: Partial<PipelineOptions> & Pick<PipelineOptions, 'sinks'>): Pipeline {
-  const p = createPipeline({
-    redis,
-    prefix,
-    metricsRegistry: newRegistry(),
-    logger: quietLogger,
-    consumerName: 'c1',
-    batchSize: 20,
-    blockMs: 50,
-    retry: { baseMs: 10, maxMs: 50 },
-    statsIntervalMs: 100,
-    breaker: { failureThreshold: 1000, openMs: 50 },
-    ...o,
-  });
+  const p = createPipeline({ ...testPipelineOptions(redis, prefix), breaker: { failureThreshold: 1000, openMs: 50 }, ...o });
   pipelines.push(p);
   return p;
 }
