@@ -2,12 +2,19 @@ import type { Redis } from 'ioredis';
 
 /**
  * Cancel requests, across processes. Whoever wants a job cancelled (API, CLI, the producer)
- * calls {@link requestCancel}: it stores a marker key (TTL) and publishes on the queue's cancel
- * channel. A running worker hears the message and aborts the running attempt (the connector's
- * `ctx.signal`); a worker that starts the job later finds the marker at start. The job then fails as `cancelled` and is not retried.
+ * calls {@link requestCancel}: it stores the request in the queue's cancel marks and publishes
+ * it on the queue's cancel channel. A running worker hears the message and aborts the running
+ * attempt (the connector's `ctx.signal`); a worker that starts later loads the marks at start
+ * and ends the job as soon as it runs. The job then fails as `cancelled` and is not retried.
+ *
+ * The marks of a queue are two keys: a sorted set of job ids scored by when their mark expires,
+ * and a hash of their reasons. A worker loads the live ones with one script call whose cost
+ * grows with the marks, not with the keyspace (a key per mark would have to be found with a
+ * SCAN of every key in Redis, BullMQ's jobs included, at every worker start). Each request
+ * prunes the expired marks and keeps at most {@link MAX_CANCEL_MARKS}.
  */
 
-/** Where the cancel markers and channel of a queue live. */
+/** Where the cancel marks and channel of a queue live. */
 export interface CancelKeyOptions {
   /** Jobscope key prefix. Default `jobscope`. */
   prefix?: string;
@@ -19,9 +26,14 @@ export function cancelChannel(o: CancelKeyOptions): string {
   return `{${o.prefix ?? 'jobscope'}}:cancel:${o.queue}`;
 }
 
-/** The marker key of one job's cancel request. */
-export function cancelKey(o: CancelKeyOptions, jobId: string): string {
-  return `{${o.prefix ?? 'jobscope'}}:cancel:${o.queue}:${jobId}`;
+/** The sorted set of a queue's cancel marks (job id, scored by expiry in Unix ms). */
+export function cancelMarksKey(o: CancelKeyOptions): string {
+  return `{${o.prefix ?? 'jobscope'}}:cancels:${o.queue}`;
+}
+
+/** The hash of the marks' reasons (job id → reason). */
+export function cancelReasonsKey(o: CancelKeyOptions): string {
+  return `${cancelMarksKey(o)}:reasons`;
 }
 
 /** One cancel request on the channel. */
@@ -30,8 +42,54 @@ export interface CancelMessage {
   reason: string;
 }
 
-/** Default lifetime of a cancel marker, in seconds: 1 day. */
+/** Default lifetime of a cancel mark, in seconds: 1 day. */
 export const CANCEL_MARKER_TTL_SECONDS = 86_400;
+
+/** Most cancel marks kept per queue; past it the ones closest to expiry go first. */
+export const MAX_CANCEL_MARKS = 100_000;
+
+/**
+ * Stores one mark and publishes the request, atomically; prunes expired marks and those past
+ * the cap. KEYS: marks, reasons. ARGV: job id, reason, TTL in seconds, cap, channel, message.
+ * Returns how many subscribers heard the message.
+ */
+const REQUEST_CANCEL_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+local function drop(ids)
+  if #ids > 0 then
+    redis.call('ZREM', KEYS[1], unpack(ids))
+    redis.call('HDEL', KEYS[2], unpack(ids))
+  end
+end
+drop(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1000))
+redis.call('ZADD', KEYS[1], now + ttl * 1000, ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
+if over > 0 then drop(redis.call('ZRANGE', KEYS[1], 0, math.min(over, 1000) - 1)) end
+redis.call('PEXPIRE', KEYS[1], ttl * 1000)
+redis.call('PEXPIRE', KEYS[2], ttl * 1000)
+return redis.call('PUBLISH', ARGV[5], ARGV[6])
+`;
+
+/**
+ * The live marks, those expiring last first, at most ARGV[2]: a flat list of job id, reason.
+ * KEYS: marks, reasons. ARGV[1]: the most to return.
+ */
+const LOAD_MARKS_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[1]))
+if #ids == 0 then return {} end
+local reasons = redis.call('HMGET', KEYS[2], unpack(ids))
+local out = {}
+for i, id in ipairs(ids) do
+  out[#out + 1] = id
+  out[#out + 1] = reasons[i] or ''
+end
+return out
+`;
 
 /** Requests the cancellation of a job; resolves with how many workers heard it live. */
 export async function requestCancel(
@@ -40,15 +98,12 @@ export async function requestCancel(
   jobId: string,
   reason = 'cancel requested',
   ttlSeconds = CANCEL_MARKER_TTL_SECONDS,
+  maxMarks = MAX_CANCEL_MARKS,
 ): Promise<number> {
   const text = reason.slice(0, 1024);
-  const res = await redis
-    .multi()
-    .set(cancelKey(o, jobId), text, 'EX', ttlSeconds)
-    .publish(cancelChannel(o), JSON.stringify({ jobId, reason: text } satisfies CancelMessage))
-    .exec();
-  const published = res?.[1]?.[1];
-  return typeof published === 'number' ? published : 0;
+  const message = JSON.stringify({ jobId, reason: text } satisfies CancelMessage);
+  const heard = await redis.eval(REQUEST_CANCEL_LUA, 2, cancelMarksKey(o), cancelReasonsKey(o), jobId, text, ttlSeconds, maxMarks, cancelChannel(o), message);
+  return typeof heard === 'number' ? heard : 0;
 }
 
 /** Options of {@link createCancelListener}. */
@@ -77,7 +132,7 @@ export interface CancelListener {
 /**
  * Subscribes to the cancel channel of a queue. Requests are remembered (bounded, oldest
  * forgotten first and counted) so a job that starts after its cancel request ends at once
- * without a Redis lookup per job; markers stored before the worker started are loaded at start.
+ * without a Redis lookup per job; marks stored before the worker started are loaded at start.
  */
 export function createCancelListener(o: CancelListenerOptions): CancelListener {
   const channel = cancelChannel(o);
@@ -123,18 +178,9 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
   };
 }
 
-/** Loads up to `max` stored markers of the queue (SCAN, so a big keyspace does not block Redis). */
+/** Loads the live marks of the queue, at most `max` (the ones expiring last). */
 async function loadStored(o: CancelListenerOptions, remember: (jobId: string, reason: string) => void, max: number): Promise<void> {
-  const base = cancelKey(o, '');
-  let cursor = '0';
-  let loaded = 0;
-  do {
-    const [next, keys] = await o.commands.scan(cursor, 'MATCH', `${base.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
-    cursor = next;
-    const reasons = keys.length > 0 ? await o.commands.mget(...keys) : [];
-    keys.forEach((key, i) => {
-      const reason = reasons[i];
-      if (typeof reason === 'string' && loaded++ < max) remember(key.slice(base.length), reason);
-    });
-  } while (cursor !== '0' && loaded < max);
+  const flat = (await o.commands.eval(LOAD_MARKS_LUA, 2, cancelMarksKey(o), cancelReasonsKey(o), max)) as string[];
+  // Oldest first, so that the newest are the last remembered (and the last forgotten).
+  for (let i = flat.length - 2; i >= 0; i -= 2) remember(flat[i]!, flat[i + 1] || 'cancel requested');
 }
