@@ -11,7 +11,8 @@ import type { Redis } from 'ioredis';
  * and a hash of their reasons. A worker loads the live ones with one script call whose cost
  * grows with the marks, not with the keyspace (a key per mark would have to be found with a
  * SCAN of every key in Redis, BullMQ's jobs included, at every worker start). Each request
- * prunes the expired marks and keeps at most {@link MAX_CANCEL_MARKS}.
+ * prunes the expired marks and keeps at most {@link MAX_CANCEL_MARKS}; the keys expire with
+ * their last mark.
  */
 
 /** Where the cancel marks and channel of a queue live. */
@@ -68,8 +69,12 @@ redis.call('ZADD', KEYS[1], now + ttl * 1000, ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
 if over > 0 then drop(redis.call('ZRANGE', KEYS[1], 0, math.min(over, 1000) - 1)) end
-redis.call('PEXPIRE', KEYS[1], ttl * 1000)
-redis.call('PEXPIRE', KEYS[2], ttl * 1000)
+-- The keys go when their last mark expires (a short-lived request must not cut the others short).
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last == 2 then
+  redis.call('PEXPIREAT', KEYS[1], last[2])
+  redis.call('PEXPIREAT', KEYS[2], last[2])
+end
 return redis.call('PUBLISH', ARGV[5], ARGV[6])
 `;
 
@@ -82,11 +87,15 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[1]))
 if #ids == 0 then return {} end
-local reasons = redis.call('HMGET', KEYS[2], unpack(ids))
 local out = {}
-for i, id in ipairs(ids) do
-  out[#out + 1] = id
-  out[#out + 1] = reasons[i] or ''
+-- HMGET in chunks: unpack takes a few thousand values at most.
+for from = 1, #ids, 1000 do
+  local to = math.min(from + 999, #ids)
+  local reasons = redis.call('HMGET', KEYS[2], unpack(ids, from, to))
+  for i = from, to do
+    out[#out + 1] = ids[i]
+    out[#out + 1] = reasons[i - from + 1] or ''
+  end
 end
 return out
 `;
@@ -100,7 +109,7 @@ export async function requestCancel(
   ttlSeconds = CANCEL_MARKER_TTL_SECONDS,
   maxMarks = MAX_CANCEL_MARKS,
 ): Promise<number> {
-  const text = reason.slice(0, 1024);
+  const text = (reason || 'cancel requested').slice(0, 1024);
   const message = JSON.stringify({ jobId, reason: text } satisfies CancelMessage);
   const heard = await redis.eval(REQUEST_CANCEL_LUA, 2, cancelMarksKey(o), cancelReasonsKey(o), jobId, text, ttlSeconds, maxMarks, cancelChannel(o), message);
   return typeof heard === 'number' ? heard : 0;
@@ -153,14 +162,19 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
     try {
       const m = JSON.parse(text) as Partial<CancelMessage>;
       if (typeof m.jobId !== 'string') return;
-      const reason = typeof m.reason === 'string' ? m.reason : 'cancel requested';
+      const reason = typeof m.reason === 'string' && m.reason !== '' ? m.reason : 'cancel requested';
       remember(m.jobId, reason);
       o.onCancel({ jobId: m.jobId, reason });
     } catch (err) {
       onError(err);
     }
   });
-  const ready = Promise.all([o.subscriber.subscribe(channel), loadStored(o, remember, max)]).then(() => undefined);
+  // Subscribed first, then loaded: a request made in between is stored before it is published,
+  // so it is either heard or loaded.
+  const loaded = (jobId: string, reason: string): void => {
+    if (!remembered.has(jobId)) remember(jobId, reason);
+  };
+  const ready = o.subscriber.subscribe(channel).then(() => loadStored(o, loaded, max));
   let closing: Promise<void> | undefined;
   return {
     ready,
@@ -181,6 +195,6 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
 /** Loads the live marks of the queue, at most `max` (the ones expiring last). */
 async function loadStored(o: CancelListenerOptions, remember: (jobId: string, reason: string) => void, max: number): Promise<void> {
   const flat = (await o.commands.eval(LOAD_MARKS_LUA, 2, cancelMarksKey(o), cancelReasonsKey(o), max)) as string[];
-  // Oldest first, so that the newest are the last remembered (and the last forgotten).
+  // Those expiring first first, so that the newest are the last remembered (and the last forgotten).
   for (let i = flat.length - 2; i >= 0; i -= 2) remember(flat[i]!, flat[i + 1] || 'cancel requested');
 }

@@ -44,17 +44,21 @@ describe('cancel requests', () => {
     await l.close();
   });
 
-  it('expired requests are not loaded, and the next request prunes them', async () => {
-    await requestCancel(redis, { prefix, queue }, 'old', 'too late', 1);
+  it('expired requests are not loaded, the next request prunes them, and a short one does not cut the others short', async () => {
+    const keys = { prefix, queue };
+    await requestCancel(redis, keys, 'long', 'for a day');
+    await requestCancel(redis, keys, 'old', 'too late', 1);
+    // The keys live as long as their longest mark, not the last request's.
+    expect(await redis.pttl(cancelMarksKey(keys))).toBeGreaterThan(80_000_000);
     await new Promise((r) => setTimeout(r, 1100));
-    await requestCancel(redis, { prefix, queue }, 'new', 'in time');
-    const l = listen();
-    await l.ready;
-    expect(l.pending('old')).toBeUndefined();
-    expect(l.pending('new')).toBe('in time');
-    expect(await redis.zrange(cancelMarksKey({ prefix, queue }), 0, -1)).toEqual(['new']);
-    expect(await redis.hkeys(cancelReasonsKey({ prefix, queue }))).toEqual(['new']);
-    await l.close();
+    const before = listen();
+    await before.ready;
+    expect(before.pending('old')).toBeUndefined();
+    expect(before.pending('long')).toBe('for a day');
+    await before.close();
+    await requestCancel(redis, keys, 'new', 'in time');
+    expect((await redis.zrange(cancelMarksKey(keys), 0, -1)).sort()).toEqual(['long', 'new']);
+    expect((await redis.hkeys(cancelReasonsKey(keys))).sort()).toEqual(['long', 'new']);
   });
 
   it('keeps at most the cap of marks (those expiring first go) and the keys expire with their marks', async () => {
@@ -66,13 +70,35 @@ describe('cancel requests', () => {
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
-  it('a listener loads at most what it remembers, the newest requests', async () => {
+  it('a listener loads at most what it remembers, the newest requests, and forgets the oldest first', async () => {
     for (let i = 0; i < 4; i++) {
       await requestCancel(redis, { prefix, queue }, `job-${i}`, `r${i}`, 60 + i);
     }
     const l = listen(undefined, 2);
     await l.ready;
     expect(['job-0', 'job-1', 'job-2', 'job-3'].map((id) => l.pending(id))).toEqual([undefined, undefined, 'r2', 'r3']);
+    await requestCancel(redis, { prefix, queue }, 'job-4', 'r4');
+    await waitFor(() => l.pending('job-4') !== undefined, { what: 'the live request' });
+    expect(l.pending('job-2')).toBeUndefined();
+    expect(l.pending('job-3')).toBe('r3');
+    expect(l.forgotten).toBe(1);
+    await l.close();
+  });
+
+  it('loads thousands of stored requests (more than one script call can unpack at once)', async () => {
+    const keys = { prefix, queue };
+    const expiry = Date.now() + 3_600_000;
+    const p = redis.pipeline();
+    for (let i = 0; i < 9000; i++) {
+      p.zadd(cancelMarksKey(keys), expiry + i, `bulk-${i}`);
+      p.hset(cancelReasonsKey(keys), `bulk-${i}`, `reason ${i}`);
+    }
+    await p.exec();
+    const l = listen(undefined, 10_000);
+    await l.ready;
+    expect(l.pending('bulk-0')).toBe('reason 0');
+    expect(l.pending('bulk-4321')).toBe('reason 4321');
+    expect(l.pending('bulk-8999')).toBe('reason 8999');
     await l.close();
   });
 });
