@@ -56,8 +56,11 @@ export function expandLines(lines: readonly string[], o: ExpandOptions): Expande
 function expandLine(line: string, i: number, earlier: readonly ExpandedLine[], o: ExpandOptions): ExpandedLine {
   const what = `part ${i} of field "b"`;
   if (line.length === 0) return { ok: false, reason: `${what} is empty` };
-  const bytes = Buffer.byteLength(line);
-  if (bytes > o.maxLineBytes) return { ok: false, reason: `${what} is ${bytes} bytes, over the ${o.maxLineBytes}-byte limit` };
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only a line that long can be over the limit.
+  if (line.length * 3 > o.maxLineBytes) {
+    const bytes = Buffer.byteLength(line);
+    if (bytes > o.maxLineBytes) return { ok: false, reason: `${what} is ${bytes} bytes, over the ${o.maxLineBytes}-byte limit` };
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(line);

@@ -122,8 +122,6 @@ redis.call('EXPIRE', KEYS[3], ARGV[1])
 return added
 `;
 
-export { PACK_MAX_CHARS, PACK_MAX_EVENTS } from './pack.js';
-
 /** Seqs per producer whose "already added" bit is remembered (8 KiB of bitmap per producer and stream). */
 export const SEQ_WINDOW = 65_536;
 

@@ -69,15 +69,11 @@ export function createJobAttempt(jobId: unknown, options: JobContextOptions | un
 
   const hex = pooledTraceAndSpanHex();
   const spanId = hex.slice(32);
-  if (o.traceparent === undefined) {
-    const traceId = hex.slice(0, 32);
-    return { job, trace: { traceId, spanId }, traceparent: `00-${traceId}-${spanId}-01` };
-  }
-  const parent = parseTraceparent(o.traceparent);
+  const parent = o.traceparent === undefined ? undefined : parseTraceparent(o.traceparent);
   if (!parent) {
-    issues.push('traceparent: not a valid W3C traceparent; the attempt starts a new trace');
+    if (o.traceparent !== undefined) issues.push('traceparent: not a valid W3C traceparent; the attempt starts a new trace');
     const traceId = hex.slice(0, 32);
-    return { job, trace: { traceId, spanId }, traceparent: `00-${traceId}-${spanId}-01` };
+    return { job, trace: { traceId, spanId }, traceparent: formatTraceparent(traceId, spanId) };
   }
   const trace: TraceRef = { traceId: parent.traceId, spanId, parentSpanId: parent.spanId, sampled: parent.sampled };
   return { job, trace, traceparent: formatTraceparent(parent.traceId, spanId, parent.sampled) };

@@ -131,7 +131,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
   /** The time an event happened: its `at` when that is a time, else now. */
   private timeOf(fields: CommonFields | undefined): number {
     const at = fields?.at;
-    return typeof at === 'number' && Number.isInteger(at) && at > 0 && at <= MAX_TIME ? at : this.core.now();
+    return typeof at === 'number' && isTime(at) ? at : this.core.now();
   }
 
   private lifecycle<F extends CommonFields>(call: string, type: EventType, level: Level, fields: F | undefined, build: DataBuilder<F>, time: number = this.timeOf(fields)): void {

@@ -163,7 +163,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
     state.counters.spooled += written;
     // The spool is full: put the rest back in front, in order, and let the caller decide.
-    if (written < entries.length) buffer.unshift(packEntries(entries.slice(written)));
+    if (written < entries.length) buffer.unshift(packEntries(entries.slice(written), writer.maxEvents));
   }
 
   /** Appends one event straight to the spool; false when there is no spool or it cannot take it. */
@@ -199,16 +199,16 @@ export function createPublisher(options: PublisherOptions): Publisher {
     // Unpacked, every entry holds one whole event (what readers older than packing understand).
     if (!packEvents && entry.shared !== undefined) entry = asWhole(entry);
     const { bytes } = entry;
-    // The usual case, within both bounds, in one test.
-    if (memEvents() < maxEvents && memBytes() + bytes <= maxBytes) {
+    const over = () => memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes;
+    // The usual case: within both bounds.
+    if (!over()) {
       add(entry);
       scheduleFlush();
       return;
     }
-    if (memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes) spill(bytes);
+    spill(bytes);
     // The head batch in flight can hold the whole memory bound with nothing else in memory: then
     // the new event itself goes to the spool (still in order: head → spool, nothing newer held).
-    const over = () => memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes;
     if (over() && buffer.events + writer.count === 0 && spoolOne(entry)) {
       scheduleFlush();
       return;

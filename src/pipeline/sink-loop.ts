@@ -135,7 +135,7 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
    * is redelivered and this event may be dead-lettered a second time: at least once, never lost.
    */
   function oneEvent(d: EventDeadLetter): Outgoing {
-    const confirmed = d.slot.packed ? settles.settle(d.slot, false) : 0;
+    const confirmed = settles.settle(d.slot, false);
     const item: DeadLetterItem = { entry: d.slot.entry, code: d.code, reason: d.reason };
     if (d.eventId !== undefined) item.eventId = d.eventId;
     if (d.slot.packed) item.part = { index: d.slot.part, ack: confirmed !== undefined, deliveries: d.deliveries };
