@@ -55,7 +55,7 @@ export class PackWriter {
   private readonly attemptLine = new Map<string, number>();
 
   /** @param maxEvents Most events per pack (1: every event alone). Default {@link PACK_MAX_EVENTS}. */
-  constructor(private readonly maxEvents: number = PACK_MAX_EVENTS) {}
+  constructor(readonly maxEvents: number = PACK_MAX_EVENTS) {}
 
   /** Events in the open pack. */
   get count(): number {
@@ -142,10 +142,10 @@ function lineChars(e: PendingEntry): number {
   return e.json.length + (e.attempt === undefined ? 2 : e.attempt.length + 3);
 }
 
-/** Packs events, in order (the spool's replay, tests). */
-export function packEntries(entries: readonly PendingEntry[]): Pack[] {
+/** Packs events, in order (the spool's replay, tests), at most `maxEvents` a pack (1: each alone). */
+export function packEntries(entries: readonly PendingEntry[], maxEvents: number = PACK_MAX_EVENTS): Pack[] {
   const out: Pack[] = [];
-  const w = new PackWriter();
+  const w = new PackWriter(maxEvents);
   for (const e of entries) {
     const closed = w.add(e);
     if (closed) out.push(closed);

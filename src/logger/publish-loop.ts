@@ -139,7 +139,7 @@ export function createPublishLoop(state: PublisherState, options: PublishLoopOpt
       spool.commit(b.ends.at(-1) ?? Number.MAX_SAFE_INTEGER, spool.pending);
       return true;
     }
-    const r = await options.write(redis, packEntries(b.entries), options.commandTimeoutMs);
+    const r = await options.write(redis, packEntries(b.entries, state.writer.maxEvents), options.commandTimeoutMs);
     if (abandoned) return true;
     if (r.confirmed > 0) {
       spool.commit(r.confirmed === b.entries.length ? b.ends.at(-1)! : b.ends[r.confirmed - 1]!, r.confirmed);

@@ -109,6 +109,23 @@ describe('ConnectorLogger → Redis stream', () => {
     ]);
   });
 
+  it('with packing off, events replayed from the spool are written one whole event per entry too', async () => {
+    // Redis unreachable: what passes the memory bound, and what is left at close, goes to the spool.
+    const away = makeLogger({ packEvents: false, redis: 'redis://127.0.0.1:1', bufferMaxEvents: 4, commandTimeoutMs: 200 }).logger;
+    const job = away.withJobContext('job-8', { attempt: 1, queue: 'images' });
+    for (let i = 0; i < 10; i++) job.info(`line ${i}`);
+    await away.close(300);
+    expect(away.stats().spooled).toBeGreaterThan(0);
+    const { logger } = makeLogger({ packEvents: false });
+    // The new logger replays the spool in the background.
+    await waitFor(() => logger.stats().replayed === 10, { what: 'the spool replayed' });
+    const rows = await redis.xrange(eventStreamKey({ prefix }), '-', '+');
+    const lines = rows.map(([, f]) => f.filter((_, i) => i % 2 === 0)).filter((names) => names.includes('e') || names.includes('b'));
+    expect(lines.every((names) => names.join() === 'v,e')).toBe(true);
+    const messages = rows.map(([, f]) => JSON.parse(f[3]!) as { message?: string }).map((e) => e.message).filter((m) => m?.startsWith('line'));
+    expect(messages).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i}`));
+  });
+
   it('close is idempotent and later calls are counted as dropped, not thrown', async () => {
     const { logger } = makeLogger();
     logger.withJobContext('j').jobStarted();
