@@ -9,7 +9,7 @@ beforeAll(() => void (redis = testRedis()));
 afterAll(() => redis.disconnect());
 
 describe('reliability 10: soak (60 s in CI)', () => {
-  it('a steady rate with random faults: 0 missing, RSS growth < 10%', async () => {
+  it('a steady rate with random faults: 0 missing, live memory growth < 10%', async () => {
     const result = await runSoak({ redis, seed: 10, durationMs: 60_000, jobsPerSecond: 20, faultEveryMs: 15_000 });
     expect(result.verdicts[0]!.produced).toBeGreaterThan(1000);
     expect(scenarioPasses(result), describeFailures(result)).toBe(true);

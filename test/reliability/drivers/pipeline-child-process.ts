@@ -19,10 +19,12 @@ export interface ReliabilityChildSettings {
 export class ReliabilityPipeline {
   readonly child: ChildProcess;
   private out = '';
+  private collections = 0;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(env: Record<string, string>, settings: ReliabilityChildSettings) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    // --expose-gc: memoryAfterGc() has the child collect its garbage before memory is read.
+    this.child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD], {
       env: { ...process.env, REDIS_URL: TEST_REDIS_URL, RELIABILITY_CHILD: JSON.stringify(settings), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -56,6 +58,28 @@ export class ReliabilityPipeline {
       return kb ? Number(kb) * 1024 : 0;
     } catch {
       return 0;
+    }
+  }
+
+  /**
+   * The child's memory right after a full garbage collection (SIGUSR2, see pipeline-child.ts):
+   * `live` is the JS heap in use plus memory outside it (Buffers), what a leak makes grow;
+   * `rss` is the resident set, which also holds the heap space V8 keeps reserved (it grows
+   * its young generation under load and gives it back late). Throws when the child does not answer.
+   */
+  async memoryAfterGc(timeoutMs = 10_000): Promise<{ live: number; rss: number }> {
+    const marker = `reliability-child: collected ${++this.collections} `;
+    this.kill('SIGUSR2');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const at = this.out.lastIndexOf(marker);
+      const end = at < 0 ? -1 : this.out.indexOf('\n', at);
+      if (end > 0) {
+        const m = JSON.parse(this.out.slice(at + marker.length, end)) as NodeJS.MemoryUsage;
+        return { live: m.heapUsed + m.external, rss: m.rss };
+      }
+      if (Date.now() > deadline || !this.alive) throw new Error(`the pipeline child did not collect its garbage within ${timeoutMs} ms (alive: ${this.alive})`);
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 

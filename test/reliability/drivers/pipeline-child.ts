@@ -45,6 +45,12 @@ const stopped = new Promise<string>((resolve) => {
   process.once('SIGTERM', () => resolve('SIGTERM'));
   process.once('SIGINT', () => resolve('SIGINT'));
 });
+// The soak reads memory after a full collection (the parent starts us with --expose-gc).
+let collections = 0;
+process.on('SIGUSR2', () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  process.stdout.write(`reliability-child: collected ${++collections} ${JSON.stringify(process.memoryUsage())}\n`);
+});
 const logger = pino({ level: process.env.TEST_LOG ? 'debug' : 'info' }, process.stdout);
 runPipelineProcess(loadPipelineConfig(env), redisConfig, { stdout: process.stdout, stderr: process.stderr, env }, { stopped, logger }).then(
   (code) => {
