@@ -1,4 +1,4 @@
-import { type AiUsage, type Attrs, type ErrorInput, type EventType, type JobRef, type Level, type TraceRef } from '../events/index.js';
+import { createEventId, type AiUsage, type Attrs, type ErrorInput, type EventType, type JobRef, type Level, type TraceRef } from '../events/index.js';
 import type { Logger } from 'pino';
 import type {
   CommonFields,
@@ -13,7 +13,7 @@ import type {
   JobStartedFields,
 } from './types.js';
 import { createJobAttempt } from './job-context.js';
-import { attemptMembers, millisText, numberMember } from './event-encoder.js';
+import { attemptMembers, millisText, numberMember, ownMembers } from './event-encoder.js';
 import { cancelledData, completedData, failedData, progressData, receivedData, retryingData, startedData, type DataBuilder } from './lifecycle-data.js';
 import type { EmitTarget, LoggerCore } from './logger-core.js';
 import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, mergeUsage, type Issues } from './sanitize.js';
@@ -86,6 +86,9 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
   private pino: Logger | undefined;
   /** The time of the event being built (for `elapsed`). */
   private eventTime = 0;
+  /** The open pack (by generation) and line where {@link writeLines} last wrote this attempt's members whole. */
+  private packGeneration = -1;
+  private packLine = 0;
 
   constructor(
     private readonly core: LoggerCore,
@@ -212,11 +215,16 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     this.startedAt = at;
     try {
       const wait = queueWaitMs ?? Math.max(0, at - enqueuedAt);
-      // The data's JSON written here (the values are checked above); an object only for JSON lines.
-      const received = core.linesEnabled
-        ? { enqueuedAt, queueWaitMs: wait, priority }
-        : `{"enqueuedAt":${enqueuedAt},"queueWaitMs":${wait}${numberMember('priority', priority)}}`;
-      const started = core.linesEnabled ? { queueWaitMs } : queueWaitMs === undefined ? '{}' : `{"queueWaitMs":${queueWaitMs}}`;
+      if (core.linesEnabled) {
+        // A JSON line per event: the data as objects.
+        core.emit(this, 'job.received', 'info', undefined, undefined, this.usage, { enqueuedAt, queueWaitMs: wait, priority }, at);
+        core.emit(this, 'job.started', 'info', undefined, undefined, this.usage, { queueWaitMs }, at);
+        return;
+      }
+      // The data's JSON written here (the values are checked above).
+      const received = `{"enqueuedAt":${enqueuedAt},"queueWaitMs":${wait}${numberMember('priority', priority)}}`;
+      const started = queueWaitMs === undefined ? '{}' : `{"queueWaitMs":${queueWaitMs}}`;
+      if (this.writeLines(at, 'job.received', received, 'job.started', started)) return;
       core.emit(this, 'job.received', 'info', undefined, undefined, this.usage, received, at);
       core.emit(this, 'job.started', 'info', undefined, undefined, this.usage, started, at);
     } catch (err) {
@@ -232,13 +240,51 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     }
     const { core } = this;
     try {
-      const data = core.linesEnabled
-        ? { durationMs, outputCount, outputSize }
-        : `{"durationMs":${millisText(durationMs)}${numberMember('outputCount', outputCount)}${numberMember('outputSize', outputSize)}}`;
+      if (core.linesEnabled) {
+        core.emit(this, 'job.completed', 'info', undefined, undefined, this.usage, { durationMs, outputCount, outputSize }, at);
+        return;
+      }
+      const data = `{"durationMs":${millisText(durationMs)}${numberMember('outputCount', outputCount)}${numberMember('outputSize', outputSize)}}`;
+      if (this.writeLines(at, 'job.completed', data)) return;
       core.emit(this, 'job.completed', 'info', undefined, undefined, this.usage, data, at);
     } catch (err) {
       core.invalid('jobCompleted', [`unexpected error: ${(err as Error)?.message}`], core.log, 'internal error');
     }
+  }
+
+  /**
+   * Writes one or two `info` events of this attempt, with no message or attributes, straight as
+   * lines of the open pack (LoggerCore.direct): what `emit` would publish, without an object per
+   * event. False when they must be emitted instead (see DirectLines; or usage to carry).
+   */
+  private writeLines(at: number, type: EventType, data: string, type2?: EventType, data2?: string): boolean {
+    const direct = this.core.direct;
+    if (direct === undefined || this.usage !== undefined) return false;
+    const emitted = this.core.now();
+    const seq = direct.nextSeq;
+    const members = this.attemptJson;
+    const own = ownMembers(createEventId(emitted), at, 'info', type, seq, undefined, undefined, undefined, data);
+    const own2 = type2 === undefined ? undefined : ownMembers(createEventId(emitted), at, 'info', type2, seq + 1, undefined, undefined, undefined, data2!);
+    const n = own2 === undefined ? 1 : 2;
+    // Counted as emit counts: each event with the attempt's members (a bound, not a measure).
+    const bytes = own.length + (own2?.length ?? 0) + n * members.length;
+    const line = direct.reserve(this.stream, n, bytes);
+    if (line < 0) return false;
+    const gen = direct.generation;
+    const first = `{${own},${this.attemptRef(gen, line)}}`;
+    direct.append(this.stream, n, own2 === undefined ? first : `${first}\n{${own2},${this.attemptRef(gen, line + 1)}}`, bytes);
+    return true;
+  }
+
+  /**
+   * The attempt's members for the event at `line` of the open pack (generation `gen`): written
+   * whole on the attempt's first line in that pack; its later lines there refer to it (`"@"`).
+   */
+  private attemptRef(gen: number, line: number): string {
+    if (this.packGeneration === gen) return `"@":${this.packLine}`;
+    this.packGeneration = gen;
+    this.packLine = line;
+    return this.attemptJson;
   }
 
   debug(message: string, attrs?: Attrs): void {

@@ -33,6 +33,23 @@ export type Emit = (
   at?: number,
 ) => string | undefined;
 
+/**
+ * Events written straight as lines of the open pack (pack.ts), for the job runtime's staged
+ * lifecycle events (job-logger.ts): no object per event, the attempt's members written once
+ * per pack by the attempt itself. Use: build the events' own members (seqs from `nextSeq`),
+ * `reserve`, then `append` the lines; when `reserve` says -1, `emit` them instead.
+ */
+export interface DirectLines {
+  /** The seq the next event gets. */
+  readonly nextSeq: number;
+  /** See Publisher.packGeneration. */
+  readonly generation: number;
+  /** Room for `n` events of `stream` counting `bytes` (without the shared members); the line index of the first, or -1. */
+  reserve(stream: string, n: number, bytes: number): number;
+  /** Adds `n` events, reserved just before, as `text`: lines joined by "\n", seqs from `nextSeq` on. */
+  append(stream: string, n: number, text: string, bytes: number): void;
+}
+
 /** Shared core of a ConnectorLogger. */
 export interface LoggerCore {
   readonly identity: Identity;
@@ -47,6 +64,8 @@ export interface LoggerCore {
    * Seqs follow the calls, whatever their times.
    */
   readonly emit: Emit;
+  /** Writing lines directly; undefined while JSON lines or validation are on (they need each event whole). */
+  readonly direct: DirectLines | undefined;
   /** Counts and reports a call with bad arguments; `dropped` says why the event was not sent. */
   invalid(call: string, issues: string[], log?: Logger, dropped?: string): void;
   readonly invalidCalls: number;
@@ -127,6 +146,23 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     return id;
   };
 
+  const direct: DirectLines | undefined =
+    linesEnabled || validateEvents
+      ? undefined
+      : {
+          get nextSeq() {
+            return seq;
+          },
+          get generation() {
+            return publisher.packGeneration;
+          },
+          reserve: (stream, n, bytes) => publisher.reserveLines(stream, producer, shared, n, bytes + n * sharedChars),
+          append(stream, n, text, bytes) {
+            publisher.appendLines(stream, producer, shared, seq, n, text, bytes + n * sharedChars);
+            seq += n;
+          },
+        };
+
   return {
     identity: options.identity,
     producer: options.producer,
@@ -134,6 +170,7 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     now,
     linesEnabled,
     emit,
+    direct,
     invalid,
     get invalidCalls() {
       return invalidCalls;

@@ -48,18 +48,21 @@ export class PackWriter {
   private firstSeq = 0;
   private lastSeq = 0;
   private seqs: number[] | undefined = undefined;
+  /** The open pack's text: one element per event, or per run of events added by {@link appendLines}. */
   private lines: string[] = [];
+  private events = 0;
   private chars = 0;
   private packBytes = 0;
-  /** Line of each job attempt already written whole in the open pack. */
+  private closedPacks = 0;
+  /** Line of each job attempt already written whole in the open pack (events added one by one). */
   private readonly attemptLine = new Map<string, number>();
 
   /** @param maxEvents Most events per pack (1: every event alone). Default {@link PACK_MAX_EVENTS}. */
   constructor(readonly maxEvents: number = PACK_MAX_EVENTS) {}
 
-  /** Events in the open pack. */
+  /** Events in the open pack (also the line index the next event gets). */
   get count(): number {
-    return this.lines.length;
+    return this.events;
   }
 
   /** What the open pack's events count against the memory bound. */
@@ -67,16 +70,46 @@ export class PackWriter {
     return this.packBytes;
   }
 
+  /**
+   * Counts the packs closed so far: a line index taken from {@link count} names a line of the
+   * open pack only while this has not changed.
+   */
+  get generation(): number {
+    return this.closedPacks;
+  }
+
   /** Adds one event to the open pack; returns the pack it closed first to make room, if any. */
   add(e: PendingEntry): Pack | undefined {
-    const closed = this.lines.length === 0 || this.fits(e) ? undefined : this.close();
+    const closed = this.events === 0 || this.fits(e.stream, e.producer, e.shared, 1, lineChars(e)) ? undefined : this.close();
     this.append(e);
     return closed;
   }
 
+  /**
+   * Makes room for `n` lines of at most `maxChars` characters in all, of `stream` and
+   * `producer`, with `shared` members: closes the open pack (returned) unless they fit in it.
+   * The lines then start at line {@link count} of the open pack; add them with {@link appendLines}.
+   */
+  reserve(stream: string, producer: string, shared: string, n: number, maxChars: number): Pack | undefined {
+    return this.events === 0 || this.fits(stream, producer, shared, n, maxChars) ? undefined : this.close();
+  }
+
+  /**
+   * Adds `n` events written as lines by the caller (joined by "\n", with `"@"` references
+   * counted from {@link count}), after {@link reserve} made room for them with the same
+   * stream, producer and shared members; their seqs are `firstSeq` onwards.
+   */
+  appendLines(stream: string, producer: string, shared: string, firstSeq: number, n: number, text: string, bytes: number): void {
+    this.noteSeqs(stream, producer, shared, firstSeq, n);
+    this.lines.push(text);
+    this.events += n;
+    this.chars += text.length + 1;
+    this.packBytes += bytes;
+  }
+
   /** Closes the open pack; undefined when it holds nothing. */
   close(): Pack | undefined {
-    const n = this.lines.length;
+    const n = this.events;
     if (n === 0) return undefined;
     const shared = this.sharedMembers;
     const pack: Pack = {
@@ -87,41 +120,48 @@ export class PackWriter {
       seqs: this.seqs,
       count: n,
       bytes: this.packBytes,
-      payload: n === 1 ? this.lines[0]! : this.lines.join('\n'),
+      payload: this.lines.length === 1 ? this.lines[0]! : this.lines.join('\n'),
     };
     this.lines = [];
+    this.events = 0;
     this.seqs = undefined;
     this.chars = 0;
     this.packBytes = 0;
+    this.closedPacks++;
     this.attemptLine.clear();
     return pack;
   }
 
-  private fits(e: PendingEntry): boolean {
+  private fits(stream: string, producer: string, shared: string | undefined, n: number, chars: number): boolean {
     return (
-      e.stream === this.stream &&
-      e.producer === this.producer &&
-      e.shared === this.sharedMembers &&
-      this.lines.length < this.maxEvents &&
-      this.chars + lineChars(e) <= PACK_MAX_CHARS
+      stream === this.stream &&
+      producer === this.producer &&
+      shared === this.sharedMembers &&
+      this.events + n <= this.maxEvents &&
+      this.chars + chars <= PACK_MAX_CHARS
     );
   }
 
-  private append(e: PendingEntry): void {
-    const n = this.lines.length;
-    if (n === 0) {
-      this.stream = e.stream;
-      this.producer = e.producer;
-      this.sharedMembers = e.shared;
-      this.firstSeq = e.seq;
-    } else if (this.seqs !== undefined) {
-      this.seqs.push(e.seq);
-    } else if (e.seq !== this.lastSeq + 1) {
-      this.seqs = Array.from({ length: n }, (_, i) => this.firstSeq + i);
-      this.seqs.push(e.seq);
+  /** Starts the open pack or carries its seqs on, for `n` events from `firstSeq`. */
+  private noteSeqs(stream: string, producer: string, shared: string | undefined, firstSeq: number, n: number): void {
+    const count = this.events;
+    if (count === 0) {
+      this.stream = stream;
+      this.producer = producer;
+      this.sharedMembers = shared;
+      this.firstSeq = firstSeq;
+    } else if (this.seqs === undefined && firstSeq !== this.lastSeq + 1) {
+      this.seqs = Array.from({ length: count }, (_, i) => this.firstSeq + i);
     }
-    this.lastSeq = e.seq;
+    if (this.seqs !== undefined) for (let i = 0; i < n; i++) this.seqs.push(firstSeq + i);
+    this.lastSeq = firstSeq + n - 1;
+  }
+
+  private append(e: PendingEntry): void {
+    const n = this.events;
+    this.noteSeqs(e.stream, e.producer, e.shared, e.seq, 1);
     this.lines.push(this.lineOf(e, n));
+    this.events++;
     this.chars += lineChars(e) + 1;
     this.packBytes += e.bytes;
   }

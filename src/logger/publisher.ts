@@ -52,6 +52,19 @@ export type PublisherCounters = Omit<PublisherStats, 'invalidCalls'>;
 export interface Publisher {
   /** Queues one encoded event (its `seq` of its `producer`, in order; the publisher owns it now). Never throws, never waits. */
   publish(entry: PendingEntry): void;
+  /**
+   * The way in for events the caller writes as pack lines itself (the job runtime's staged
+   * lifecycle events, see LoggerCore.direct): makes room in the open pack for `n` events of
+   * `stream`, with the `shared` members of `producer`, that count `bytes` against the memory
+   * bound (at least their lines' characters), and returns the open pack's line index they start
+   * at; -1 when they must go through {@link publish} instead (packing off, closing, or the
+   * memory bound near: publish spills or drops, and says so).
+   */
+  reserveLines(stream: string, producer: string, shared: string, n: number, bytes: number): number;
+  /** Adds the `n` events reserved, as `text` (see PackWriter.appendLines), seqs from `firstSeq`. */
+  appendLines(stream: string, producer: string, shared: string, firstSeq: number, n: number, text: string, bytes: number): void;
+  /** Packs closed so far (PackWriter.generation): a line index names a line of the open pack while this holds. */
+  readonly packGeneration: number;
   stats(): PublisherCounters;
   /** Resolves true once everything accepted so far is in Redis, false after `timeoutMs`. Never rejects. */
   flush(timeoutMs: number): Promise<boolean>;
@@ -221,6 +234,19 @@ export function createPublisher(options: PublisherOptions): Publisher {
     scheduleFlush();
   }
 
+  function reserveLines(stream: string, producer: string, shared: string, n: number, bytes: number): number {
+    if (closing || !packEvents || memEvents() + n > maxEvents || memBytes() + bytes > maxBytes) return -1;
+    const closed = writer.reserve(stream, producer, shared, n, bytes);
+    if (closed) buffer.push(closed);
+    return writer.count;
+  }
+
+  function appendLines(stream: string, producer: string, shared: string, firstSeq: number, n: number, text: string, bytes: number): void {
+    state.counters.accepted += n;
+    writer.appendLines(stream, producer, shared, firstSeq, n, text, bytes);
+    scheduleFlush();
+  }
+
   async function close(timeoutMs: number): Promise<boolean> {
     const started = Date.now();
     const drained = await loop.flush(timeoutMs);
@@ -261,6 +287,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
 
   return {
     publish,
+    reserveLines,
+    appendLines,
+    get packGeneration() {
+      return writer.generation;
+    },
     stats() {
       const c = state.counters;
       c.buffered = memEvents();

@@ -1,10 +1,14 @@
 import { pino } from 'pino';
-import { decodeEventJson, type JobscopeEvent } from '../../../src/events/index.js';
+import { decodeEventJson, expandLines, parseSharedMembers, SCHEMA_VERSION, type JobscopeEvent } from '../../../src/events/index.js';
 import { createLoggerCore, type LoggerCore } from '../../../src/logger/logger-core.js';
 import type { Publisher } from '../../../src/logger/publisher.js';
 import { wholeJson } from '../../../src/logger/event-buffer.js';
 
-/** A logger core whose publisher and pino destination are captured in memory. */
+/**
+ * A logger core whose publisher and pino destination are captured in memory. Events the core
+ * writes as pack lines (LoggerCore.direct) are kept as an open pack of up to 32 lines and read
+ * back at once with the stream readers' own expansion (`@` references included).
+ */
 export interface Captured {
   core: LoggerCore;
   /** Decoded events, in publish order; a schema failure throws at once. */
@@ -19,12 +23,39 @@ export function captureCore(options: { stdout?: boolean; level?: 'debug' | 'info
   const streams: string[] = [];
   const lines: Record<string, unknown>[] = [];
   const clock = { ms: 1_800_000_000_000 };
+  const take = (json: string, stream: string) => {
+    const r = decodeEventJson(json);
+    if (!r.ok) throw new Error(`published an invalid event: ${r.reason}`);
+    events.push(r.event);
+    streams.push(stream);
+  };
+  let pack: string[] = [];
+  let generation = 0;
   const publisher: Publisher = {
     publish(entry) {
-      const r = decodeEventJson(wholeJson(entry));
-      if (!r.ok) throw new Error(`published an invalid event: ${r.reason}`);
-      events.push(r.event);
-      streams.push(entry.stream);
+      take(wholeJson(entry), entry.stream);
+    },
+    reserveLines(_stream, _producer, _shared, n) {
+      if (pack.length + n > 32) {
+        pack = [];
+        generation++;
+      }
+      return pack.length;
+    },
+    appendLines(stream, _producer, shared, _firstSeq, n, text) {
+      const lines = text.split('\n');
+      if (lines.length !== n) throw new Error(`appendLines: ${n} events announced, ${lines.length} lines written`);
+      pack.push(...lines);
+      const s = parseSharedMembers(`{${shared}}`);
+      if (!s.ok) throw new Error(s.reason);
+      const expanded = expandLines(pack, { shared: s.members, version: SCHEMA_VERSION, maxLineBytes: 1 << 20 }).slice(-n);
+      for (const line of expanded) {
+        if (!line.ok) throw new Error(`appended an unreadable line: ${line.reason}`);
+        take(JSON.stringify(line.raw), stream);
+      }
+    },
+    get packGeneration() {
+      return generation;
     },
     stats: () => {
       throw new Error('not used');

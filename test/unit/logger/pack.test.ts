@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeEntryEvents, type JobscopeEvent } from '../../../src/events/index.js';
 import { wholeJson, type PendingEntry } from '../../../src/logger/event-buffer.js';
 import { attemptMembers, ownMembers, sharedMembers } from '../../../src/logger/event-encoder.js';
-import { PACK_MAX_CHARS, PACK_MAX_EVENTS, packEntries, unpack, type Pack } from '../../../src/logger/pack.js';
+import { PACK_MAX_CHARS, PACK_MAX_EVENTS, packEntries, PackWriter, unpack, type Pack } from '../../../src/logger/pack.js';
 
 const shared = sharedMembers({ machineId: 'm-1', workerId: 'w-1', serviceType: 'comfyui', connectorId: 'c-1' }, 'c-1-producer');
 const attemptOf = (job: string) => attemptMembers({ id: job, attempt: 1, queue: 'images' }, { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' });
@@ -78,5 +78,43 @@ describe('packs', () => {
     const [again] = packEntries(back);
     expect(again!.shared).toBe('');
     expect(read(again!)).toEqual(entries.map(whole));
+  });
+
+  it('take runs of lines written by the caller beside single events, counting events, not runs', () => {
+    const w = new PackWriter();
+    const closed: Pack[] = [];
+    const keep = (p: Pack | undefined) => void (p && closed.push(p));
+    const single = [entry(0, 'job-a'), entry(1, undefined)];
+    for (const e of single) keep(w.add(e));
+    // Two events of job-b as one run: the first line carries the attempt, the second refers to it.
+    const run = [entry(2, 'job-b'), entry(3, 'job-b')];
+    const line = (e: PendingEntry, attempt: string) => `{${e.json},${attempt}}`;
+    const text = (first: number, es: PendingEntry[]) => `${line(es[0]!, es[0]!.attempt!)}\n${line(es[1]!, `"@":${first}`)}`;
+    keep(w.reserve('{p}:events', 'c-1-producer', shared, 2, 1000));
+    expect(w.count).toBe(2);
+    w.appendLines('{p}:events', 'c-1-producer', shared, 2, 2, text(w.count, run), 100);
+    // A run after a dropped event (seq 4): the seqs are listed.
+    const later = [entry(5, 'job-c'), entry(6, 'job-c')];
+    keep(w.reserve('{p}:events', 'c-1-producer', shared, 2, 1000));
+    w.appendLines('{p}:events', 'c-1-producer', shared, 5, 2, text(w.count, later), 100);
+    expect(w.count).toBe(6);
+    const generation = w.generation;
+    keep(w.close());
+    expect(w.generation).toBe(generation + 1);
+    expect(closed).toHaveLength(1);
+    expect(closed[0]).toMatchObject({ firstSeq: 0, count: 6, seqs: [0, 1, 2, 3, 5, 6], bytes: single[0]!.bytes + single[1]!.bytes + 200 });
+    expect(read(closed[0]!)).toEqual([...single, ...run, ...later].map(whole));
+    expect(unpack(closed[0]!).map((e) => e.seq)).toEqual([0, 1, 2, 3, 5, 6]);
+  });
+
+  it(`close the open pack to make room for a run that would pass ${PACK_MAX_EVENTS} events or change stream`, () => {
+    const w = new PackWriter();
+    for (let i = 0; i < PACK_MAX_EVENTS - 1; i++) expect(w.add(entry(i, 'j'))).toBeUndefined();
+    expect(w.reserve('{p}:events', 'c-1-producer', shared, 1, 100)).toBeUndefined();
+    const full = w.reserve('{p}:events', 'c-1-producer', shared, 2, 100);
+    expect(full?.count).toBe(PACK_MAX_EVENTS - 1);
+    expect(w.count).toBe(0);
+    w.appendLines('{p}:events', 'c-1-producer', shared, 40, 1, `{${entry(40, 'j').json},${attemptOf('j')}}`, 10);
+    expect(w.reserve('{p}:s1', 'c-1-producer', shared, 1, 100)?.count).toBe(1);
   });
 });

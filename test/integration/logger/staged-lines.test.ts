@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventStreamKey, type JobscopeEvent } from '../../../src/events/index.js';
+import { takesStagedLifecycle } from '../../../src/logger/job-logger.js';
+import { ConnectorLogger } from '../../../src/logger/connector-logger.js';
+import type { JobLogger } from '../../../src/logger/types.js';
+import { cleanupPrefix, testPrefix, testRedis, TEST_REDIS_URL, waitFor } from '../../helpers/redis.js';
+import { readEvents } from './stream-reader.js';
+
+/**
+ * The job runtime's staged lifecycle events (received + started, completed) are written as
+ * lines of the open pack directly, without an object per event (LoggerCore.direct). What a
+ * pipeline reads must be exactly what the emit path gives, wherever the packs are cut.
+ */
+
+let redis: Redis;
+let prefix: string;
+let spoolDir: string;
+const loggers: ConnectorLogger[] = [];
+
+beforeEach(() => {
+  redis = testRedis();
+  prefix = testPrefix('staged');
+  spoolDir = mkdtempSync(join(tmpdir(), 'jobscope-staged-'));
+});
+afterEach(async () => {
+  await Promise.all(loggers.splice(0).map((l) => l.close(1000)));
+  await cleanupPrefix(redis, prefix);
+  redis.disconnect();
+  rmSync(spoolDir, { recursive: true, force: true });
+});
+
+function makeLogger(workerId: string, extra: Partial<ConstructorParameters<typeof ConnectorLogger>[0]> = {}): ConnectorLogger {
+  const logger = new ConnectorLogger({
+    machineId: 'machine-01',
+    workerId,
+    serviceType: 'simulated',
+    connectorId: 'sim',
+    redis: TEST_REDIS_URL,
+    prefix,
+    spoolDir,
+    stdout: false,
+    ...extra,
+  });
+  loggers.push(logger);
+  return logger;
+}
+
+const T0 = 1_800_000_000_000;
+
+/**
+ * 40 attempts: all started, then completed in reverse order with a log line now and then, so
+ * packs close between an attempt's lines and the two ways of writing take turns.
+ */
+function stage(logger: ConnectorLogger): void {
+  const jobs: JobLogger[] = [];
+  for (let i = 0; i < 40; i++) {
+    const jl = logger.withJobContext(`job-${i}`, { attempt: 1 + (i % 3), queue: 'images', name: 'render' });
+    if (!takesStagedLifecycle(jl)) throw new Error('a ConnectorLogger job logger takes staged lifecycle events');
+    jl.stagedStart(T0 + i, T0 - 100 + i, i % 2 === 0 ? 100 : undefined, i % 5 === 0 ? 3 : undefined);
+    jobs.push(jl);
+  }
+  for (let i = 39; i >= 0; i--) {
+    const jl = jobs[i]!;
+    if (i % 7 === 0) jl.info(`rendering ${i}`);
+    if (takesStagedLifecycle(jl)) jl.stagedCompleted(T0 + 500 + i, 12.345 + i, undefined, i % 4 === 0 ? 2 : undefined, undefined);
+  }
+}
+
+/** What a pipeline sees of an event, without what differs between two loggers (ids, producer, trace; a log line's time is now). */
+const seen = (e: JobscopeEvent) => ({ type: e.type, level: e.level, time: e.type === 'log' ? 'now' : e.time, seq: e.seq, data: e.data, job: e.job, message: e.message, worker: e.source.workerId });
+
+describe('staged lifecycle events written as pack lines', () => {
+  it('read back exactly as the same events emitted one by one, across pack boundaries', async () => {
+    const direct = makeLogger('direct');
+    stage(direct);
+    expect(await direct.flush(5000)).toBe(true);
+    const viaLines = await readEvents(redis, prefix);
+    const entries = await redis.xrange(eventStreamKey({ prefix }), '-', '+');
+    await redis.del(eventStreamKey({ prefix }));
+
+    // Validation needs every event whole, so this logger emits them one by one.
+    const emitted = makeLogger('direct', { validateEvents: true });
+    stage(emitted);
+    expect(await emitted.flush(5000)).toBe(true);
+    const viaEmit = await readEvents(redis, prefix);
+
+    expect(viaLines).toHaveLength(40 * 3 + 6);
+    expect(viaLines.map(seen)).toEqual(viaEmit.map(seen));
+    expect(viaLines.map((e) => e.seq)).toEqual(viaLines.map((_, i) => i));
+    expect(new Set(viaLines.map((e) => e.id)).size).toBe(viaLines.length);
+    // One trace per attempt, on every line of it, whichever pack it landed in.
+    for (let i = 0; i < 40; i++) {
+      const of = viaLines.filter((e) => e.job?.id === `job-${i}`);
+      expect(of.map((e) => e.type).filter((t) => t !== 'log')).toEqual(['job.received', 'job.started', 'job.completed']);
+      expect(new Set(of.map((e) => `${e.trace?.traceId}/${e.trace?.spanId}`)).size).toBe(1);
+    }
+    // Packed: at most 32 events an entry, attempts written once per entry and referred to after.
+    const payloads = entries.map(([, f]) => f[f.indexOf('b') + 1]!);
+    expect(payloads.length).toBeGreaterThan(3);
+    expect(payloads.every((p) => p.split('\n').length <= 32)).toBe(true);
+    expect(payloads.some((p) => p.includes('"@":'))).toBe(true);
+    expect(direct.stats()).toMatchObject({ accepted: viaLines.length, published: viaLines.length, dropped: 0, invalidCalls: 0 });
+  });
+
+  it('with packing off are written one whole event per entry', async () => {
+    const logger = makeLogger('unpacked', { packEvents: false });
+    stage(logger);
+    expect(await logger.flush(5000)).toBe(true);
+    const entries = await redis.xrange(eventStreamKey({ prefix }), '-', '+');
+    expect(entries).toHaveLength(40 * 3 + 6);
+    expect(entries.every(([, f]) => f.length === 4 && f[2] === 'e')).toBe(true);
+    expect((await readEvents(redis, prefix)).map((e) => e.seq)).toEqual(entries.map((_, i) => i));
+  });
+
+  it('past the memory bound go the way of every event: to the spool, then to Redis, none lost', async () => {
+    // Redis unreachable and 10 events of memory: the rest must spill to the spool.
+    const away = makeLogger('away', { redis: 'redis://127.0.0.1:1', bufferMaxEvents: 10, commandTimeoutMs: 200, spoolName: 'staged' });
+    stage(away);
+    expect(away.stats().buffered).toBeLessThanOrEqual(10);
+    expect(away.stats().spooled).toBeGreaterThan(0);
+    await away.close(300);
+    expect(away.stats()).toMatchObject({ accepted: 40 * 3 + 6, dropped: 0 });
+
+    const next = makeLogger('next', { spoolName: 'staged' });
+    await waitFor(() => next.stats().replayed === 40 * 3 + 6, { what: 'the spool replayed' });
+    const events = await readEvents(redis, prefix);
+    expect(events.map((e) => [e.producer, e.seq])).toEqual(events.map((_, i) => [away.producer, i]));
+    expect(events.filter((e) => e.type === 'job.completed').map((e) => e.job?.id)).toEqual(Array.from({ length: 40 }, (_, i) => `job-${39 - i}`));
+  });
+});
