@@ -13,11 +13,15 @@ import { cleanFields, cleanText, type Issues } from './sanitize.js';
  * Each attempt gets its own span; with a `traceparent` it joins the caller's trace.
  */
 
-/** A job attempt's identity and trace. */
+/** A job attempt's identity and trace (its `traceparent` is {@link attemptTraceparent}, made when asked for). */
 export interface JobAttempt {
   job: JobRef;
   trace: TraceRef;
-  traceparent: string;
+}
+
+/** The W3C `traceparent` of an attempt's span, for the calls it makes. */
+export function attemptTraceparent(trace: TraceRef): string {
+  return formatTraceparent(trace.traceId, trace.spanId, trace.sampled);
 }
 
 // eslint-disable-next-line no-control-regex -- control characters are what we replace
@@ -72,9 +76,7 @@ export function createJobAttempt(jobId: unknown, options: JobContextOptions | un
   const parent = o.traceparent === undefined ? undefined : parseTraceparent(o.traceparent);
   if (!parent) {
     if (o.traceparent !== undefined) issues.push('traceparent: not a valid W3C traceparent; the attempt starts a new trace');
-    const traceId = hex.slice(0, 32);
-    return { job, trace: { traceId, spanId }, traceparent: formatTraceparent(traceId, spanId) };
+    return { job, trace: { traceId: hex.slice(0, 32), spanId } };
   }
-  const trace: TraceRef = { traceId: parent.traceId, spanId, parentSpanId: parent.spanId, sampled: parent.sampled };
-  return { job, trace, traceparent: formatTraceparent(parent.traceId, spanId, parent.sampled) };
+  return { job, trace: { traceId: parent.traceId, spanId, parentSpanId: parent.spanId, sampled: parent.sampled } };
 }

@@ -12,7 +12,7 @@ import type {
   JobRetryingFields,
   JobStartedFields,
 } from './types.js';
-import { createJobAttempt } from './job-context.js';
+import { attemptTraceparent, createJobAttempt } from './job-context.js';
 import { attemptMembers, millisText, numberMember, ownMembers } from './event-encoder.js';
 import { cancelledData, completedData, failedData, progressData, receivedData, retryingData, startedData, type DataBuilder } from './lifecycle-data.js';
 import type { EmitTarget, LoggerCore } from './logger-core.js';
@@ -74,7 +74,6 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
   readonly attempt: number;
   readonly traceId: string;
   readonly spanId: string;
-  readonly traceparent: string;
   readonly job: JobRef;
   readonly stream: string;
   private readonly trace: TraceRef;
@@ -104,7 +103,6 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     this.attempt = attempt.job.attempt;
     this.traceId = attempt.trace.traceId;
     this.spanId = attempt.trace.spanId;
-    this.traceparent = attempt.traceparent;
     this.stream = streamFor(attempt.job.id);
     this.createdAt = core.now();
     this.receivedAt = undefined;
@@ -113,6 +111,11 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     this.members = undefined;
     this.pino = undefined;
     if (issues.length > 0) core.invalid('withJobContext', issues, this.log);
+  }
+
+  /** The attempt's span as a W3C `traceparent` (made on each read: only calls that pass it on ask). */
+  get traceparent(): string {
+    return attemptTraceparent(this.trace);
   }
 
   /** The attempt's `"job":…,"trace":…` JSON members, written once. */
