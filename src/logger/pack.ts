@@ -4,7 +4,7 @@ import type { PendingEntry } from './event-buffer.js';
 /**
  * Packs: runs of consecutive events of one producer and stream, each written to Redis as one
  * packed stream entry (`v s b`, see events/codec.ts). The publisher packs events as they
- * arrive (a {@link PackWriter}), so what waits for Redis is a few flat strings per 32 events,
+ * arrive (a {@link PackWriter}), so what waits for Redis is a few flat strings per 64 events,
  * not an object and a string per event; and a pack is fixed once closed, so a resent pack is
  * the same bytes as before and Redis's add-once check can take or skip it whole.
  *
@@ -13,7 +13,7 @@ import type { PendingEntry } from './event-buffer.js';
  */
 
 /** Most events in one pack (readers accept up to MAX_EVENTS_PER_ENTRY). */
-export const PACK_MAX_EVENTS = 32;
+export const PACK_MAX_EVENTS = 64;
 
 /** Most payload characters in one pack (a larger event goes alone). */
 export const PACK_MAX_CHARS = 512 * 1024;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBatch } from '../../../src/logger/batch-writer.js';
+import { PACK_MAX_EVENTS } from '../../../src/logger/pack.js';
 import type { PendingEntry } from '../../../src/logger/event-buffer.js';
 import { createSpool } from '../../../src/logger/spool.js';
 import { cleanupPrefix, testPrefix, testRedis } from '../../helpers/redis.js';
@@ -60,14 +61,15 @@ describe('publisher add-once script', () => {
     expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, s) => s));
   });
 
-  it('packs up to 32 consecutive events per entry, a lone event as `e`, and resends add nothing', async () => {
-    const batch = Array.from({ length: 37 }, (_, s) => entry(s));
-    expect(await writeBatch(redis, batch, 5000)).toEqual({ confirmed: 37 });
-    expect(await entryShapes()).toEqual(['b32', 'b5']);
-    expect(await writeBatch(redis, batch, 5000)).toEqual({ confirmed: 37 });
-    await writeBatch(redis, [entry(37)], 5000);
-    expect(await entryShapes()).toEqual(['b32', 'b5', 'e1']);
-    expect(await seqsInStream()).toEqual(Array.from({ length: 38 }, (_, s) => s));
+  it(`packs up to ${PACK_MAX_EVENTS} consecutive events per entry, a lone event as \`e\`, and resends add nothing`, async () => {
+    const n = PACK_MAX_EVENTS + 5;
+    const batch = Array.from({ length: n }, (_, s) => entry(s));
+    expect(await writeBatch(redis, batch, 5000)).toEqual({ confirmed: n });
+    expect(await entryShapes()).toEqual([`b${PACK_MAX_EVENTS}`, 'b5']);
+    expect(await writeBatch(redis, batch, 5000)).toEqual({ confirmed: n });
+    await writeBatch(redis, [entry(n)], 5000);
+    expect(await entryShapes()).toEqual([`b${PACK_MAX_EVENTS}`, 'b5', 'e1']);
+    expect(await seqsInStream()).toEqual(Array.from({ length: n + 1 }, (_, s) => s));
   });
 
   it('drops only the already-added events of a partly resent pack, and handles seqs that are not consecutive', async () => {

@@ -3,10 +3,11 @@ import { decodeEventJson, expandLines, parseSharedMembers, SCHEMA_VERSION, type 
 import { createLoggerCore, type LoggerCore } from '../../../src/logger/logger-core.js';
 import type { Publisher } from '../../../src/logger/publisher.js';
 import { wholeJson } from '../../../src/logger/event-buffer.js';
+import { PACK_MAX_EVENTS } from '../../../src/logger/pack.js';
 
 /**
  * A logger core whose publisher and pino destination are captured in memory. Events the core
- * writes as pack lines (LoggerCore.direct) are kept as an open pack of up to 32 lines and read
+ * writes as pack lines (LoggerCore.direct) are kept as an open pack of up to PACK_MAX_EVENTS lines and read
  * back at once with the stream readers' own expansion (`@` references included).
  */
 export interface Captured {
@@ -36,7 +37,7 @@ export function captureCore(options: { stdout?: boolean; level?: 'debug' | 'info
       take(wholeJson(entry), entry.stream);
     },
     reserveLines(_stream, _producer, _shared, n) {
-      if (pack.length + n > 32) {
+      if (pack.length + n > PACK_MAX_EVENTS) {
         pack = [];
         generation++;
       }
