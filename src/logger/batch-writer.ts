@@ -152,10 +152,10 @@ export interface PacksResult extends BatchResult {
   packs: number;
 }
 
-type ScriptCall = (stream: string, mark: string, bits: string, args: string[]) => Promise<unknown>;
+type ScriptCall = (stream: string, mark: string, bits: string, args: (string | Buffer)[]) => Promise<unknown>;
 type ScriptClient = Redis & { jobscopeXaddOnce?: ScriptCall };
 interface ScriptPipeline {
-  jobscopeXaddOnce(stream: string, mark: string, bits: string, args: string[]): unknown;
+  jobscopeXaddOnce(stream: string, mark: string, bits: string, args: (string | Buffer)[]): unknown;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
 
@@ -176,7 +176,7 @@ interface Run {
   mark: string;
   bits: string;
   /** ARGV: TTL, version, window, `s`, then (seqs, payload) per pack. ioredis flattens the array into the command. */
-  args: string[];
+  args: (string | Buffer)[];
   /** Packs and events in the run. */
   packs: number;
   events: number;
@@ -192,7 +192,7 @@ function splitRuns(packs: readonly Pack[]): Run[] {
   const runs: Run[] = [];
   for (let i = 0; i < packs.length; ) {
     const { stream, producer, shared } = packs[i]!;
-    const args: string[] = [TTL, VERSION, WINDOW, shared];
+    const args: (string | Buffer)[] = [TTL, VERSION, WINDOW, shared];
     let events = 0;
     let j = i;
     for (; j < packs.length; j++) {

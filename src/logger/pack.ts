@@ -4,8 +4,8 @@ import type { PendingEntry } from './event-buffer.js';
 /**
  * Packs: runs of consecutive events of one producer and stream, each written to Redis as one
  * packed stream entry (`v s b`, see events/codec.ts). The publisher packs events as they
- * arrive (a {@link PackWriter}), so what waits for Redis is a few flat strings per 64 events,
- * not an object and a string per event; and a pack is fixed once closed, so a resent pack is
+ * arrive (a {@link PackWriter}), so what waits for Redis is one Buffer per 64 events, not an
+ * object and a string per event; and a pack is fixed once closed, so a resent pack is
  * the same bytes as before and Redis's add-once check can take or skip it whole.
  *
  * In a pack, the producer's identity is written once (the `s` field) and each job attempt's
@@ -30,8 +30,12 @@ export interface Pack {
   readonly count: number;
   /** What the pack's events count against the memory bound (see PendingEntry.bytes). */
   readonly bytes: number;
-  /** The lines, joined by "\n". */
-  readonly payload: string;
+  /**
+   * The lines, joined by "\n", as UTF-8: bytes outside the JS heap while the pack waits for
+   * Redis (the garbage collector neither scans nor copies them; a string payload was most of
+   * what the worker's young generation kept alive), and what the socket sends as they are.
+   */
+  readonly payload: Buffer;
 }
 
 /** The seq of event `i` of a pack. */
@@ -120,7 +124,7 @@ export class PackWriter {
       seqs: this.seqs,
       count: n,
       bytes: this.packBytes,
-      payload: this.lines.length === 1 ? this.lines[0]! : this.lines.join('\n'),
+      payload: Buffer.from(this.lines.length === 1 ? this.lines[0]! : this.lines.join('\n')),
     };
     this.lines = [];
     this.events = 0;
@@ -200,7 +204,8 @@ export function packEntries(entries: readonly PendingEntry[], maxEvents: number 
  * line). Slow, but taken only when Redis is away and memory is full, or at close.
  */
 export function unpack(p: Pack): PendingEntry[] {
-  const lines = p.count === 1 ? [p.payload] : p.payload.split('\n');
+  const text = p.payload.toString('utf8');
+  const lines = p.count === 1 ? [text] : text.split('\n');
   const whole = p.shared === '' ? lines : expandWhole(lines, p.shared);
   return whole.map((json, i) => ({ stream: p.stream, json, shared: undefined, attempt: undefined, bytes: json.length, producer: p.producer, seq: packSeq(p, i) }));
 }

@@ -34,7 +34,7 @@ describe('packs', () => {
     const [pack] = packEntries(entries);
     expect(pack).toMatchObject({ firstSeq: 0, count: 5, seqs: undefined, shared: `{${shared}}` });
     expect(read(pack!)).toEqual(entries.map(whole));
-    const text = pack!.payload;
+    const text = pack!.payload.toString();
     expect(text.split('"id":"job-a"')).toHaveLength(2); // job-a's job and trace appear once
     expect(text).toContain('"@":0');
     // A fraction of the bytes of the same events written whole.
