@@ -13,7 +13,7 @@ import { createPublishLoop, type PublishLoop } from './publish-loop.js';
  *
  *   retry batch (memory) → spool file (disk) → buffer of packs (memory) → open pack (memory)
  *
- * Events are packed as they arrive (pack.ts): the memory holds a few flat strings per pack.
+ * Events are packed as they arrive (pack.ts): the memory holds one Buffer per closed pack.
  * Past the memory bound the *oldest* buffered events spill to the spool, so the spool always
  * holds older events than the buffer; the loop drains the spool before the buffer and per-producer
  * order holds. Only past both bounds is an event dropped — counted and warned about.

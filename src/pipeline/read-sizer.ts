@@ -11,7 +11,7 @@ import { MAX_EVENTS_PER_ENTRY } from '../events/index.js';
  * Before the first read it assumes one event per entry, so a stream of single-event entries
  * reads exactly as it did before packing existed. The price: the first read of a loop (and a
  * read just after the stream changes from single to packed entries) may expand to up to
- * 64 × `batchSize` events (32 × from Jobscope producers). The loop cuts that into write batches of at most `batchSize` and
+ * 64 × `batchSize` events (Jobscope producers pack up to 64). The loop cuts that into write batches of at most `batchSize` and
  * reads nothing more until they are written, and the next read is sized down.
  */
 

@@ -132,4 +132,58 @@ describe('staged lifecycle events written as pack lines', () => {
     expect(events.map((e) => [e.producer, e.seq])).toEqual(events.map((_, i) => [away.producer, i]));
     expect(events.filter((e) => e.type === 'job.completed').map((e) => e.job?.id)).toEqual(Array.from({ length: 40 }, (_, i) => `job-${39 - i}`));
   });
+
+  it('write the job and trace again when a pack is cut just before an attempt\'s next line', async () => {
+    const logger = makeLogger('cut');
+    const start = (id: string) => {
+      const jl = logger.withJobContext(id, { attempt: 1, queue: 'images' });
+      if (!takesStagedLifecycle(jl)) throw new Error('a ConnectorLogger job logger takes staged lifecycle events');
+      jl.stagedStart(T0, T0 - 10, 10, undefined);
+      return jl;
+    };
+    // 'first' writes lines 0 and 1; 31 more attempts fill the pack to PACK_MAX_EVENTS lines; the
+    // completed event of 'first' then opens a new pack, whose line 0 it is.
+    const first = start('first');
+    for (let i = 0; i < (PACK_MAX_EVENTS - 2) / 2; i++) start(`filler-${i}`);
+    if (takesStagedLifecycle(first)) first.stagedCompleted(T0 + 5, 5, undefined, undefined, undefined);
+    expect(await logger.flush(5000)).toBe(true);
+    const events = await readEvents(redis, prefix);
+    expect(events).toHaveLength(PACK_MAX_EVENTS + 1);
+    const mine = events.filter((e) => e.job?.id === 'first');
+    expect(mine.map((e) => e.type)).toEqual(['job.received', 'job.started', 'job.completed']);
+    expect(new Set(mine.map((e) => e.trace?.spanId)).size).toBe(1);
+  });
+
+  it('carry the usage recorded before them, and are dropped and counted once the logger is closed', async () => {
+    const logger = makeLogger('usage');
+    const jl = logger.withJobContext('job-u', { attempt: 1 });
+    if (!takesStagedLifecycle(jl)) throw new Error('a ConnectorLogger job logger takes staged lifecycle events');
+    jl.recordUsage({ model: 'gpt-x', inputTokens: 12, outputTokens: 3 });
+    jl.stagedStart(T0, T0 - 10, 10, undefined);
+    jl.stagedCompleted(T0 + 5, 5, undefined, undefined, undefined);
+    expect(await logger.flush(5000)).toBe(true);
+    const events = await readEvents(redis, prefix);
+    expect(events.map((e) => [e.type, e.ai?.inputTokens])).toEqual([
+      ['job.received', 12],
+      ['job.started', 12],
+      ['job.completed', 12],
+    ]);
+    await logger.close(1000);
+    const late = logger.withJobContext('job-late');
+    if (takesStagedLifecycle(late)) late.stagedStart(T0, T0 - 10, 10, undefined);
+    expect(logger.stats()).toMatchObject({ accepted: 3, published: 3, dropped: 2 });
+  });
+
+  it('count against the memory bound as the same events emitted one by one', async () => {
+    // Redis unreachable: everything stays in memory, so the counts can be compared.
+    const opts = { redis: 'redis://127.0.0.1:1', commandTimeoutMs: 200, spoolMaxBytes: 0 };
+    const direct = makeLogger('mem', opts);
+    const emitted = makeLogger('mem', { ...opts, validateEvents: true });
+    stage(direct);
+    stage(emitted);
+    const a = direct.stats();
+    const b = emitted.stats();
+    expect(a.buffered).toBe(40 * 3 + 6);
+    expect([a.buffered, a.bufferedBytes]).toEqual([b.buffered, b.bufferedBytes]);
+  });
 });

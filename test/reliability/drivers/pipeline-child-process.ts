@@ -20,6 +20,9 @@ export class ReliabilityPipeline {
   readonly child: ChildProcess;
   private out = '';
   private collections = 0;
+  /** Memory reported after each collection (see memoryAfterGc), by request number. */
+  private readonly collected = new Map<number, NodeJS.MemoryUsage>();
+  private stdoutRest = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(env: Record<string, string>, settings: ReliabilityChildSettings) {
@@ -32,7 +35,10 @@ export class ReliabilityPipeline {
       this.out += d.toString();
       if (this.out.length > MAX_OUTPUT_CHARS) this.out = this.out.slice(-MAX_OUTPUT_CHARS / 2);
     };
-    this.child.stdout!.on('data', keep);
+    this.child.stdout!.on('data', (d: Buffer) => {
+      keep(d);
+      this.readCollected(d.toString());
+    });
     this.child.stderr!.on('data', keep);
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
   }
@@ -65,21 +71,29 @@ export class ReliabilityPipeline {
    * The child's memory right after a full garbage collection (SIGUSR2, see pipeline-child.ts):
    * `live` is the JS heap in use plus memory outside it (Buffers), what a leak makes grow;
    * `rss` is the resident set, which also holds the heap space V8 keeps reserved (it grows
-   * its young generation under load and gives it back late). Throws when the child does not answer.
+   * its young generation under load and gives it back late). Throws when the child has not
+   * started (SIGUSR2 would kill it), has died, or does not answer.
    */
   async memoryAfterGc(timeoutMs = 10_000): Promise<{ live: number; rss: number }> {
-    const marker = `reliability-child: collected ${++this.collections} `;
+    if (!this.started || !this.alive) throw new Error(`the pipeline child is ${this.alive ? 'not started yet' : 'dead'}`);
+    const n = ++this.collections;
     this.kill('SIGUSR2');
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const at = this.out.lastIndexOf(marker);
-      const end = at < 0 ? -1 : this.out.indexOf('\n', at);
-      if (end > 0) {
-        const m = JSON.parse(this.out.slice(at + marker.length, end)) as NodeJS.MemoryUsage;
-        return { live: m.heapUsed + m.external, rss: m.rss };
-      }
-      if (Date.now() > deadline || !this.alive) throw new Error(`the pipeline child did not collect its garbage within ${timeoutMs} ms (alive: ${this.alive})`);
+      const m = this.collected.get(n);
+      if (m) return { live: m.heapUsed + m.external, rss: m.rss };
+      if (Date.now() > deadline || !this.alive) throw new Error(`the pipeline child did not report its memory within ${timeoutMs} ms (alive: ${this.alive})`);
       await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Picks the child's "collected" lines out of its stdout (stderr never splits them). */
+  private readCollected(text: string): void {
+    const lines = (this.stdoutRest + text).split('\n');
+    this.stdoutRest = lines.pop()!.slice(-65_536);
+    for (const line of lines) {
+      const m = /^reliability-child: collected (\d+) (\{.*\})$/.exec(line);
+      if (m) this.collected.set(Number(m[1]), JSON.parse(m[2]!) as NodeJS.MemoryUsage);
     }
   }
 

@@ -46,12 +46,14 @@ export async function runSoak(o: SoakOptions): Promise<ScenarioResult> {
   try {
     await settle(() => p.started, 30_000);
     const start = Date.now();
-    let warm: { live: number; rss: number } | undefined;
+    // A child that died or went silent fails the checks below instead of throwing here.
+    const memory = () => p.memoryAfterGc().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    let warm: { live: number; rss: number } | Error | undefined;
     let nextFault = start + faultEveryMs * (0.5 + random() * 0.5);
     while (Date.now() - start < o.durationMs) {
       const tickStart = Date.now();
       await workload.publish(o.redis, prefix, workload.jobs(Math.max(1, Math.round(o.jobsPerSecond / 5))));
-      if (!warm && Date.now() - start >= o.durationMs / 4) warm = await p.memoryAfterGc();
+      if (!warm && Date.now() - start >= o.durationMs / 4) warm = await memory();
       if (Date.now() >= nextFault) {
         faults.push(await injectFault(o.redis, random(), downKey, workload, prefix));
         o.onProgress?.(`${Math.round((Date.now() - start) / 1000)} s: ${faults[faults.length - 1]}; ${workload.produced.length} produced, RSS ${Math.round(p.rssBytes() / 1e6)} MB`);
@@ -61,22 +63,25 @@ export async function runSoak(o: SoakOptions): Promise<ScenarioResult> {
     }
     await o.redis.del(downKey);
     await settle(async () => (await pendingOf(o.redis, stream, 'sink:recording')).total === 0 && (await recordedDeliveries(o.redis, countsKey)).size >= workload.produced.length, 60_000, 200);
-    const end = await p.memoryAfterGc();
-    const growth = warm ? (end.live - warm.live) / warm.live : 0;
+    const end = await memory();
     const mb = (n: number) => Math.round(n / 1e6);
+    const growthDetail = (): { ok: boolean; detail: string } => {
+      if (!warm) return { ok: false, detail: 'the run ended before warm-up' };
+      if (warm instanceof Error || end instanceof Error) return { ok: false, detail: (warm instanceof Error ? warm : (end as Error)).message };
+      const growth = (end.live - warm.live) / warm.live;
+      return {
+        ok: growth < 0.1,
+        detail: `heap used + external after a full GC: ${mb(warm.live)} MB after warm-up → ${mb(end.live)} MB at the end (${(growth * 100).toFixed(1)}%); RSS ${mb(warm.rss)} → ${mb(end.rss)} MB`,
+      };
+    };
+    const growth = growthDetail();
     const dead = deadLetteredIds(await readDeadLetters(o.redis, prefix), 'recording');
     return {
       scenario: `10 soak ${Math.round(o.durationMs / 1000)} s (seed ${o.seed})`,
       verdicts: [judgeSink('recording', workload.produced, await recordedDeliveries(o.redis, countsKey), dead)],
       checks: [
-        check(
-          'live memory growth < 10%',
-          warm !== undefined && growth < 0.1,
-          warm
-            ? `heap used + external after a full GC: ${mb(warm.live)} MB after warm-up → ${mb(end.live)} MB at the end (${(growth * 100).toFixed(1)}%); RSS ${mb(warm.rss)} → ${mb(end.rss)} MB`
-            : 'the run ended before warm-up',
-        ),
-        check('RSS < 256 MB', end.rss < 256e6, `${mb(end.rss)} MB at the end, after a full GC`),
+        check('live memory growth < 10%', growth.ok, growth.detail),
+        check('RSS < 256 MB', !(end instanceof Error) && end.rss < 256e6, end instanceof Error ? end.message : `${mb(end.rss)} MB at the end, after a full GC`),
         check('faults injected, process alive', faults.length > 0 && p.alive, `${faults.join('; ')}; process ${p.alive ? 'alive' : 'DEAD'}`),
       ],
     };

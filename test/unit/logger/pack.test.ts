@@ -117,4 +117,12 @@ describe('packs', () => {
     w.appendLines('{p}:events', 'c-1-producer', shared, 40, 1, `{${entry(40, 'j').json},${attemptOf('j')}}`, 10);
     expect(w.reserve('{p}:s1', 'c-1-producer', shared, 1, 100)?.count).toBe(1);
   });
+
+  it('close the open pack for a run that would pass the character bound', () => {
+    const w = new PackWriter();
+    w.add(entry(0, 'j'));
+    expect(w.reserve('{p}:events', 'c-1-producer', shared, 1, 1000)).toBeUndefined();
+    expect(w.reserve('{p}:events', 'c-1-producer', shared, 1, PACK_MAX_CHARS)?.count).toBe(1);
+    expect(w.count).toBe(0);
+  });
 });
