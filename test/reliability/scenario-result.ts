@@ -2,7 +2,7 @@ import { verdictPasses, type SinkVerdict } from './oracle.js';
 
 /**
  * What one scenario run reports: the oracle's verdict per sink, and the scenario's own pass
- * criteria (reclaim time, drain deadline, crash count, RSS growth …) as named checks.
+ * criteria (reclaim time, drain deadline, crash count, memory growth …) as named checks.
  * The same object feeds the vitest assertions (CI mode) and the table (full mode).
  */
 

@@ -1,47 +1,25 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventStreamKey } from '../../../src/events/index.js';
 import { writeBatch } from '../../../src/logger/batch-writer.js';
-import { ConnectorLogger } from '../../../src/logger/connector-logger.js';
+import type { ConnectorLogger } from '../../../src/logger/connector-logger.js';
 import { makeEvent } from '../../helpers/events.js';
-import { cleanupPrefix, testPrefix, testRedis, TEST_REDIS_URL, waitFor } from '../../helpers/redis.js';
+import { waitFor } from '../../helpers/redis.js';
+import { useLoggerTestEnv } from './logger-env.js';
 import { lineCapture, readEvents } from './stream-reader.js';
 
-let redis: Redis;
-let prefix: string;
-let spoolDir: string;
-const loggers: ConnectorLogger[] = [];
-
-beforeEach(() => {
-  redis = testRedis();
-  prefix = testPrefix('logger');
-  spoolDir = mkdtempSync(join(tmpdir(), 'jobscope-spool-'));
-});
-afterEach(async () => {
-  await Promise.all(loggers.splice(0).map((l) => l.close(1000)));
-  await cleanupPrefix(redis, prefix);
-  redis.disconnect();
-  rmSync(spoolDir, { recursive: true, force: true });
-});
+const env = useLoggerTestEnv('logger');
 
 function makeLogger(extra: Partial<ConstructorParameters<typeof ConnectorLogger>[0]> = {}) {
   const out = lineCapture();
-  const logger = new ConnectorLogger({
+  const logger = env.logger({
     machineId: 'machine-01',
     workerId: 'worker-001',
     serviceType: 'comfyui',
     connectorId: 'comfyui-local',
-    redis: TEST_REDIS_URL,
-    prefix,
-    spoolDir,
     destination: out,
     validateEvents: true,
     ...extra,
   });
-  loggers.push(logger);
   return { logger, lines: out.lines };
 }
 
@@ -56,7 +34,7 @@ describe('ConnectorLogger → Redis stream', () => {
     job.jobCompleted({ outputCount: 1 });
     expect(await logger.flush(5000)).toBe(true);
 
-    const events = await readEvents(redis, prefix);
+    const events = await readEvents(env.redis, env.prefix);
     expect(events).toHaveLength(N);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: N }, (_, i) => i));
     expect(new Set(events.map((e) => e.id)).size).toBe(N);
@@ -82,7 +60,7 @@ describe('ConnectorLogger → Redis stream', () => {
     logger.workerStopped({ reason: 'SIGTERM' });
     expect(await logger.flush(5000)).toBe(true);
 
-    const events = await readEvents(redis, prefix);
+    const events = await readEvents(env.redis, env.prefix);
     expect(events.map((e) => e.type)).toEqual(['worker.started', 'worker.heartbeat', 'log', 'log', 'worker.heartbeat', 'worker.stopped']);
     expect(events[1]).toMatchObject({ data: { intervalMs: 60_000, currentJobs: ['job-1', 'job-2'] } });
     expect(events[2]).toMatchObject({ level: 'warn', attrs: { queueDepth: 12 }, data: { kind: 'health', status: 'degraded' } });
@@ -99,7 +77,7 @@ describe('ConnectorLogger → Redis stream', () => {
     job.jobStarted();
     job.jobCompleted({ outputCount: 2 });
     expect(await logger.flush(5000)).toBe(true);
-    const rows = await redis.xrange(eventStreamKey({ prefix }), '-', '+');
+    const rows = await env.redis.xrange(eventStreamKey({ prefix: env.prefix }), '-', '+');
     expect(rows.map(([, f]) => f.filter((_, i) => i % 2 === 0))).toEqual([['v', 'e'], ['v', 'e'], ['v', 'e']]);
     const events = rows.map(([, f]) => JSON.parse(f[3]!) as { type: string; job: { id: string }; source: { machineId: string } });
     expect(events.map((e) => [e.type, e.job.id, e.source.machineId])).toEqual([
@@ -119,7 +97,7 @@ describe('ConnectorLogger → Redis stream', () => {
     const { logger } = makeLogger({ packEvents: false });
     // The new logger replays the spool in the background.
     await waitFor(() => logger.stats().replayed === 10, { what: 'the spool replayed' });
-    const rows = await redis.xrange(eventStreamKey({ prefix }), '-', '+');
+    const rows = await env.redis.xrange(eventStreamKey({ prefix: env.prefix }), '-', '+');
     const lines = rows.map(([, f]) => f.filter((_, i) => i % 2 === 0)).filter((names) => names.includes('e') || names.includes('b'));
     expect(lines.every((names) => names.join() === 'v,e')).toBe(true);
     const messages = rows.map(([, f]) => JSON.parse(f[3]!) as { message?: string }).map((e) => e.message).filter((m) => m?.startsWith('line'));
@@ -134,7 +112,7 @@ describe('ConnectorLogger → Redis stream', () => {
     expect(await a).toBe(true);
     expect(() => logger.withJobContext('j').jobCompleted()).not.toThrow();
     expect(logger.stats()).toMatchObject({ published: 1, dropped: 1 });
-    expect(await readEvents(redis, prefix)).toHaveLength(1);
+    expect(await readEvents(env.redis, env.prefix)).toHaveLength(1);
   });
 });
 
@@ -150,7 +128,7 @@ describe('drainOnSignals', () => {
       expect(logger.stats().published).toBe(0);
       process.emit('SIGUSR2', 'SIGUSR2');
       await waitFor(() => logger.stats().published === 1, { what: 'drain on signal' });
-      expect(await readEvents(redis, prefix)).toHaveLength(1);
+      expect(await readEvents(env.redis, env.prefix)).toHaveLength(1);
       logger.withJobContext('job-sig').jobCompleted();
       expect(logger.stats().dropped).toBe(1);
     } finally {
@@ -161,15 +139,15 @@ describe('drainOnSignals', () => {
 
 describe('batch writer', () => {
   it('does not duplicate a batch that is sent again (lost replies, retries)', async () => {
-    const stream = eventStreamKey({ prefix });
+    const stream = eventStreamKey({ prefix: env.prefix });
     const entries = Array.from({ length: 5 }, (_, seq) => {
       const json = JSON.stringify(makeEvent({ type: 'job.started', producer: 'p-dup', seq }));
       return { stream, json, bytes: json.length, producer: 'p-dup', seq };
     });
-    expect(await writeBatch(redis, entries.slice(0, 3), 1000)).toEqual({ confirmed: 3 });
-    expect(await writeBatch(redis, entries, 1000)).toEqual({ confirmed: 5 });
-    expect(await writeBatch(redis, entries, 1000)).toEqual({ confirmed: 5 });
-    const events = await readEvents(redis, prefix);
+    expect(await writeBatch(env.redis, entries.slice(0, 3), 1000)).toEqual({ confirmed: 3 });
+    expect(await writeBatch(env.redis, entries, 1000)).toEqual({ confirmed: 5 });
+    expect(await writeBatch(env.redis, entries, 1000)).toEqual({ confirmed: 5 });
+    const events = await readEvents(env.redis, env.prefix);
     expect(events.map((e) => e.seq)).toEqual([0, 1, 2, 3, 4]);
   });
 });

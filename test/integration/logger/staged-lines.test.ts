@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventStreamKey, type JobscopeEvent } from '../../../src/events/index.js';
 import { takesStagedLifecycle } from '../../../src/logger/job-logger.js';
-import { ConnectorLogger } from '../../../src/logger/connector-logger.js';
+import type { ConnectorLogger } from '../../../src/logger/connector-logger.js';
 import { PACK_MAX_EVENTS } from '../../../src/logger/pack.js';
 import type { JobLogger } from '../../../src/logger/types.js';
-import { cleanupPrefix, testPrefix, testRedis, TEST_REDIS_URL, waitFor } from '../../helpers/redis.js';
+import { waitFor } from '../../helpers/redis.js';
+import { useLoggerTestEnv } from './logger-env.js';
 import { readEvents } from './stream-reader.js';
 
 /**
@@ -17,36 +14,17 @@ import { readEvents } from './stream-reader.js';
  * pipeline reads must be exactly what the emit path gives, wherever the packs are cut.
  */
 
-let redis: Redis;
-let prefix: string;
-let spoolDir: string;
-const loggers: ConnectorLogger[] = [];
-
-beforeEach(() => {
-  redis = testRedis();
-  prefix = testPrefix('staged');
-  spoolDir = mkdtempSync(join(tmpdir(), 'jobscope-staged-'));
-});
-afterEach(async () => {
-  await Promise.all(loggers.splice(0).map((l) => l.close(1000)));
-  await cleanupPrefix(redis, prefix);
-  redis.disconnect();
-  rmSync(spoolDir, { recursive: true, force: true });
-});
+const env = useLoggerTestEnv('staged');
 
 function makeLogger(workerId: string, extra: Partial<ConstructorParameters<typeof ConnectorLogger>[0]> = {}): ConnectorLogger {
-  const logger = new ConnectorLogger({
+  const logger = env.logger({
     machineId: 'machine-01',
     workerId,
     serviceType: 'simulated',
     connectorId: 'sim',
-    redis: TEST_REDIS_URL,
-    prefix,
-    spoolDir,
     stdout: false,
     ...extra,
   });
-  loggers.push(logger);
   return logger;
 }
 
@@ -79,15 +57,15 @@ describe('staged lifecycle events written as pack lines', () => {
     const direct = makeLogger('direct');
     stage(direct);
     expect(await direct.flush(5000)).toBe(true);
-    const viaLines = await readEvents(redis, prefix);
-    const entries = await redis.xrange(eventStreamKey({ prefix }), '-', '+');
-    await redis.del(eventStreamKey({ prefix }));
+    const viaLines = await readEvents(env.redis, env.prefix);
+    const entries = await env.redis.xrange(eventStreamKey({ prefix: env.prefix }), '-', '+');
+    await env.redis.del(eventStreamKey({ prefix: env.prefix }));
 
     // Validation needs every event whole, so this logger emits them one by one.
     const emitted = makeLogger('direct', { validateEvents: true });
     stage(emitted);
     expect(await emitted.flush(5000)).toBe(true);
-    const viaEmit = await readEvents(redis, prefix);
+    const viaEmit = await readEvents(env.redis, env.prefix);
 
     expect(viaLines).toHaveLength(40 * 3 + 6);
     expect(viaLines.map(seen)).toEqual(viaEmit.map(seen));
@@ -111,10 +89,10 @@ describe('staged lifecycle events written as pack lines', () => {
     const logger = makeLogger('unpacked', { packEvents: false });
     stage(logger);
     expect(await logger.flush(5000)).toBe(true);
-    const entries = await redis.xrange(eventStreamKey({ prefix }), '-', '+');
+    const entries = await env.redis.xrange(eventStreamKey({ prefix: env.prefix }), '-', '+');
     expect(entries).toHaveLength(40 * 3 + 6);
     expect(entries.every(([, f]) => f.length === 4 && f[2] === 'e')).toBe(true);
-    expect((await readEvents(redis, prefix)).map((e) => e.seq)).toEqual(entries.map((_, i) => i));
+    expect((await readEvents(env.redis, env.prefix)).map((e) => e.seq)).toEqual(entries.map((_, i) => i));
   });
 
   it('past the memory bound go the way of every event: to the spool, then to Redis, none lost', async () => {
@@ -128,7 +106,7 @@ describe('staged lifecycle events written as pack lines', () => {
 
     const next = makeLogger('next', { spoolName: 'staged' });
     await waitFor(() => next.stats().replayed === 40 * 3 + 6, { what: 'the spool replayed' });
-    const events = await readEvents(redis, prefix);
+    const events = await readEvents(env.redis, env.prefix);
     expect(events.map((e) => [e.producer, e.seq])).toEqual(events.map((_, i) => [away.producer, i]));
     expect(events.filter((e) => e.type === 'job.completed').map((e) => e.job?.id)).toEqual(Array.from({ length: 40 }, (_, i) => `job-${39 - i}`));
   });
@@ -147,7 +125,7 @@ describe('staged lifecycle events written as pack lines', () => {
     for (let i = 0; i < (PACK_MAX_EVENTS - 2) / 2; i++) start(`filler-${i}`);
     if (takesStagedLifecycle(first)) first.stagedCompleted(T0 + 5, 5, undefined, undefined, undefined);
     expect(await logger.flush(5000)).toBe(true);
-    const events = await readEvents(redis, prefix);
+    const events = await readEvents(env.redis, env.prefix);
     expect(events).toHaveLength(PACK_MAX_EVENTS + 1);
     const mine = events.filter((e) => e.job?.id === 'first');
     expect(mine.map((e) => e.type)).toEqual(['job.received', 'job.started', 'job.completed']);
@@ -162,7 +140,7 @@ describe('staged lifecycle events written as pack lines', () => {
     jl.stagedStart(T0, T0 - 10, 10, undefined);
     jl.stagedCompleted(T0 + 5, 5, undefined, undefined, undefined);
     expect(await logger.flush(5000)).toBe(true);
-    const events = await readEvents(redis, prefix);
+    const events = await readEvents(env.redis, env.prefix);
     expect(events.map((e) => [e.type, e.ai?.inputTokens])).toEqual([
       ['job.received', 12],
       ['job.started', 12],
