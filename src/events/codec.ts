@@ -1,7 +1,7 @@
 import { eventSchema, SCHEMA_VERSION, type JobscopeEvent } from './schema.js';
 import { formatIssues } from '../errors.js';
 import { zodIssues } from './zod-issues.js';
-import { ATTEMPT_REF, expandLines, parseSharedMembers, type ExpandOptions, type RawEvent } from './packed-entry.js';
+import { ATTEMPT_REF, expandLines, FOLLOWS, parseSharedMembers, type ExpandOptions, type RawEvent } from './packed-entry.js';
 
 /**
  * The codec between events and Redis stream entries. An entry is one of
@@ -210,7 +210,7 @@ export function standaloneEventJson(fields: readonly (string | Buffer)[], index:
 function refersOut(line: Buffer): boolean {
   try {
     const raw: unknown = JSON.parse(line.toString());
-    return raw !== null && typeof raw === 'object' && ATTEMPT_REF in raw;
+    return raw !== null && typeof raw === 'object' && (ATTEMPT_REF in raw || FOLLOWS in raw);
   } catch {
     return false;
   }

@@ -58,6 +58,35 @@ export function createEventId(nowMs: number = Date.now()): string {
   return prefix + HEX3[counter] + tail;
 }
 
+/**
+ * The id `createEventId` returns right after `id` within the same millisecond: its counter
+ * (`rand_a`) plus one, the rest unchanged. Undefined when `id` is not a UUIDv7 or its counter is
+ * at its end (the next id then starts a new prefix).
+ */
+export function nextEventId(id: unknown): string | undefined {
+  if (typeof id !== 'string' || !EVENT_ID_PATTERN.test(id)) return undefined;
+  const next = parseInt(id.slice(15, 18), 16) + 1;
+  return next > 0xfff ? undefined : id.slice(0, 15) + HEX3[next]! + id.slice(18);
+}
+
+/** The counter (`rand_a`) of a canonical UUIDv7 string: its three hex digits after the version. */
+function counterOf(id: string): number {
+  let n = 0;
+  for (let i = 15; i < 18; i++) {
+    const c = id.charCodeAt(i);
+    n = n * 16 + (c <= 57 ? c - 48 : c - 87);
+  }
+  return n;
+}
+
+/** Whether `id` is `nextEventId(prev)` for ids made by createEventId; compared in place, nothing made. */
+export function isNextEventId(prev: string, id: string): boolean {
+  if (prev.length !== 36 || id.length !== 36) return false;
+  for (let i = 0; i < 15; i++) if (prev.charCodeAt(i) !== id.charCodeAt(i)) return false;
+  for (let i = 18; i < 36; i++) if (prev.charCodeAt(i) !== id.charCodeAt(i)) return false;
+  return counterOf(id) === counterOf(prev) + 1;
+}
+
 /** Matches a UUIDv7 in its canonical lower-case form. */
 export const EVENT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

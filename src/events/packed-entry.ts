@@ -1,3 +1,5 @@
+import { nextEventId } from './event-id.js';
+
 /**
  * The lines of a packed stream entry (`v <version> [s <shared>] b <lines>`, see codec.ts) and
  * how each expands into a whole event:
@@ -6,13 +8,19 @@
  * - members of `s` (a JSON object: a producer's `source` and `producer`) that a line leaves
  *   out are taken from `s`;
  * - `v`, when left out, is the entry's version;
- * - `"@": k` stands for the `job` and `trace` of line `k`, an earlier line of the entry.
+ * - `"@": k` stands for the `job` and `trace` of line `k`, an earlier line of the entry;
+ * - `"^": 1` says the line follows the one before it: the members it leaves out of `id`, `seq`,
+ *   `level` and `time` are that line's id with its counter + 1 (see nextEventId), its seq + 1,
+ *   its level and its time. Producers write it only when that gives the event's own values.
  *
  * Expansion gives raw objects; validating them against the schema is the codec's job.
  */
 
 /** The member of a packed line that stands for the `job` and `trace` of an earlier line. */
 export const ATTEMPT_REF = '@';
+
+/** The member of a packed line that says its id, seq, level and time follow the line before it. */
+export const FOLLOWS = '^';
 
 /** A JSON object as parsed, not yet validated. */
 export type RawEvent = Record<string, unknown>;
@@ -45,6 +53,28 @@ export interface ExpandOptions {
   last?: number;
 }
 
+/** Fills in what a `"^": 1` line leaves out from the line before it; why it cannot, or undefined. */
+function followLine(raw: RawEvent, i: number, earlier: readonly ExpandedLine[]): string | undefined {
+  if (raw[FOLLOWS] !== 1) return `must be 1, got ${String(JSON.stringify(raw[FOLLOWS])).slice(0, 20)}`;
+  const before = i > 0 ? earlier[i - 1] : undefined;
+  if (before === undefined) return 'the first line follows no line';
+  if (!before.ok) return `line ${i - 1}, which it follows, is not readable`;
+  const prev = before.raw;
+  delete raw[FOLLOWS];
+  if (raw.id === undefined) {
+    const id = nextEventId(prev.id);
+    if (id === undefined) return `line ${i - 1} has no id with a next one`;
+    raw.id = id;
+  }
+  if (raw.seq === undefined) {
+    if (typeof prev.seq !== 'number') return `line ${i - 1} has no seq`;
+    raw.seq = prev.seq + 1;
+  }
+  if (raw.level === undefined) raw.level = prev.level;
+  if (raw.time === undefined) raw.time = prev.time;
+  return undefined;
+}
+
 /** Expands the lines of a packed entry, in order; a bad line fails alone. */
 export function expandLines(lines: readonly string[], o: ExpandOptions): ExpandedLine[] {
   const out: ExpandedLine[] = [];
@@ -68,6 +98,10 @@ function expandLine(line: string, i: number, earlier: readonly ExpandedLine[], o
     return { ok: false, reason: `${what} is not valid JSON: ${(err as Error).message.slice(0, 200)}` };
   }
   if (!isObject(raw)) return { ok: false, reason: `${what} is not a JSON object` };
+  if (FOLLOWS in raw) {
+    const followed = followLine(raw, i, earlier);
+    if (followed !== undefined) return { ok: false, reason: `${what}: "${FOLLOWS}": ${followed}` };
+  }
   if (ATTEMPT_REF in raw) {
     const k = raw[ATTEMPT_REF];
     const ref = typeof k === 'number' && Number.isInteger(k) && k >= 0 && k < i ? earlier[k] : undefined;

@@ -30,7 +30,8 @@ import { packEntries, type Pack } from './pack.js';
  *
  * A pack is fixed once closed and a script runs atomically, so a resent pack is either wholly
  * added already or not at all. Should a pack ever hold both, a line left out must not be one
- * that a later line refers to: the script then keeps the pack whole (a duplicate at worst).
+ * that a later line refers to (`"@"`) or follows (`"^"`): the script then keeps the pack whole
+ * (a duplicate at worst).
  *
  * KEYS[1] stream, KEYS[2] high-water mark `<stream>:seq:<producer>`, KEYS[3] its bitmap
  * `<stream>:seq:<producer>:bits` (same hash tag: one slot)
@@ -109,8 +110,9 @@ for i = 5, #ARGV, 2 do
       if stop then pos = stop + 1 else pos = #payload + 1 end
       if fresh(seqs[k]) then keep[#keep + 1] = line end
     end
-    if #keep > 0 and #keep < #seqs and string.find(payload, '"@":', 1, true) then
-      -- Cutting a line could leave a reference to it dangling: keep the pack whole.
+    if #keep > 0 and #keep < #seqs and (string.find(payload, '"@":', 1, true) or string.find(payload, '"^":', 1, true)) then
+      -- Cutting a line could leave a reference to it dangling, or a line following it (\`"^"\`)
+      -- without what it follows: keep the pack whole.
       add(payload, #seqs)
     else
       add(table.concat(keep, '\\n'), #keep)

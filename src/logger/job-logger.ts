@@ -1,4 +1,4 @@
-import { createEventId, type AiUsage, type Attrs, type ErrorInput, type EventType, type JobRef, type Level, type TraceRef } from '../events/index.js';
+import { createEventId, isNextEventId, type AiUsage, type Attrs, type ErrorInput, type EventType, type JobRef, type Level, type TraceRef } from '../events/index.js';
 import type { Logger } from 'pino';
 import type {
   CommonFields,
@@ -27,6 +27,14 @@ import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, mergeUsage
  * (a dozen methods, a builder per call) were a measurable share of a no-op job's cost.
  */
 
+
+/**
+ * A packed line that follows the line before it (`"^": 1`): its id, seq and level are that
+ * line's next id, next seq and level, and its time too unless `time` is given.
+ */
+function followingLine(time: number | undefined, type: EventType, data: string, attempt: string): string {
+  return time === undefined ? `{"^":1,"type":"${type}","data":${data},${attempt}}` : `{"^":1,"time":${time},"type":"${type}","data":${data},${attempt}}`;
+}
 
 /** The latest time the schema takes, in Unix ms. */
 const MAX_TIME = 8.64e15;
@@ -258,7 +266,9 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
   /**
    * Writes one or two `info` events of this attempt, with no message or attributes, straight as
    * lines of the open pack (LoggerCore.direct): what `emit` would publish, without an object per
-   * event. False when they must be emitted instead (see DirectLines; or usage to carry).
+   * event. A line whose id, seq and level follow from the line before it in the pack leaves them
+   * out (`"^": 1`, and its time too when it is the same; see events/packed-entry.ts). False when
+   * the events must be emitted instead (see DirectLines; or usage to carry).
    */
   private writeLines(at: number, type: EventType, data: string, type2?: EventType, data2?: string): boolean {
     const direct = this.core.direct;
@@ -266,16 +276,27 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     const emitted = this.core.now();
     const seq = direct.nextSeq;
     const members = this.attemptJson;
-    const own = ownMembers(createEventId(emitted), at, 'info', type, seq, undefined, undefined, undefined, data);
-    const own2 = type2 === undefined ? undefined : ownMembers(createEventId(emitted), at, 'info', type2, seq + 1, undefined, undefined, undefined, data2!);
+    const id = createEventId(emitted);
+    const own = ownMembers(id, at, 'info', type, seq, undefined, undefined, undefined, data);
+    const id2 = type2 === undefined ? undefined : createEventId(emitted);
+    const own2 = id2 === undefined ? undefined : ownMembers(id2, at, 'info', type2!, seq + 1, undefined, undefined, undefined, data2!);
     const n = own2 === undefined ? 1 : 2;
-    // Counted as emit counts: each event with the attempt's members (a bound, not a measure).
+    // Counted as emit counts: each event whole, with the attempt's members (a bound, not a measure).
     const bytes = own.length + (own2?.length ?? 0) + n * members.length;
     const line = direct.reserve(this.stream, n, bytes);
     if (line < 0) return false;
     const gen = direct.generation;
-    const first = `{${own},${this.attemptRef(gen, line)}}`;
-    direct.append(this.stream, n, own2 === undefined ? first : `${first}\n{${own2},${this.attemptRef(gen, line + 1)}}`, bytes);
+    const before = direct.lastId;
+    const first =
+      before !== undefined && direct.lastLevel === 'info' && isNextEventId(before, id)
+        ? followingLine(at === direct.lastTime ? undefined : at, type, data, this.attemptRef(gen, line))
+        : `{${own},${this.attemptRef(gen, line)}}`;
+    if (id2 === undefined) {
+      direct.append(this.stream, 1, first, bytes, id, at, 'info');
+      return true;
+    }
+    const second = isNextEventId(id, id2) ? followingLine(undefined, type2!, data2!, this.attemptRef(gen, line + 1)) : `{${own2},${this.attemptRef(gen, line + 1)}}`;
+    direct.append(this.stream, 2, `${first}\n${second}`, bytes, id2, at, 'info');
     return true;
   }
 

@@ -46,8 +46,19 @@ export interface DirectLines {
   readonly generation: number;
   /** Room for `n` events of `stream` counting `bytes` (without the shared members); the line index of the first, or -1. */
   reserve(stream: string, n: number, bytes: number): number;
-  /** Adds `n` events, reserved just before, as `text`: lines joined by "\n", seqs from `nextSeq` on. */
-  append(stream: string, n: number, text: string, bytes: number): void;
+  /**
+   * The id of the open pack's last line when `append` wrote it and nothing was added since (a
+   * line may then follow it, `"^"`, see events/packed-entry.ts); else undefined. Read after `reserve`.
+   */
+  readonly lastId: string | undefined;
+  /** The time and level of that line. */
+  readonly lastTime: number;
+  readonly lastLevel: Level;
+  /**
+   * Adds `n` events, reserved just before, as `text`: lines joined by "\n", seqs from `nextSeq`
+   * on; `lastId`, `lastTime` and `lastLevel` are those of its last line.
+   */
+  append(stream: string, n: number, text: string, bytes: number, lastId: string, lastTime: number, lastLevel: Level): void;
 }
 
 /** Shared core of a ConnectorLogger. */
@@ -115,7 +126,14 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     }
   }
 
+  // The last line `direct.append` wrote, valid while the open pack is the same and no event came between.
+  let lastGeneration = -1;
+  let lastId = '';
+  let lastTime = 0;
+  let lastLevel: Level = 'info';
+
   const emit: Emit = (target, type, level, message, attrs, ai, data, at) => {
+    lastGeneration = -1;
     // The id's time is when the event is emitted, which only moves forward, so ids sort in
     // emission order; `time` is when it happened (an earlier `at`, for staged events).
     const emitted = now();
@@ -157,9 +175,22 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
             return publisher.packGeneration;
           },
           reserve: (stream, n, bytes) => publisher.reserveLines(stream, producer, shared, n, bytes + n * sharedChars),
-          append(stream, n, text, bytes) {
+          get lastId() {
+            return lastGeneration === publisher.packGeneration ? lastId : undefined;
+          },
+          get lastTime() {
+            return lastTime;
+          },
+          get lastLevel() {
+            return lastLevel;
+          },
+          append(stream, n, text, bytes, id, time, level) {
             publisher.appendLines(stream, producer, shared, seq, n, text, bytes + n * sharedChars);
             seq += n;
+            lastGeneration = publisher.packGeneration;
+            lastId = id;
+            lastTime = time;
+            lastLevel = level;
           },
         };
 

@@ -2,8 +2,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeBatch } from '../../../src/logger/batch-writer.js';
-import { PACK_MAX_EVENTS } from '../../../src/logger/pack.js';
+import { writeBatch, writePacks } from '../../../src/logger/batch-writer.js';
+import { PACK_MAX_EVENTS, type Pack } from '../../../src/logger/pack.js';
 import type { PendingEntry } from '../../../src/logger/event-buffer.js';
 import { createSpool } from '../../../src/logger/spool.js';
 import { cleanupPrefix, testPrefix, testRedis } from '../../helpers/redis.js';
@@ -80,6 +80,20 @@ describe('publisher add-once script', () => {
     await writeBatch(redis, [12, 15].map((s) => entry(s)), 5000);
     expect(await seqsInStream()).toEqual([0, 1, 2, 3, 4, 5, 6, 9, 12, 20, 15]);
     expect(await entryShapes()).toEqual(['b4', 'b3', 'b3', 'e1']);
+  });
+
+  it('keeps a partly resent pack whole when a line follows ("^") or refers to ("@") a line already added', async () => {
+    const pack = (firstSeq: number, lines: string[]): Pack => {
+      const payload = Buffer.from(lines.join('\n'));
+      return { stream, producer: 'p1', shared: '', firstSeq, seqs: undefined, count: lines.length, bytes: payload.length, payload };
+    };
+    await writePacks(redis, [pack(0, ['{"seq":0}', '{"seq":1}'])], 5000);
+    // Seq 1 is in Redis already; seq 2's line follows it, seq 4's refers to seq 3's.
+    await writePacks(redis, [pack(1, ['{"seq":1}', '{"seq":2,"^":1}'])], 5000);
+    await writePacks(redis, [pack(3, ['{"seq":3}', '{"seq":4,"@":0}'])], 5000);
+    await writePacks(redis, [pack(3, ['{"seq":3}', '{"seq":4,"@":0}', '{"seq":5}'])], 5000);
+    expect(await entryShapes()).toEqual(['b2', 'b2', 'b2', 'b3']);
+    expect(await seqsInStream()).toEqual([0, 1, 1, 2, 3, 4, 3, 4, 5]);
   });
 
   it('keeps a pack within its size bound: a large event goes alone', async () => {

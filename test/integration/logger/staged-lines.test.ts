@@ -71,6 +71,8 @@ describe('staged lifecycle events written as pack lines', () => {
     expect(viaLines.map(seen)).toEqual(viaEmit.map(seen));
     expect(viaLines.map((e) => e.seq)).toEqual(viaLines.map((_, i) => i));
     expect(new Set(viaLines.map((e) => e.id)).size).toBe(viaLines.length);
+    // Ids sort in emission order, those taken from the line before (`"^"`) included.
+    expect(viaLines.map((e) => e.id)).toEqual(viaLines.map((e) => e.id).sort());
     // One trace per attempt, on every line of it, whichever pack it landed in.
     for (let i = 0; i < 40; i++) {
       const of = viaLines.filter((e) => e.job?.id === `job-${i}`);
@@ -82,6 +84,9 @@ describe('staged lifecycle events written as pack lines', () => {
     expect(payloads.length).toBeGreaterThan(1);
     expect(payloads.every((p) => p.split('\n').length <= PACK_MAX_EVENTS)).toBe(true);
     expect(payloads.some((p) => p.includes('"@":'))).toBe(true);
+    // Most lines follow the one before them: no id, seq or level of their own.
+    const lines = payloads.flatMap((p) => p.split('\n'));
+    expect(lines.filter((l) => l.startsWith('{"^":1,')).length).toBeGreaterThan(lines.length / 2);
     expect(direct.stats()).toMatchObject({ accepted: viaLines.length, published: viaLines.length, dropped: 0, invalidCalls: 0 });
   });
 
@@ -163,5 +168,28 @@ describe('staged lifecycle events written as pack lines', () => {
     const b = emitted.stats();
     expect(a.buffered).toBe(40 * 3 + 6);
     expect([a.buffered, a.bufferedBytes]).toEqual([b.buffered, b.bufferedBytes]);
+  });
+
+  it('write their own ids when another logger of the process took ids in between', async () => {
+    const one = makeLogger('one');
+    const two = makeLogger('two');
+    for (let i = 0; i < 20; i++) {
+      for (const logger of [one, two]) {
+        const jl = logger.withJobContext(`${logger.producer}-job-${i}`, { attempt: 1 });
+        if (!takesStagedLifecycle(jl)) throw new Error('a ConnectorLogger job logger takes staged lifecycle events');
+        jl.stagedStart(T0, T0 - 10, 10, undefined);
+        jl.stagedCompleted(T0 + 5, 5, undefined, undefined, undefined);
+      }
+    }
+    expect(await one.flush(5000)).toBe(true);
+    expect(await two.flush(5000)).toBe(true);
+    const events = await readEvents(env.redis, env.prefix);
+    expect(events).toHaveLength(2 * 20 * 3);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    for (const logger of [one, two]) {
+      const mine = events.filter((e) => e.producer === logger.producer);
+      expect(mine.map((e) => e.seq)).toEqual(mine.map((_, i) => i));
+      expect(mine.map((e) => e.id)).toEqual(mine.map((e) => e.id).sort());
+    }
   });
 });

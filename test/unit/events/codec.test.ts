@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  createEventId,
   decodeEntry,
   decodeEntryEvents,
+  isNextEventId,
+  nextEventId,
   encodeEntry,
   MAX_ENTRY_BYTES,
   MAX_EVENTS_PER_ENTRY,
@@ -164,5 +167,56 @@ describe('compact packed entries: shared members and attempt references', () => 
     expect(standaloneEventJson(fields, 2)).toEqual(Buffer.from('{"é'));
     expect(standaloneEventJson(fields, 3)).toBeUndefined();
     expect(standaloneEventJson(encodeEntry(a!), 0)).toBeUndefined();
+  });
+});
+
+describe('compact packed entries: lines that follow the line before ("^")', () => {
+  // Three events as one producer makes them in one millisecond: consecutive ids and seqs.
+  const t = 1_800_000_000_000;
+  const ids = [createEventId(t), createEventId(t), createEventId(t)];
+  const [a, b, c] = [
+    makeEvent({ type: 'job.received', id: ids[0]!, time: t, seq: 10, job: { id: 'job-a', attempt: 1 } }),
+    makeEvent({ type: 'job.started', id: ids[1]!, time: t, seq: 11, job: { id: 'job-a', attempt: 1 } }),
+    makeEvent({ type: 'job.completed', id: ids[2]!, time: t + 7, seq: 12, job: { id: 'job-a', attempt: 1 } }),
+  ];
+  const shared = JSON.stringify({ source: a!.source, producer: a!.producer });
+  const compact = (lines: string[]) => ['v', '1', 's', shared, PACKED_FIELD, lines.join('\n')];
+  const follows = (e: Record<string, unknown>, keep: string[] = []) =>
+    compactLine(e, ['source', 'producer', 'job', 'trace', ...['id', 'seq', 'level', 'time'].filter((k) => !keep.includes(k))], { '^': 1, '@': 0 });
+
+  it('take the id (counter + 1), seq + 1, level and time of the line before, unless they give their own', () => {
+    expect(isNextEventId(ids[0]!, ids[1]!)).toBe(true);
+    expect(isNextEventId(ids[0]!, ids[2]!)).toBe(false);
+    expect(nextEventId(ids[1])).toBe(ids[2]);
+    const lines = [compactLine(a!, ['source', 'producer']), follows(b!), follows(c!, ['time'])];
+    expect(parts(decodeEntryEvents(compact(lines)))).toEqual([a, b, c].map((event) => ({ ok: true, event })));
+    expect(Object.keys(JSON.parse(lines[1]!) as object).sort()).toEqual(['@', '^', 'data', 'type']);
+  });
+
+  it('fail alone when there is nothing to follow, saying why', () => {
+    const atEnd = `${ids[0]!.slice(0, 15)}fff${ids[0]!.slice(18)}`;
+    expect(nextEventId(atEnd)).toBeUndefined();
+    const lines = [
+      follows(a!),
+      compactLine({ ...a!, id: atEnd }, ['source', 'producer']),
+      follows(b!),
+      '{"broken',
+      follows(b!),
+      compactLine(b!, ['source', 'producer', 'job', 'trace', 'id'], { '^': 2, '@': 1 }),
+    ];
+    const p = parts(decodeEntryEvents(compact(lines)));
+    expect(p.map((x) => (x.ok ? 'ok' : x.reason))).toEqual([
+      'part 0 of field "b": "^": the first line follows no line',
+      'ok',
+      'part 2 of field "b": "^": line 1 has no id with a next one',
+      expect.stringContaining('part 3 of field "b" is not valid JSON'),
+      'part 4 of field "b": "^": line 3, which it follows, is not readable',
+      'part 5 of field "b": "^": must be 1, got 2',
+    ]);
+  });
+
+  it('stand alone in a dead-letter record with everything they took from the line before', () => {
+    const fields = compact([compactLine(a!, ['source', 'producer']), follows(b!)]);
+    expect(JSON.parse(standaloneEventJson(fields, 1)!.toString())).toEqual(b);
   });
 });

@@ -71,6 +71,17 @@ describe('staged lifecycle events', () => {
     expect(types(c, 'good')).toEqual(['job.received', 'job.started', 'log', 'job.progress', 'job.completed']);
     expect(types(c, 'bad')).toEqual(['job.received', 'job.started', 'log', 'job.progress', 'job.failed']);
   });
+
+  it('keep exact ids when a millisecond runs out of its id counter (4096 ids), as it does here a dozen times', async () => {
+    // captureCore's clock stands still: 3 × 20000 ids in one millisecond run the counter out ≈ 15 times.
+    const { c, processor } = setup({ serviceType: 'simulated', name: 't', run: () => Promise.resolve({}) });
+    for (let i = 0; i < 20_000; i++) await processor.process(job(`j${i}`, Date.now()));
+    processor.flush();
+    expect(c.events).toHaveLength(60_000);
+    const ids = c.events.map((e) => e.id);
+    expect(new Set(ids).size).toBe(60_000);
+    expect(ids).toEqual([...ids].sort());
+  });
 });
 
 describe('ctx', () => {
