@@ -82,6 +82,24 @@ export function ownMembers(
   return `${s},"data":${typeof data === 'string' ? data : flatObjectJson(data)}`;
 }
 
+/**
+ * `ownMembers(id, time, level, type, seq, undefined, undefined, undefined, data).length`, without
+ * making the string (what a line that leaves them out still counts against the memory bound).
+ */
+export function plainOwnMembersLength(id: string, time: number, level: Level, type: EventType, seq: number, data: string): number {
+  return 6 + id.length + 9 + timeText(time).length + LEVEL_TYPE[type][level].length + digits(seq) + 8 + data.length;
+}
+
+/** Decimal digits of a non-negative integer. */
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
 /** `,"level":"<level>","type":"<type>","seq":` for every type and level. */
 const LEVEL_TYPE = Object.fromEntries(
   EVENT_TYPES.map((type) => [type, Object.fromEntries(LEVELS.map((level) => [level, `,"level":"${level}","type":"${type}","seq":`]))]),

@@ -13,7 +13,7 @@ import type {
   JobStartedFields,
 } from './types.js';
 import { attemptTraceparent, createJobAttempt } from './job-context.js';
-import { attemptMembers, millisText, numberMember, ownMembers } from './event-encoder.js';
+import { attemptMembers, millisText, numberMember, ownMembers, plainOwnMembersLength } from './event-encoder.js';
 import { cancelledData, completedData, failedData, progressData, receivedData, retryingData, startedData, type DataBuilder } from './lifecycle-data.js';
 import type { EmitTarget, LoggerCore } from './logger-core.js';
 import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, mergeUsage, type Issues } from './sanitize.js';
@@ -277,12 +277,11 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     const seq = direct.nextSeq;
     const members = this.attemptJson;
     const id = createEventId(emitted);
-    const own = ownMembers(id, at, 'info', type, seq, undefined, undefined, undefined, data);
     const id2 = type2 === undefined ? undefined : createEventId(emitted);
-    const own2 = id2 === undefined ? undefined : ownMembers(id2, at, 'info', type2!, seq + 1, undefined, undefined, undefined, data2!);
-    const n = own2 === undefined ? 1 : 2;
+    const n = id2 === undefined ? 1 : 2;
     // Counted as emit counts: each event whole, with the attempt's members (a bound, not a measure).
-    const bytes = own.length + (own2?.length ?? 0) + n * members.length;
+    let bytes = plainOwnMembersLength(id, at, 'info', type, seq, data) + members.length;
+    if (id2 !== undefined) bytes += plainOwnMembersLength(id2, at, 'info', type2!, seq + 1, data2!) + members.length;
     const line = direct.reserve(this.stream, n, bytes);
     if (line < 0) return false;
     const gen = direct.generation;
@@ -290,12 +289,14 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     const first =
       before !== undefined && direct.lastLevel === 'info' && isNextEventId(before, id)
         ? followingLine(at === direct.lastTime ? undefined : at, type, data, this.attemptRef(gen, line))
-        : `{${own},${this.attemptRef(gen, line)}}`;
+        : `{${ownMembers(id, at, 'info', type, seq, undefined, undefined, undefined, data)},${this.attemptRef(gen, line)}}`;
     if (id2 === undefined) {
       direct.append(this.stream, 1, first, bytes, id, at, 'info');
       return true;
     }
-    const second = isNextEventId(id, id2) ? followingLine(undefined, type2!, data2!, this.attemptRef(gen, line + 1)) : `{${own2},${this.attemptRef(gen, line + 1)}}`;
+    const second = isNextEventId(id, id2)
+      ? followingLine(undefined, type2!, data2!, this.attemptRef(gen, line + 1))
+      : `{${ownMembers(id2, at, 'info', type2!, seq + 1, undefined, undefined, undefined, data2!)},${this.attemptRef(gen, line + 1)}}`;
     direct.append(this.stream, 2, `${first}\n${second}`, bytes, id2, at, 'info');
     return true;
   }

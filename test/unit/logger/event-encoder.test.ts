@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { attemptMembers, flatObjectJson, millisText, ownMembers, quote } from '../../../src/logger/event-encoder.js';
+import { createEventId } from '../../../src/events/index.js';
+import { attemptMembers, flatObjectJson, millisText, ownMembers, plainOwnMembersLength, quote } from '../../../src/logger/event-encoder.js';
 
 const strings = ['', 'plain', 'with "quotes" and \\ backslash', 'tab\tnew\nline\u0000\u001f', 'é ü 日本語', '😀 emoji', 'lone \ud800 high', 'lone \udc00 low', '\u2028\u2029', '</script>'];
 
@@ -47,5 +48,19 @@ describe('millisText', () => {
     }
     expect(millisText(0.0004)).toBe('0');
     expect(millisText(1.23456)).toBe('1.235');
+  });
+
+  it('counts the length of an event\'s own members without writing them', () => {
+    const id = createEventId(1_800_000_000_000);
+    for (const [time, seq, data] of [
+      [1_800_000_000_000, 0, '{}'],
+      [1_800_000_000_123, 9, '{"queueWaitMs":14}'],
+      [1_700_000_000_000, 10, '{"durationMs":0.5}'],
+      [1, 1_234_567, '{"a":"é"}'],
+    ] as const) {
+      for (const type of ['job.received', 'job.completed', 'log'] as const) {
+        expect(plainOwnMembersLength(id, time, 'info', type, seq, data)).toBe(ownMembers(id, time, 'info', type, seq, undefined, undefined, undefined, data).length);
+      }
+    }
   });
 });
