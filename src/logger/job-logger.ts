@@ -1,4 +1,4 @@
-import { createEventId, isNextEventId, type AiUsage, type Attrs, type ErrorInput, type EventType, type JobRef, type Level, type TraceRef } from '../events/index.js';
+import { createEventId, EVENT_TYPES, isNextEventId, MAX_EVENTS_PER_ENTRY, type AiUsage, type Attrs, type ErrorInput, type EventType, type JobRef, type Level, type TraceRef } from '../events/index.js';
 import type { Logger } from 'pino';
 import type {
   CommonFields,
@@ -33,8 +33,14 @@ import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, mergeUsage
  * line's next id, next seq and level, and its time too unless `time` is given.
  */
 function followingLine(time: number | undefined, type: EventType, data: string, attempt: string): string {
-  return time === undefined ? `{"^":1,"type":"${type}","data":${data},${attempt}}` : `{"^":1,"time":${time},"type":"${type}","data":${data},${attempt}}`;
+  // The constant parts made once per type: fewer pieces to join per line.
+  return time === undefined ? `${FOLLOWING_TYPE[type]}${data},${attempt}}` : `{"^":1,"time":${time},"type":"${type}","data":${data},${attempt}}`;
 }
+
+const FOLLOWING_TYPE = Object.fromEntries(EVENT_TYPES.map((t) => [t, `{"^":1,"type":"${t}","data":`])) as Record<EventType, string>;
+
+/** `"@":<line>` for every line of a pack, made once. */
+const LINE_REFS: string[] = Array.from({ length: MAX_EVENTS_PER_ENTRY }, (_, k) => `"@":${k}`);
 
 /** The latest time the schema takes, in Unix ms. */
 const MAX_TIME = 8.64e15;
@@ -306,7 +312,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
    * whole on the attempt's first line in that pack; its later lines there refer to it (`"@"`).
    */
   private attemptRef(gen: number, line: number): string {
-    if (this.packGeneration === gen) return `"@":${this.packLine}`;
+    if (this.packGeneration === gen) return LINE_REFS[this.packLine] ?? `"@":${this.packLine}`;
     this.packGeneration = gen;
     this.packLine = line;
     return this.attemptJson;
