@@ -47,18 +47,19 @@ export interface DirectLines {
   /** Room for `n` events of `stream` counting `bytes` (without the shared members); the line index of the first, or -1. */
   reserve(stream: string, n: number, bytes: number): number;
   /**
-   * The id of the open pack's last line when `append` wrote it and nothing was added since (a
-   * line may then follow it, `"^"`, see events/packed-entry.ts); else undefined. Read after `reserve`.
+   * The id stamp (eventIdStamp) of the open pack's last line when `append` wrote it and nothing
+   * was added since (a line may then follow it, `"^"`, see events/packed-entry.ts); else
+   * undefined. Read after `reserve`.
    */
-  readonly lastId: string | undefined;
+  readonly lastStamp: number | undefined;
   /** The time and level of that line. */
   readonly lastTime: number;
   readonly lastLevel: Level;
   /**
    * Adds `n` events, reserved just before, as `text`: lines joined by "\n", seqs from `nextSeq`
-   * on; `lastId`, `lastTime` and `lastLevel` are those of its last line.
+   * on; `lastStamp`, `lastTime` and `lastLevel` are those of its last line.
    */
-  append(stream: string, n: number, text: string, bytes: number, lastId: string, lastTime: number, lastLevel: Level): void;
+  append(stream: string, n: number, text: string, bytes: number, lastStamp: number, lastTime: number, lastLevel: Level): void;
 }
 
 /** Shared core of a ConnectorLogger. */
@@ -128,7 +129,7 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
 
   // The last line `direct.append` wrote, valid while the open pack is the same and no event came between.
   let lastGeneration = -1;
-  let lastId = '';
+  let lastStamp = 0;
   let lastTime = 0;
   let lastLevel: Level = 'info';
 
@@ -175,8 +176,8 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
             return publisher.packGeneration;
           },
           reserve: (stream, n, bytes) => publisher.reserveLines(stream, producer, shared, n, bytes + n * sharedChars),
-          get lastId() {
-            return lastGeneration === publisher.packGeneration ? lastId : undefined;
+          get lastStamp() {
+            return lastGeneration === publisher.packGeneration ? lastStamp : undefined;
           },
           get lastTime() {
             return lastTime;
@@ -184,11 +185,11 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
           get lastLevel() {
             return lastLevel;
           },
-          append(stream, n, text, bytes, id, time, level) {
+          append(stream, n, text, bytes, stamp, time, level) {
             publisher.appendLines(stream, producer, shared, seq, n, text, bytes + n * sharedChars);
             seq += n;
             lastGeneration = publisher.packGeneration;
-            lastId = id;
+            lastStamp = stamp;
             lastTime = time;
             lastLevel = level;
           },

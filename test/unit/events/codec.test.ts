@@ -3,7 +3,7 @@ import {
   createEventId,
   decodeEntry,
   decodeEntryEvents,
-  isNextEventId,
+  eventIdStamp,
   nextEventId,
   encodeEntry,
   MAX_ENTRY_BYTES,
@@ -173,7 +173,12 @@ describe('compact packed entries: shared members and attempt references', () => 
 describe('compact packed entries: lines that follow the line before ("^")', () => {
   // Three events as one producer makes them in one millisecond: consecutive ids and seqs.
   const t = 1_800_000_000_000;
-  const ids = [createEventId(t), createEventId(t), createEventId(t)];
+  const ids: string[] = [];
+  const stamps: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    ids.push(createEventId(t));
+    stamps.push(eventIdStamp());
+  }
   const [a, b, c] = [
     makeEvent({ type: 'job.received', id: ids[0]!, time: t, seq: 10, job: { id: 'job-a', attempt: 1 } }),
     makeEvent({ type: 'job.started', id: ids[1]!, time: t, seq: 11, job: { id: 'job-a', attempt: 1 } }),
@@ -185,9 +190,12 @@ describe('compact packed entries: lines that follow the line before ("^")', () =
     compactLine(e, ['source', 'producer', 'job', 'trace', ...['id', 'seq', 'level', 'time'].filter((k) => !keep.includes(k))], { '^': 1, '@': 0 });
 
   it('take the id (counter + 1), seq + 1, level and time of the line before, unless they give their own', () => {
-    expect(isNextEventId(ids[0]!, ids[1]!)).toBe(true);
-    expect(isNextEventId(ids[0]!, ids[2]!)).toBe(false);
-    expect(nextEventId(ids[1])).toBe(ids[2]);
+    // The stamps of consecutive ids differ by one, as the producer checks before writing "^".
+    expect([stamps[1]! - stamps[0]!, stamps[2]! - stamps[1]!]).toEqual([1, 1]);
+    expect([nextEventId(ids[0]), nextEventId(ids[1])]).toEqual([ids[1], ids[2]]);
+    // A new millisecond starts a new prefix: its first id is never one stamp after the last one.
+    createEventId(t + 1);
+    expect(Math.abs(eventIdStamp() - stamps[2]!)).toBeGreaterThan(4096);
     const lines = [compactLine(a!, ['source', 'producer']), follows(b!), follows(c!, ['time'])];
     expect(parts(decodeEntryEvents(compact(lines)))).toEqual([a, b, c].map((event) => ({ ok: true, event })));
     expect(Object.keys(JSON.parse(lines[1]!) as object).sort()).toEqual(['@', '^', 'data', 'type']);
