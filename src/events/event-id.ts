@@ -56,8 +56,26 @@ function startMillisecond(ms: number): void {
 
 /** Returns a new UUIDv7 string, e.g. `019a1b2c-3d4e-7f60-8a1b-2c3d4e5f6a7b`. */
 export function createEventId(nowMs: number = Date.now()): string {
+  takeEventId(nowMs);
+  return lastEventId();
+}
+
+/** Characters of an event id. */
+export const EVENT_ID_LENGTH = 36;
+
+/**
+ * Takes the next id as `createEventId` does, without making its text: returns its stamp (see
+ * eventIdStamp); `lastEventId()` gives the text until the next id is taken. For writers that
+ * may leave the id out (a packed line that follows the line before it).
+ */
+export function takeEventId(nowMs: number = Date.now()): number {
   if (nowMs > lastMs) startMillisecond(nowMs);
   else if (++counter > 0xfff) startMillisecond(lastMs + 1); // same millisecond (or a clock step back)
+  return run * 8192 + counter;
+}
+
+/** The text of the id taken last. */
+export function lastEventId(): string {
   return prefix + HEX3[counter] + tail;
 }
 

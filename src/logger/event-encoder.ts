@@ -1,5 +1,5 @@
 import type { AiUsage, Attrs, EventType, Identity, JobRef, Level, TraceRef } from '../events/index.js';
-import { EVENT_TYPES, LEVELS, SCHEMA_VERSION } from '../events/index.js';
+import { EVENT_ID_LENGTH, EVENT_TYPES, LEVELS, SCHEMA_VERSION } from '../events/index.js';
 
 /**
  * Writes an event's JSON in three parts, each a list of JSON members without the braces:
@@ -83,11 +83,12 @@ export function ownMembers(
 }
 
 /**
- * `ownMembers(id, time, level, type, seq, undefined, undefined, undefined, data).length`, without
- * making the string (what a line that leaves them out still counts against the memory bound).
+ * `ownMembers(id, time, level, type, seq, undefined, undefined, undefined, data).length` for any
+ * event id, without making the string (what a line that leaves them out still counts against the
+ * memory bound).
  */
-export function plainOwnMembersLength(id: string, time: number, level: Level, type: EventType, seq: number, data: string): number {
-  return 6 + id.length + 9 + timeText(time).length + LEVEL_TYPE[type][level].length + digits(seq) + 8 + data.length;
+export function plainOwnMembersLength(time: number, level: Level, type: EventType, seq: number, data: string): number {
+  return 6 + EVENT_ID_LENGTH + 9 + timeText(time).length + LEVEL_TYPE[type][level].length + digits(seq) + 8 + data.length;
 }
 
 /** Decimal digits of a non-negative integer. */

@@ -1,4 +1,4 @@
-import { createEventId, EVENT_TYPES, eventIdStamp, MAX_EVENTS_PER_ENTRY, type AiUsage, type Attrs, type ErrorInput, type EventType, type JobRef, type Level, type TraceRef } from '../events/index.js';
+import { EVENT_TYPES, lastEventId, MAX_EVENTS_PER_ENTRY, takeEventId, type AiUsage, type Attrs, type ErrorInput, type EventType, type JobRef, type Level, type TraceRef } from '../events/index.js';
 import type { Logger } from 'pino';
 import type {
   CommonFields,
@@ -279,32 +279,32 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
   private writeLines(at: number, type: EventType, data: string, type2?: EventType, data2?: string): boolean {
     const direct = this.core.direct;
     if (direct === undefined || this.usage !== undefined) return false;
-    const emitted = this.core.now();
     const seq = direct.nextSeq;
     const members = this.attemptJson;
-    const id = createEventId(emitted);
-    const stamp = eventIdStamp();
-    const id2 = type2 === undefined ? undefined : createEventId(emitted);
-    const stamp2 = eventIdStamp();
-    const n = id2 === undefined ? 1 : 2;
+    const n = type2 === undefined ? 1 : 2;
     // Counted as emit counts: each event whole, with the attempt's members (a bound, not a measure).
-    let bytes = plainOwnMembersLength(id, at, 'info', type, seq, data) + members.length;
-    if (id2 !== undefined) bytes += plainOwnMembersLength(id2, at, 'info', type2!, seq + 1, data2!) + members.length;
+    let bytes = plainOwnMembersLength(at, 'info', type, seq, data) + members.length;
+    if (type2 !== undefined) bytes += plainOwnMembersLength(at, 'info', type2, seq + 1, data2!) + members.length;
     const line = direct.reserve(this.stream, n, bytes);
     if (line < 0) return false;
     const gen = direct.generation;
     const before = direct.lastStamp;
+    // The ids are taken as emit takes them; their text is made only for a line that writes it.
+    const emitted = this.core.now();
+    const stamp = takeEventId(emitted);
     const first =
       before !== undefined && direct.lastLevel === 'info' && stamp === before + 1
         ? followingLine(at === direct.lastTime ? undefined : at, type, data, this.attemptRef(gen, line))
-        : `{${ownMembers(id, at, 'info', type, seq, undefined, undefined, undefined, data)},${this.attemptRef(gen, line)}}`;
-    if (id2 === undefined) {
+        : `{${ownMembers(lastEventId(), at, 'info', type, seq, undefined, undefined, undefined, data)},${this.attemptRef(gen, line)}}`;
+    if (type2 === undefined) {
       direct.append(this.stream, 1, first, bytes, stamp, at, 'info');
       return true;
     }
-    const second = stamp2 === stamp + 1
-      ? followingLine(undefined, type2!, data2!, this.attemptRef(gen, line + 1))
-      : `{${ownMembers(id2, at, 'info', type2!, seq + 1, undefined, undefined, undefined, data2!)},${this.attemptRef(gen, line + 1)}}`;
+    const stamp2 = takeEventId(emitted);
+    const second =
+      stamp2 === stamp + 1
+        ? followingLine(undefined, type2, data2!, this.attemptRef(gen, line + 1))
+        : `{${ownMembers(lastEventId(), at, 'info', type2, seq + 1, undefined, undefined, undefined, data2!)},${this.attemptRef(gen, line + 1)}}`;
     direct.append(this.stream, 2, `${first}\n${second}`, bytes, stamp2, at, 'info');
     return true;
   }

@@ -59,7 +59,7 @@ describe('millisText', () => {
       [1, 1_234_567, '{"a":"é"}'],
     ] as const) {
       for (const type of ['job.received', 'job.completed', 'log'] as const) {
-        expect(plainOwnMembersLength(id, time, 'info', type, seq, data)).toBe(ownMembers(id, time, 'info', type, seq, undefined, undefined, undefined, data).length);
+        expect(plainOwnMembersLength(time, 'info', type, seq, data)).toBe(ownMembers(id, time, 'info', type, seq, undefined, undefined, undefined, data).length);
       }
     }
   });
