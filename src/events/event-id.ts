@@ -36,7 +36,7 @@ const HEX3: string[] = Array.from({ length: 4096 }, (_, i) => i.toString(16).pad
  */
 let lastMs = -1;
 let counter = 0;
-/** Counts the prefix/tail pairs made so far (see eventIdStamp). */
+/** Counts the prefix/tail pairs made so far (see takeEventId). */
 let run = 0;
 let prefix = '';
 let tail = '';
@@ -64,9 +64,11 @@ export function createEventId(nowMs: number = Date.now()): string {
 export const EVENT_ID_LENGTH = 36;
 
 /**
- * Takes the next id as `createEventId` does, without making its text: returns its stamp (see
- * eventIdStamp); `lastEventId()` gives the text until the next id is taken. For writers that
- * may leave the id out (a packed line that follows the line before it).
+ * Takes the next id as `createEventId` does, without making its text (`lastEventId()` gives it
+ * until the next id is taken), for writers that may leave the id out (a packed line that follows
+ * the line before it). Returns the id's stamp: two ids are `nextEventId` of one another exactly
+ * when their stamps differ by one (same prefix and tail, counter + 1), a cheaper test than
+ * comparing the strings, which are not flat.
  */
 export function takeEventId(nowMs: number = Date.now()): number {
   if (nowMs > lastMs) startMillisecond(nowMs);
@@ -88,15 +90,6 @@ export function nextEventId(id: unknown): string | undefined {
   if (typeof id !== 'string' || !EVENT_ID_PATTERN.test(id)) return undefined;
   const next = parseInt(id.slice(15, 18), 16) + 1;
   return next > 0xfff ? undefined : id.slice(0, 15) + HEX3[next]! + id.slice(18);
-}
-
-/**
- * A number for the id `createEventId` returned last, read right after it: two ids are
- * `nextEventId` of one another exactly when their stamps differ by one (same prefix and tail,
- * counter + 1). Cheaper than comparing the strings, which are not flat.
- */
-export function eventIdStamp(): number {
-  return run * 8192 + counter;
 }
 
 /** Matches a UUIDv7 in its canonical lower-case form. */

@@ -293,11 +293,11 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     const emitted = this.core.now();
     const stamp = takeEventId(emitted);
     const first =
-      before !== undefined && direct.lastLevel === 'info' && stamp === before + 1
+      before !== undefined && stamp === before + 1
         ? followingLine(at === direct.lastTime ? undefined : at, type, data, this.attemptRef(gen, line))
         : `{${ownMembers(lastEventId(), at, 'info', type, seq, undefined, undefined, undefined, data)},${this.attemptRef(gen, line)}}`;
     if (type2 === undefined) {
-      direct.append(this.stream, 1, first, bytes, stamp, at, 'info');
+      direct.append(this.stream, 1, first, bytes, stamp, at);
       return true;
     }
     const stamp2 = takeEventId(emitted);
@@ -305,7 +305,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
       stamp2 === stamp + 1
         ? followingLine(undefined, type2, data2!, this.attemptRef(gen, line + 1))
         : `{${ownMembers(lastEventId(), at, 'info', type2, seq + 1, undefined, undefined, undefined, data2!)},${this.attemptRef(gen, line + 1)}}`;
-    direct.append(this.stream, 2, `${first}\n${second}`, bytes, stamp2, at, 'info');
+    direct.append(this.stream, 2, `${first}\n${second}`, bytes, stamp2, at);
     return true;
   }
 

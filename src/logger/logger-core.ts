@@ -47,19 +47,18 @@ export interface DirectLines {
   /** Room for `n` events of `stream` counting `bytes` (without the shared members); the line index of the first, or -1. */
   reserve(stream: string, n: number, bytes: number): number;
   /**
-   * The id stamp (eventIdStamp) of the open pack's last line when `append` wrote it and nothing
+   * The id stamp (takeEventId) of the open pack's last line when `append` wrote it and nothing
    * was added since (a line may then follow it, `"^"`, see events/packed-entry.ts); else
-   * undefined. Read after `reserve`.
+   * undefined. Read after `reserve`. Lines written here are all `info`.
    */
   readonly lastStamp: number | undefined;
-  /** The time and level of that line. */
+  /** The time of that line. */
   readonly lastTime: number;
-  readonly lastLevel: Level;
   /**
-   * Adds `n` events, reserved just before, as `text`: lines joined by "\n", seqs from `nextSeq`
-   * on; `lastStamp`, `lastTime` and `lastLevel` are those of its last line.
+   * Adds `n` `info` events, reserved just before, as `text`: lines joined by "\n", seqs from
+   * `nextSeq` on; `lastStamp` and `lastTime` are those of its last line.
    */
-  append(stream: string, n: number, text: string, bytes: number, lastStamp: number, lastTime: number, lastLevel: Level): void;
+  append(stream: string, n: number, text: string, bytes: number, lastStamp: number, lastTime: number): void;
 }
 
 /** Shared core of a ConnectorLogger. */
@@ -131,7 +130,6 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
   let lastGeneration = -1;
   let lastStamp = 0;
   let lastTime = 0;
-  let lastLevel: Level = 'info';
 
   const emit: Emit = (target, type, level, message, attrs, ai, data, at) => {
     lastGeneration = -1;
@@ -182,16 +180,12 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
           get lastTime() {
             return lastTime;
           },
-          get lastLevel() {
-            return lastLevel;
-          },
-          append(stream, n, text, bytes, stamp, time, level) {
+          append(stream, n, text, bytes, stamp, time) {
             publisher.appendLines(stream, producer, shared, seq, n, text, bytes + n * sharedChars);
             seq += n;
             lastGeneration = publisher.packGeneration;
             lastStamp = stamp;
             lastTime = time;
-            lastLevel = level;
           },
         };
 

@@ -133,6 +133,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const { writer, buffer } = state;
   const memEvents = () => buffer.events + writer.count + state.headEvents;
   const memBytes = () => buffer.bytes + writer.bytes + state.headBytes;
+  /** Whether `n` more events counting `bytes` would pass the memory bound. */
+  const over = (n: number, bytes: number) => memEvents() + n > maxEvents || memBytes() + bytes > maxBytes;
 
   function add(entry: PendingEntry): void {
     const closed = writer.add(entry);
@@ -212,9 +214,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
     // Unpacked, every entry holds one whole event (what readers older than packing understand).
     if (!packEvents && entry.shared !== undefined) entry = asWhole(entry);
     const { bytes } = entry;
-    const over = () => memEvents() + 1 > maxEvents || memBytes() + bytes > maxBytes;
     // The usual case: within both bounds.
-    if (!over()) {
+    if (!over(1, bytes)) {
       add(entry);
       scheduleFlush();
       return;
@@ -222,11 +223,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
     spill(bytes);
     // The head batch in flight can hold the whole memory bound with nothing else in memory: then
     // the new event itself goes to the spool (still in order: head → spool, nothing newer held).
-    if (over() && buffer.events + writer.count === 0 && spoolOne(entry)) {
+    if (over(1, bytes) && buffer.events + writer.count === 0 && spoolOne(entry)) {
       scheduleFlush();
       return;
     }
-    if (over()) {
+    if (over(1, bytes)) {
       drop(1, state.spool ? 'memory buffer and spool are full' : 'memory buffer is full and no spool is configured');
       return;
     }
@@ -235,7 +236,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   }
 
   function reserveLines(stream: string, producer: string, shared: string, n: number, bytes: number): number {
-    if (closing || !packEvents || memEvents() + n > maxEvents || memBytes() + bytes > maxBytes) return -1;
+    if (closing || !packEvents || over(n, bytes)) return -1;
     const closed = writer.reserve(stream, producer, shared, n, bytes);
     if (closed) buffer.push(closed);
     return writer.count;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  createEventId,
   decodeEntry,
   decodeEntryEvents,
-  eventIdStamp,
+  lastEventId,
   nextEventId,
+  takeEventId,
   encodeEntry,
   MAX_ENTRY_BYTES,
   MAX_EVENTS_PER_ENTRY,
@@ -176,8 +176,8 @@ describe('compact packed entries: lines that follow the line before ("^")', () =
   const ids: string[] = [];
   const stamps: number[] = [];
   for (let i = 0; i < 3; i++) {
-    ids.push(createEventId(t));
-    stamps.push(eventIdStamp());
+    stamps.push(takeEventId(t));
+    ids.push(lastEventId());
   }
   const [a, b, c] = [
     makeEvent({ type: 'job.received', id: ids[0]!, time: t, seq: 10, job: { id: 'job-a', attempt: 1 } }),
@@ -194,8 +194,7 @@ describe('compact packed entries: lines that follow the line before ("^")', () =
     expect([stamps[1]! - stamps[0]!, stamps[2]! - stamps[1]!]).toEqual([1, 1]);
     expect([nextEventId(ids[0]), nextEventId(ids[1])]).toEqual([ids[1], ids[2]]);
     // A new millisecond starts a new prefix: its first id is never one stamp after the last one.
-    createEventId(t + 1);
-    expect(Math.abs(eventIdStamp() - stamps[2]!)).toBeGreaterThan(4096);
+    expect(Math.abs(takeEventId(t + 1) - stamps[2]!)).toBeGreaterThan(4096);
     const lines = [compactLine(a!, ['source', 'producer']), follows(b!), follows(c!, ['time'])];
     expect(parts(decodeEntryEvents(compact(lines)))).toEqual([a, b, c].map((event) => ({ ok: true, event })));
     expect(Object.keys(JSON.parse(lines[1]!) as object).sort()).toEqual(['@', '^', 'data', 'type']);
