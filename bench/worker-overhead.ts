@@ -11,19 +11,27 @@
  *   cancel listening, pricing). JSON lines off (`JOBSCOPE_LOG_STDOUT=false`): the headline.
  * - on + lines: the same with one pino JSON line per event, to /dev/null (async destination).
  *
- * Rounds rotate the order of the three, so drift (other load on the box) hits all alike, and
- * the figure is the median of the per-round ratios. After each round the events it wrote are
- * deleted, so every round finds Redis alike. Besides throughput, each round records this
- * process's CPU per job and Redis's (INFO cpu; the Redis server is shared, so that one is
- * indicative only), and the load average.
+ * Each round runs every variant twice, in a palindrome (e.g. off, on, lines, lines, on, off;
+ * the starting variant rotates from round to round), and a variant's rate in the round is its
+ * jobs over the time of its two runs. Every variant's runs then sit at the same mean position
+ * in the round, so a drift of the machine's speed during the round (linear, at least) weighs on
+ * all of them alike instead of on whichever ran last. The figure is the median of the per-round
+ * ratios. After each run the events it wrote are deleted, so every run finds Redis alike.
+ * Besides throughput, each run records this process's CPU per job (all threads, and the main
+ * thread alone where /proc gives it) and Redis's (INFO cpu; the Redis server is shared, so
+ * that one is indicative only), and the load average.
  *
  * On a 2-core machine the worker and Redis share the cores, and a plain BullMQ worker's rate
- * swings by up to 2x from round to round (the same code, the same jobs); hence 11 rounds by
- * default, and min/max beside the median.
+ * swings by up to 2x between runs a few seconds apart (the same code, the same jobs). With
+ * the three variants run once per round in rotation, per-round ratios spread over ≈ 0.1–0.3
+ * (interquartile range ≈ 0.11 in one 10-round run on 2026-12-01); run as palindromes, the
+ * same pair's spread fell to ≈ 0.03 in the run beside it. Hence the palindromes, 7 rounds by
+ * default (14 runs per variant), and min/max beside the median.
  *
- * Run: node --import tsx bench/worker-overhead.ts [--quick] [--rounds 11]   (REDIS_URL, BENCH_JOBS)
+ * Run: node --import tsx bench/worker-overhead.ts [--quick] [--rounds 7]   (REDIS_URL, BENCH_JOBS)
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -49,7 +57,7 @@ const { asBullConnection } = await importCode<typeof RedisConnectionModule>('job
 const { ConnectorLogger } = await importCode<typeof ConnectorLoggerModule>('logger/connector-logger.js');
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const opts = runOptions(process.argv.slice(2), 11);
+const opts = runOptions(process.argv.slice(2), 7);
 const JOBS = Number(process.env.BENCH_JOBS ?? sized(opts, 20_000, 2000));
 const ROUNDS = opts.rounds;
 const CONCURRENCY = 50;
@@ -63,10 +71,32 @@ const info = new Redis(REDIS_URL);
 type Variant = 'off' | 'on' | 'lines';
 interface Round {
   jobsPerSec: number;
-  /** This process's CPU (user + system) per job, in µs. */
+  /** This process's CPU (user + system, every thread) per job, in µs. */
   workerCpuUs: number;
+  /** This process's main thread's CPU per job, in µs (NaN where /proc does not say). */
+  mainCpuUs: number;
   /** Redis server CPU per job, in µs (shared server: indicative). */
   redisCpuUs: number;
+}
+
+/** One run of one variant: its time (first job active → end) and what it used. */
+interface Run {
+  ms: number;
+  cpuUs: number;
+  mainCpuUs: number;
+  redisCpuUs: number;
+}
+
+/** The main thread's CPU time so far in µs (NaN where /proc/self/task/<pid>/stat is not there). */
+function mainThreadCpuUs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function redisCpuSeconds(): Promise<number> {
@@ -149,23 +179,33 @@ async function measureStream(): Promise<void> {
   }
 }
 
-async function round(variant: Variant, queueName: string): Promise<Round> {
+async function run(variant: Variant, queueName: string): Promise<Run> {
   const { queue, connection } = await fill(queueName);
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuUs();
   const redis0 = await redisCpuSeconds();
   const [first, end] = variant === 'off' ? await runOff(queueName) : await runOn(queueName, variant === 'lines');
   const cpu = process.cpuUsage(cpu0);
+  const main = mainThreadCpuUs() - main0;
   const redis1 = await redisCpuSeconds();
   await queue.obliterate({ force: true });
   await queue.close();
   connection.disconnect();
   if (variant === 'on' && streamSize.events < 50_000) await measureStream();
-  // The round's events (and the producer's add-once marks): the next round finds Redis as this one did.
+  // The run's events (and the producer's add-once marks): the next run finds Redis as this one did.
   await unlinkMatching(info, [`{${prefix}}*`]);
+  return { ms: end - first, cpuUs: cpu.user + cpu.system, mainCpuUs: main, redisCpuUs: (redis1 - redis0) * 1e6 };
+}
+
+/** A variant's two runs of a round as one: its jobs over their time, their CPU per job. */
+function combine(runs: readonly Run[]): Round {
+  const sum = (k: keyof Run) => runs.reduce((n, r) => n + r[k], 0);
+  const jobs = JOBS * runs.length;
   return {
-    jobsPerSec: JOBS / ((end - first) / 1000),
-    workerCpuUs: (cpu.user + cpu.system) / JOBS,
-    redisCpuUs: ((redis1 - redis0) * 1e6) / JOBS,
+    jobsPerSec: jobs / (sum('ms') / 1000),
+    workerCpuUs: sum('cpuUs') / jobs,
+    mainCpuUs: sum('mainCpuUs') / jobs,
+    redisCpuUs: sum('redisCpuUs') / jobs,
   };
 }
 
@@ -173,33 +213,34 @@ const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[
 
 async function main(): Promise<void> {
   const results: Record<Variant, Round[]> = { off: [], on: [], lines: [] };
-  const orders: Variant[][] = [
-    ['off', 'on', 'lines'],
-    ['on', 'lines', 'off'],
-    ['lines', 'off', 'on'],
-  ];
+  const variants: Variant[] = ['off', 'on', 'lines'];
   const loads: number[] = [];
-  await round('off', `${prefix}-warmup-off`);
-  await round('on', `${prefix}-warmup-on`);
+  await run('off', `${prefix}-warmup-off`);
+  await run('on', `${prefix}-warmup-on`);
   for (let r = 0; r < ROUNDS; r++) {
-    for (const v of orders[r % orders.length]!) results[v].push(await round(v, `${prefix}-${v}-${r}`));
+    // A palindrome, starting with a different variant each round: off on lines lines on off, …
+    const rotation = variants.map((_, i) => variants[(i + r) % variants.length]!);
+    const runs: Record<Variant, Run[]> = { off: [], on: [], lines: [] };
+    for (const [k, v] of [...rotation, ...[...rotation].reverse()].entries()) runs[v].push(await run(v, `${prefix}-${v}-${r}-${k}`));
+    for (const v of variants) results[v].push(combine(runs[v]));
     loads.push(loadavg()[0]!);
     const f = (v: Variant) => `${v} ${results[v].at(-1)!.jobsPerSec.toFixed(0)} jobs/s (${results[v].at(-1)!.workerCpuUs.toFixed(0)} µs cpu/job)`;
-    console.log(`round ${r + 1}: ${f('off')}, ${f('on')}, ${f('lines')}; load ${loads.at(-1)!.toFixed(2)}`);
+    const ratio = results.on.at(-1)!.jobsPerSec / results.off.at(-1)!.jobsPerSec;
+    console.log(`round ${r + 1}/${ROUNDS} (${rotation.join(' ')} ⟲): ${f('off')}, ${f('on')}, ${f('lines')}; on/off ${ratio.toFixed(3)}; load ${loads.at(-1)!.toFixed(2)}`);
   }
   const rate = (v: Variant) => results[v].map((x) => x.jobsPerSec);
-  const perJob = (v: Variant, k: 'workerCpuUs' | 'redisCpuUs') => Math.round(median(results[v].map((x) => x[k])));
-  console.log(`\nBullMQ no-op throughput, ${JOBS} jobs/round, concurrency ${CONCURRENCY}, ${ROUNDS} rounds; load average ${loads.map((l) => l.toFixed(2)).join(', ')}`);
+  const perJob = (v: Variant, k: 'workerCpuUs' | 'mainCpuUs' | 'redisCpuUs') => Math.round(median(results[v].map((x) => x[k])));
+  console.log(`\nBullMQ no-op throughput, ${JOBS} jobs/run, 2 runs per variant per round, concurrency ${CONCURRENCY}, ${ROUNDS} rounds; load average ${loads.map((l) => l.toFixed(2)).join(', ')}`);
   console.log(`  stream: ${Math.round(streamSize.packed / Math.max(1, streamSize.events))} bytes/event packed, ${Math.round(streamSize.whole / Math.max(1, streamSize.events))} if written whole (${streamSize.events} events)`);
   for (const v of ['off', 'on', 'lines'] as const) {
-    console.log(`  ${v.padEnd(5)} median cpu per job: worker ${perJob(v, 'workerCpuUs')} µs, redis ${perJob(v, 'redisCpuUs')} µs`);
+    console.log(`  ${v.padEnd(5)} median cpu per job: worker ${perJob(v, 'workerCpuUs')} µs (main thread ${perJob(v, 'mainCpuUs')}), redis ${perJob(v, 'redisCpuUs')} µs`);
   }
   writeResult({
     name: 'worker-overhead',
     title: 'Job worker overhead, instrumentation on / off',
     quick: opts.quick,
     rounds: ROUNDS,
-    settings: { jobsPerRound: JOBS, concurrency: CONCURRENCY, eventsPerJob: 3, code: codeKind },
+    settings: { jobsPerRun: JOBS, runsPerVariantPerRound: 2, order: 'palindrome', concurrency: CONCURRENCY, eventsPerJob: 3, code: codeKind },
     details: {
       loadAverage1m: loads,
       streamBytesPerEvent: {
@@ -207,7 +248,7 @@ async function main(): Promise<void> {
         whole: Math.round(streamSize.whole / Math.max(1, streamSize.events)),
         events: streamSize.events,
       },
-      medianCpuPerJobUs: Object.fromEntries((['off', 'on', 'lines'] as const).map((v) => [v, { worker: perJob(v, 'workerCpuUs'), redis: perJob(v, 'redisCpuUs') }])),
+      medianCpuPerJobUs: Object.fromEntries(variants.map((v) => [v, { worker: perJob(v, 'workerCpuUs'), mainThread: perJob(v, 'mainCpuUs'), redis: perJob(v, 'redisCpuUs') }])),
       rounds: results,
     },
     figures: [
