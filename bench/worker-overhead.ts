@@ -14,19 +14,23 @@
  * Each round runs every variant twice, in a palindrome (e.g. off, on, lines, lines, on, off;
  * the starting variant rotates from round to round), and a variant's rate in the round is its
  * jobs over the time of its two runs. Every variant's runs then sit at the same mean position
- * in the round, so a drift of the machine's speed during the round (linear, at least) weighs on
- * all of them alike instead of on whichever ran last. The figure is the median of the per-round
- * ratios. After each run the events it wrote are deleted, so every run finds Redis alike.
- * Besides throughput, each run records this process's CPU per job (all threads, and the main
- * thread alone where /proc gives it) and Redis's (INFO cpu; the Redis server is shared, so
- * that one is indicative only), and the load average.
+ * in the round, so a drift of the machine's speed that is linear over the round weighs on all
+ * of them alike instead of on whichever ran last; a sudden step in speed is not cancelled, only
+ * averaged over two runs. The figure is the median of the per-round ratios. After each run the
+ * events it wrote are deleted, so every run finds Redis alike. Besides throughput, each round
+ * records per variant this process's CPU per job (all threads, and the main thread alone where
+ * /proc gives it) and Redis's (INFO cpu; the Redis server is shared, so that one is indicative
+ * only), and the load average. CPU is counted from the worker's start to its close, a little
+ * wider than the timed window (first job active → end).
  *
  * On a 2-core machine the worker and Redis share the cores, and a plain BullMQ worker's rate
- * swings by up to 2x between runs a few seconds apart (the same code, the same jobs). With
- * the three variants run once per round in rotation, per-round ratios spread over ≈ 0.1–0.3
- * (interquartile range ≈ 0.11 in one 10-round run on 2026-12-01); run as palindromes, the
- * same pair's spread fell to ≈ 0.03 in the run beside it. Hence the palindromes, 7 rounds by
- * default (14 runs per variant), and min/max beside the median.
+ * swings by up to 2x between runs a few seconds apart (the same code, the same jobs). In one
+ * 10-round run of a plain and an instrumented worker on 2026-12-01 (a scratch harness, off on
+ * on off per round), the ratio of each round's first adjacent pair had an interquartile range
+ * of 0.111, the palindrome's ratio over the same rounds 0.028. With three variants the
+ * palindrome is longer: the table's first run of this file had per-round ratios 0.760–0.903
+ * (interquartile range ≈ 0.06). Hence the palindromes, 7 rounds by default (14 runs per
+ * variant), and min/max beside the median.
  *
  * Run: node --import tsx bench/worker-overhead.ts [--quick] [--rounds 7]   (REDIS_URL, BENCH_JOBS)
  */
@@ -73,7 +77,7 @@ interface Round {
   jobsPerSec: number;
   /** This process's CPU (user + system, every thread) per job, in µs. */
   workerCpuUs: number;
-  /** This process's main thread's CPU per job, in µs (NaN where /proc does not say). */
+  /** This process's main thread's CPU per job, in µs (NaN, null in the JSON, where /proc does not say). */
   mainCpuUs: number;
   /** Redis server CPU per job, in µs (shared server: indicative). */
   redisCpuUs: number;
