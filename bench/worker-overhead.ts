@@ -50,6 +50,7 @@ import { decodeEntryEvents, eventStreamKey } from '../src/events/index.js';
 import { runOptions, sized } from './lib/args.js';
 import { codeKind, importCode } from './lib/code-root.js';
 import { makeFigure, writeResult } from './lib/result.js';
+import { median } from './lib/stats.js';
 import { unlinkMatching } from '../test/helpers/redis.js';
 
 // The runtime as deployed: the built dist/ (see code-root.ts). Under tsx every closure of the
@@ -213,8 +214,6 @@ function combine(runs: readonly Run[]): Round {
   };
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function main(): Promise<void> {
   const results: Record<Variant, Round[]> = { off: [], on: [], lines: [] };
   const variants: Variant[] = ['off', 'on', 'lines'];
@@ -236,7 +235,7 @@ async function main(): Promise<void> {
   const perJob = (v: Variant, k: 'workerCpuUs' | 'mainCpuUs' | 'redisCpuUs') => Math.round(median(results[v].map((x) => x[k])));
   console.log(`\nBullMQ no-op throughput, ${JOBS} jobs/run, 2 runs per variant per round, concurrency ${CONCURRENCY}, ${ROUNDS} rounds; load average ${loads.map((l) => l.toFixed(2)).join(', ')}`);
   console.log(`  stream: ${Math.round(streamSize.packed / Math.max(1, streamSize.events))} bytes/event packed, ${Math.round(streamSize.whole / Math.max(1, streamSize.events))} if written whole (${streamSize.events} events)`);
-  for (const v of ['off', 'on', 'lines'] as const) {
+  for (const v of variants) {
     console.log(`  ${v.padEnd(5)} median cpu per job: worker ${perJob(v, 'workerCpuUs')} µs (main thread ${perJob(v, 'mainCpuUs')}), redis ${perJob(v, 'redisCpuUs')} µs`);
   }
   writeResult({

@@ -292,21 +292,25 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     // The ids are taken as emit takes them; their text is made only for a line that writes it.
     const emitted = this.core.now();
     const stamp = takeEventId(emitted);
-    const first =
-      before !== undefined && stamp === before + 1
-        ? followingLine(at === direct.lastTime ? undefined : at, type, data, this.attemptRef(gen, line))
-        : `{${ownMembers(lastEventId(), at, 'info', type, seq, undefined, undefined, undefined, data)},${this.attemptRef(gen, line)}}`;
+    const first = this.lineOf(before !== undefined && stamp === before + 1, at, direct.lastTime, type, seq, data, gen, line);
     if (type2 === undefined) {
       direct.append(this.stream, 1, first, bytes, stamp, at);
       return true;
     }
     const stamp2 = takeEventId(emitted);
-    const second =
-      stamp2 === stamp + 1
-        ? followingLine(undefined, type2, data2!, this.attemptRef(gen, line + 1))
-        : `{${ownMembers(lastEventId(), at, 'info', type2, seq + 1, undefined, undefined, undefined, data2!)},${this.attemptRef(gen, line + 1)}}`;
+    const second = this.lineOf(stamp2 === stamp + 1, at, at, type2, seq + 1, data2!, gen, line + 1);
     direct.append(this.stream, 2, `${first}\n${second}`, bytes, stamp2, at);
     return true;
+  }
+
+  /**
+   * One line of {@link writeLines}: following the line before it (`"^"`, its time left out when
+   * it equals `timeBefore`, that line's time), or whole with the id just taken.
+   */
+  private lineOf(follows: boolean, time: number, timeBefore: number, type: EventType, seq: number, data: string, gen: number, line: number): string {
+    return follows
+      ? followingLine(time === timeBefore ? undefined : time, type, data, this.attemptRef(gen, line))
+      : `{${ownMembers(lastEventId(), time, 'info', type, seq, undefined, undefined, undefined, data)},${this.attemptRef(gen, line)}}`;
   }
 
   /**
