@@ -8,8 +8,10 @@ import { createUsageAccumulator, type UsageAccumulator } from './usage-accumulat
 
 /** What every attempt of one processor shares. */
 export interface AttemptRunShared {
-  /** Makes the attempt's job logger, on first need. */
-  logger: (run: AttemptRun) => JobLogger;
+  /** The BullMQ queue the attempts come from. */
+  queue: string;
+  /** Makes an attempt's job logger (BullMQ's job id and the attempt's context), on first need. */
+  logger: (jobId: string, context: JobContextOptions) => JobLogger;
   /** Also store progress on the BullMQ job (`job.updateProgress`), for BullMQ tooling. */
   mirrorProgress: boolean;
   /** Called when mirroring progress to BullMQ fails (never thrown into the connector). */
@@ -30,6 +32,14 @@ export interface AttemptRunShared {
  * hands over what is staged: the connector touching `ctx.log` or `ctx.progress`, a failure.
  */
 export class AttemptRun extends LazyAbortState implements ConnectorContext {
+  /**
+   * The BullMQ job while the attempt runs. Let go when it ends: an attempt waits a few
+   * milliseconds for its staged events to be handed over, and a job object kept alive that long
+   * is copied by every young-generation collection in between; what the logger needs of it is
+   * kept in {@link context} instead.
+   */
+  private job: Job | undefined;
+  private context: JobContextOptions | undefined = undefined;
   private jl: JobLogger | undefined = undefined;
   private usage: UsageAccumulator | undefined = undefined;
   private finished = false;
@@ -54,12 +64,13 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
    * @param jobId The id the processor tracks the attempt by (BullMQ's job id).
    */
   constructor(
-    readonly job: Job,
+    job: Job,
     readonly jobId: string,
     readonly attempt: number,
     private readonly shared: AttemptRunShared,
   ) {
     super(undefined, undefined);
+    this.job = job;
   }
 
   /** The attempt's job logger, with every staged event handed over first. */
@@ -104,7 +115,7 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
     if (detail?.totalSteps !== undefined) fields.totalSteps = detail.totalSteps;
     if (detail?.stage !== undefined) fields.stage = detail.stage;
     this.logger.jobProgress(pct, fields);
-    if (o.mirrorProgress) this.job.updateProgress(pct).catch(o.onError);
+    if (o.mirrorProgress) this.job?.updateProgress(pct).catch(o.onError);
   }
 
   /** The usage reported so far, or undefined when none was. */
@@ -120,6 +131,14 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
     this.priority = priority;
   }
 
+  /**
+   * When the attempt started (Unix ms) if only its start is staged, still waiting for its end to
+   * go with it; else 0 (nothing staged, or its end is staged too: ready to hand over).
+   */
+  get startOnly(): number {
+    return this.completedAt === 0 ? this.receivedAt : 0;
+  }
+
   /** Records that the attempt completed at `at` (Unix ms), with what the completed event carries. */
   stageEnd(at: number, durationMs: number, ai: AiUsage | undefined, outputCount: number | undefined, outputSize: number | undefined): void {
     this.completedAt = at;
@@ -133,6 +152,15 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
   emitStaged(): void {
     const jl = this.ensureLogger();
     const fast = takesStagedLifecycle(jl);
+    if (fast && this.receivedAt !== 0 && this.completedAt !== 0 && this.ai === undefined) {
+      // A short attempt: all three events in one go.
+      const at = this.receivedAt;
+      const endAt = this.completedAt;
+      this.receivedAt = 0;
+      this.completedAt = 0;
+      jl.stagedAttempt(at, this.enqueuedAt, this.queueWaitMs, this.priority, endAt, this.durationMs, this.outputCount, this.outputSize);
+      return;
+    }
     if (this.receivedAt !== 0) {
       const at = this.receivedAt;
       this.receivedAt = 0;
@@ -161,14 +189,16 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
     return this.waiting.promise;
   }
 
-  /** Marks the attempt ended (whoever waits in `done()` goes on). */
+  /** Marks the attempt ended (whoever waits in `done()` goes on) and lets go of the BullMQ job. */
   finish(): void {
+    if (this.jl === undefined && this.job !== undefined) this.context = attemptContext(this.job, this.attempt, this.shared.queue);
+    this.job = undefined;
     this.finished = true;
     this.waiting?.resolve();
   }
 
   private ensureLogger(): JobLogger {
-    return (this.jl ??= this.shared.logger(this));
+    return (this.jl ??= this.shared.logger(this.jobId, this.context ?? attemptContext(this.job!, this.attempt, this.shared.queue)));
   }
 }
 

@@ -4,7 +4,7 @@ import { isNonRetryable } from '../../connectors/connector-error.js';
 import type { AiUsage } from '../events/index.js';
 import type { JobContextOptions, JobLogger } from '../logger/types.js';
 import { backoffDelayMs, type BackoffOption } from './backoff-delay.js';
-import { AttemptRun, attemptContext, type AttemptRunShared } from './connector-context.js';
+import { AttemptRun, type AttemptRunShared } from './connector-context.js';
 import { JobCancelledError, JobHandedBackError } from './job-abort.js';
 import type { LazyAbort } from './lazy-abort.js';
 import type { Pricing } from './pricing.js';
@@ -15,15 +15,20 @@ import type { Pricing } from './pricing.js';
  * the Worker's processor; nothing here touches BullMQ's state, which stays BullMQ's job.
  *
  * The received, started and completed events are staged on the attempt (connector-context.ts)
- * and handed to the logger in batches: when {@link STAGE_MAX_ATTEMPTS} attempts are waiting,
- * or {@link STAGE_MAX_MS} after the first one, whichever comes first, and at `flush()`. Each
- * event keeps the time it happened. A job of a few milliseconds thus has its three events
- * encoded together, with those of dozens of other jobs, in one warm loop; between the worker's
- * own work, the same code costs several times more (cold caches), and that was most of the
- * runtime's overhead on short jobs.
+ * and handed to the logger in batches: when {@link STAGE_MAX_ATTEMPTS} ended attempts are
+ * waiting, or {@link STAGE_MAX_MS} after the first event staged, whichever comes first, and at
+ * `flush()`. Each event keeps the time it happened. A job of a few milliseconds thus has its
+ * three events encoded together, with those of dozens of other jobs, in one warm loop; between
+ * the worker's own work, the same code costs several times more (cold caches), and that was
+ * most of the runtime's overhead on short jobs.
+ *
+ * An attempt that started less than STAGE_MAX_MS / 2 before a hand-over and has not ended stays
+ * staged for the next one (at most STAGE_MAX_MS / 2 later): a short job then has its three
+ * events written at once, its job and trace once (one reservation of the open pack instead of
+ * two), while a long job's received and started still go within STAGE_MAX_MS of its start.
  */
 
-/** Most attempts waiting with staged events before they are handed over. */
+/** Most ended attempts waiting with staged events before they are handed over. */
 export const STAGE_MAX_ATTEMPTS = 64;
 /** Longest a staged event waits before it is handed to the logger, in ms. */
 export const STAGE_MAX_MS = 10;
@@ -107,25 +112,41 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
   let staged: AttemptRun[] = [];
   let spare: AttemptRun[] = [];
   let stageTimer: NodeJS.Timeout | undefined;
+  /** Staged attempts that have ended (the others wait for their end, see handOver). */
+  let ended = 0;
 
-  function stage(run: AttemptRun): void {
-    if (run.queued) return;
-    run.queued = true;
-    staged.push(run);
-    if (staged.length >= STAGE_MAX_ATTEMPTS) handOver();
-    else if (!stageTimer) {
-      stageTimer = setTimeout(handOver, STAGE_MAX_MS);
-      stageTimer.unref();
+  function stage(run: AttemptRun, end: boolean): void {
+    if (end) ended++;
+    if (!run.queued) {
+      run.queued = true;
+      staged.push(run);
     }
+    if (ended >= STAGE_MAX_ATTEMPTS) handOver(false);
+    else if (!stageTimer) setStageTimer(STAGE_MAX_MS);
   }
 
-  function handOver(): void {
+  function setStageTimer(ms: number): void {
+    stageTimer = setTimeout(() => handOver(false), ms);
+    stageTimer.unref();
+  }
+
+  /** Hands the staged events over; with `all` false, a young attempt that has not ended stays. */
+  function handOver(all: boolean): void {
     clearTimeout(stageTimer);
     stageTimer = undefined;
     const list = staged;
     staged = spare;
     spare = [];
+    ended = 0;
+    // An attempt that started less than half the wait ago, and has not ended, stays staged: a
+    // short job's three events then go together (see connector-context.ts), and a long one's
+    // start still goes within STAGE_MAX_MS (the timer below comes at most half of it later).
+    const young = Date.now() - STAGE_MAX_MS / 2;
     for (const run of list) {
+      if (!all && run.startOnly > young) {
+        staged.push(run);
+        continue;
+      }
       run.queued = false;
       try {
         run.emitStaged();
@@ -136,10 +157,12 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     }
     list.length = 0;
     spare = list;
+    if (staged.length > 0) setStageTimer(STAGE_MAX_MS / 2);
   }
 
   const shared: AttemptRunShared = {
-    logger: (run) => options.logger.withJobContext(telemetryJobId(run.jobId, queue), attemptContext(run.job, run.attempt, queue)),
+    queue,
+    logger: (jobId, context) => options.logger.withJobContext(telemetryJobId(jobId, queue), context),
     mirrorProgress,
     onError,
   };
@@ -158,7 +181,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     const run = begin(job, jobId, attempt);
     const at = Date.now();
     run.stageStart(at, job.timestamp, attempt === 1 ? queueWaitMs(job, at) : undefined, job.opts.priority || undefined);
-    stage(run);
+    stage(run, false);
     const started = performance.now();
     try {
       const result = (await connector.run({ id: jobId, name: job.name, data: job.data as unknown, attempt, queue }, run)) as ConnectorResult | undefined;
@@ -167,7 +190,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
       // Milliseconds to the microsecond: all a duration needs, and shorter to write than a raw difference.
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       run.stageEnd(Date.now(), durationMs, price(run), countField(result, 'outputCount'), countField(result, 'outputSize'));
-      stage(run);
+      stage(run, true);
       return result?.output ?? null;
     } catch (err) {
       // run.logger hands over what is staged first: the failure comes after them.
@@ -216,7 +239,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
       await Promise.race([Promise.all(entries.map((e) => e.done())), wait]);
       clearTimeout(timer);
     },
-    flush: handOver,
+    flush: () => handOver(true),
   };
 }
 

@@ -57,12 +57,32 @@ const LOG_DATA = Object.freeze({ kind: 'log' });
 export interface StagedLifecycle {
   stagedStart(at: number, enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): void;
   stagedCompleted(at: number, durationMs: number, ai: AiUsage | undefined, outputCount: number | undefined, outputSize: number | undefined): void;
+  /** `stagedStart` then `stagedCompleted`, for an attempt that ended before its start was handed over. */
+  stagedAttempt(
+    at: number,
+    enqueuedAt: number,
+    queueWaitMs: number | undefined,
+    priority: number | undefined,
+    endAt: number,
+    durationMs: number,
+    outputCount: number | undefined,
+    outputSize: number | undefined,
+  ): void;
 }
 
 /** Whether a job logger takes staged lifecycle events (the ConnectorLogger's do). */
 export function takesStagedLifecycle(jl: JobLogger): jl is JobLogger & StagedLifecycle {
   return typeof (jl as Partial<StagedLifecycle>).stagedStart === 'function';
 }
+
+/** The data of a staged job.received, as JSON (values checked by the caller). */
+const receivedJson = (enqueuedAt: number, queueWaitMs: number, priority: number | undefined): string =>
+  `{"enqueuedAt":${enqueuedAt},"queueWaitMs":${queueWaitMs}${numberMember('priority', priority)}}`;
+/** The data of a staged job.started, as JSON. */
+const startedJson = (queueWaitMs: number | undefined): string => (queueWaitMs === undefined ? '{}' : `{"queueWaitMs":${queueWaitMs}}`);
+/** The data of a staged job.completed without usage, as JSON. */
+const completedJson = (durationMs: number, outputCount: number | undefined, outputSize: number | undefined): string =>
+  `{"durationMs":${millisText(durationMs)}${numberMember('outputCount', outputCount)}${numberMember('outputSize', outputSize)}}`;
 
 const isTime = (t: number): boolean => Number.isInteger(t) && t > 0 && t <= MAX_TIME;
 const isNonNeg = (n: number | undefined): boolean => n === undefined || (Number.isFinite(n) && n >= 0);
@@ -239,9 +259,9 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
         return;
       }
       // The data's JSON written here (the values are checked above).
-      const received = `{"enqueuedAt":${enqueuedAt},"queueWaitMs":${wait}${numberMember('priority', priority)}}`;
-      const started = queueWaitMs === undefined ? '{}' : `{"queueWaitMs":${queueWaitMs}}`;
-      if (this.writeLines(at, 'job.received', received, 'job.started', started)) return;
+      const received = receivedJson(enqueuedAt, wait, priority);
+      const started = startedJson(queueWaitMs);
+      if (this.writeLines(2, at, 'job.received', received, 'job.started', started)) return;
       core.emit(this, 'job.received', 'info', undefined, undefined, this.usage, received, at);
       core.emit(this, 'job.started', 'info', undefined, undefined, this.usage, started, at);
     } catch (err) {
@@ -261,30 +281,70 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
         core.emit(this, 'job.completed', 'info', undefined, undefined, this.usage, { durationMs, outputCount, outputSize }, at);
         return;
       }
-      const data = `{"durationMs":${millisText(durationMs)}${numberMember('outputCount', outputCount)}${numberMember('outputSize', outputSize)}}`;
-      if (this.writeLines(at, 'job.completed', data)) return;
+      const data = completedJson(durationMs, outputCount, outputSize);
+      if (this.writeLines(1, at, 'job.completed', data)) return;
       core.emit(this, 'job.completed', 'info', undefined, undefined, this.usage, data, at);
     } catch (err) {
       core.invalid('jobCompleted', [`unexpected error: ${(err as Error)?.message}`], core.log, 'internal error');
     }
   }
 
+  stagedAttempt(
+    at: number,
+    enqueuedAt: number,
+    queueWaitMs: number | undefined,
+    priority: number | undefined,
+    endAt: number,
+    durationMs: number,
+    outputCount: number | undefined,
+    outputSize: number | undefined,
+  ): void {
+    const direct = this.core.direct;
+    const plain =
+      direct !== undefined &&
+      this.usage === undefined &&
+      isTime(at) &&
+      isTime(enqueuedAt) &&
+      isNonNeg(queueWaitMs) &&
+      (priority === undefined || Number.isSafeInteger(priority)) &&
+      isTime(endAt) &&
+      isNonNeg(durationMs) &&
+      isCount(outputCount) &&
+      isCount(outputSize);
+    if (plain) {
+      try {
+        this.receivedAt ??= at;
+        this.startedAt = at;
+        const received = receivedJson(enqueuedAt, queueWaitMs ?? Math.max(0, at - enqueuedAt), priority);
+        const completed = completedJson(durationMs, outputCount, outputSize);
+        if (this.writeLines(3, at, 'job.received', received, 'job.started', startedJson(queueWaitMs), endAt, 'job.completed', completed)) return;
+      } catch (err) {
+        this.core.invalid('jobCompleted', [`unexpected error: ${(err as Error)?.message}`], this.core.log, 'internal error');
+        return;
+      }
+    }
+    // The general way: each part checked (and reported) as it would be on its own.
+    this.stagedStart(at, enqueuedAt, queueWaitMs, priority);
+    this.stagedCompleted(endAt, durationMs, undefined, outputCount, outputSize);
+  }
+
   /**
-   * Writes one or two `info` events of this attempt, with no message or attributes, straight as
+   * Writes `n` (1–3) `info` events of this attempt, with no message or attributes, straight as
    * lines of the open pack (LoggerCore.direct): what `emit` would publish, without an object per
-   * event. A line whose id, seq and level follow from the line before it in the pack leaves them
-   * out (`"^": 1`, and its time too when it is the same; see events/packed-entry.ts). False when
-   * the events must be emitted instead (see DirectLines; or usage to carry).
+   * event. The first two happen at `at`, a third at `at3`. A line whose id, seq and level follow
+   * from the line before it in the pack leaves them out (`"^": 1`, and its time too when it is
+   * the same; see events/packed-entry.ts). False when the events must be emitted instead (see
+   * DirectLines; or usage to carry).
    */
-  private writeLines(at: number, type: EventType, data: string, type2?: EventType, data2?: string): boolean {
+  private writeLines(n: 1 | 2 | 3, at: number, type: EventType, data: string, type2?: EventType, data2?: string, at3 = 0, type3?: EventType, data3?: string): boolean {
     const direct = this.core.direct;
     if (direct === undefined || this.usage !== undefined) return false;
     const seq = direct.nextSeq;
     const members = this.attemptJson;
-    const n = type2 === undefined ? 1 : 2;
     // Counted as emit counts: each event whole, with the attempt's members (a bound, not a measure).
     let bytes = plainOwnMembersLength(at, 'info', type, seq, data) + members.length;
-    if (type2 !== undefined) bytes += plainOwnMembersLength(at, 'info', type2, seq + 1, data2!) + members.length;
+    if (n > 1) bytes += plainOwnMembersLength(at, 'info', type2!, seq + 1, data2!) + members.length;
+    if (n > 2) bytes += plainOwnMembersLength(at3, 'info', type3!, seq + 2, data3!) + members.length;
     const line = direct.reserve(this.stream, n, bytes);
     if (line < 0) return false;
     const gen = direct.generation;
@@ -293,13 +353,19 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     const emitted = this.core.now();
     const stamp = takeEventId(emitted);
     const first = this.lineOf(before !== undefined && stamp === before + 1, at, direct.lastTime, type, seq, data, gen, line);
-    if (type2 === undefined) {
+    if (n === 1) {
       direct.append(this.stream, 1, first, bytes, stamp, at);
       return true;
     }
     const stamp2 = takeEventId(emitted);
-    const second = this.lineOf(stamp2 === stamp + 1, at, at, type2, seq + 1, data2!, gen, line + 1);
-    direct.append(this.stream, 2, `${first}\n${second}`, bytes, stamp2, at);
+    const second = this.lineOf(stamp2 === stamp + 1, at, at, type2!, seq + 1, data2!, gen, line + 1);
+    if (n === 2) {
+      direct.append(this.stream, 2, `${first}\n${second}`, bytes, stamp2, at);
+      return true;
+    }
+    const stamp3 = takeEventId(emitted);
+    const third = this.lineOf(stamp3 === stamp2 + 1, at3, at, type3!, seq + 2, data3!, gen, line + 2);
+    direct.append(this.stream, 3, `${first}\n${second}\n${third}`, bytes, stamp3, at3);
     return true;
   }
 

@@ -30,9 +30,15 @@ function makeLogger(workerId: string, extra: Partial<ConstructorParameters<typeo
 
 const T0 = 1_800_000_000_000;
 
+/** Short attempts written whole (received, started and completed in one call) by {@link stage}. */
+const SHORT = 12;
+/** Events {@link stage} writes: 3 per attempt and 6 log lines. */
+const STAGED_EVENTS = (40 + SHORT) * 3 + 6;
+
 /**
  * 40 attempts: all started, then completed in reverse order with a log line now and then, so
- * packs close between an attempt's lines and the two ways of writing take turns.
+ * packs close between an attempt's lines and the two ways of writing take turns. Between the
+ * starts, {@link SHORT} short attempts write their three events at once (stagedAttempt).
  */
 function stage(logger: ConnectorLogger): void {
   const jobs: JobLogger[] = [];
@@ -41,6 +47,13 @@ function stage(logger: ConnectorLogger): void {
     if (!takesStagedLifecycle(jl)) throw new Error('a ConnectorLogger job logger takes staged lifecycle events');
     jl.stagedStart(T0 + i, T0 - 100 + i, i % 2 === 0 ? 100 : undefined, i % 5 === 0 ? 3 : undefined);
     jobs.push(jl);
+    if (i % 3 === 0 && i / 3 < SHORT) {
+      const k = i / 3;
+      const short = logger.withJobContext(`short-${k}`, { attempt: 1, queue: 'images', name: 'caption' });
+      if (!takesStagedLifecycle(short)) throw new Error('a ConnectorLogger job logger takes staged lifecycle events');
+      // The same millisecond for all three events, or a later one for the completion.
+      short.stagedAttempt(T0 + i, T0 - 50, k % 2 === 0 ? 50 : undefined, k % 4 === 0 ? 2 : undefined, T0 + i + (k % 3), 1.5 + k, k % 2 === 1 ? 4 : undefined, undefined);
+    }
   }
   for (let i = 39; i >= 0; i--) {
     const jl = jobs[i]!;
@@ -67,15 +80,15 @@ describe('staged lifecycle events written as pack lines', () => {
     expect(await emitted.flush(5000)).toBe(true);
     const viaEmit = await readEvents(env.redis, env.prefix);
 
-    expect(viaLines).toHaveLength(40 * 3 + 6);
+    expect(viaLines).toHaveLength(STAGED_EVENTS);
     expect(viaLines.map(seen)).toEqual(viaEmit.map(seen));
     expect(viaLines.map((e) => e.seq)).toEqual(viaLines.map((_, i) => i));
     expect(new Set(viaLines.map((e) => e.id)).size).toBe(viaLines.length);
     // Ids sort in emission order, those taken from the line before (`"^"`) included.
     expect(viaLines.map((e) => e.id)).toEqual(viaLines.map((e) => e.id).sort());
     // One trace per attempt, on every line of it, whichever pack it landed in.
-    for (let i = 0; i < 40; i++) {
-      const of = viaLines.filter((e) => e.job?.id === `job-${i}`);
+    for (const id of [...Array.from({ length: 40 }, (_, i) => `job-${i}`), ...Array.from({ length: SHORT }, (_, k) => `short-${k}`)]) {
+      const of = viaLines.filter((e) => e.job?.id === id);
       expect(of.map((e) => e.type).filter((t) => t !== 'log')).toEqual(['job.received', 'job.started', 'job.completed']);
       expect(new Set(of.map((e) => `${e.trace?.traceId}/${e.trace?.spanId}`)).size).toBe(1);
     }
@@ -95,7 +108,7 @@ describe('staged lifecycle events written as pack lines', () => {
     stage(logger);
     expect(await logger.flush(5000)).toBe(true);
     const entries = await env.redis.xrange(eventStreamKey({ prefix: env.prefix }), '-', '+');
-    expect(entries).toHaveLength(40 * 3 + 6);
+    expect(entries).toHaveLength(STAGED_EVENTS);
     expect(entries.every(([, f]) => f.length === 4 && f[2] === 'e')).toBe(true);
     expect((await readEvents(env.redis, env.prefix)).map((e) => e.seq)).toEqual(entries.map((_, i) => i));
   });
@@ -107,13 +120,13 @@ describe('staged lifecycle events written as pack lines', () => {
     expect(away.stats().buffered).toBeLessThanOrEqual(10);
     expect(away.stats().spooled).toBeGreaterThan(0);
     await away.close(300);
-    expect(away.stats()).toMatchObject({ accepted: 40 * 3 + 6, dropped: 0 });
+    expect(away.stats()).toMatchObject({ accepted: STAGED_EVENTS, dropped: 0 });
 
     const next = makeLogger('next', { spoolName: 'staged' });
-    await waitFor(() => next.stats().replayed === 40 * 3 + 6, { what: 'the spool replayed' });
+    await waitFor(() => next.stats().replayed === STAGED_EVENTS, { what: 'the spool replayed' });
     const events = await readEvents(env.redis, env.prefix);
     expect(events.map((e) => [e.producer, e.seq])).toEqual(events.map((_, i) => [away.producer, i]));
-    expect(events.filter((e) => e.type === 'job.completed').map((e) => e.job?.id)).toEqual(Array.from({ length: 40 }, (_, i) => `job-${39 - i}`));
+    expect(events.filter((e) => e.type === 'job.completed' && e.job?.id.startsWith('job-')).map((e) => e.job?.id)).toEqual(Array.from({ length: 40 }, (_, i) => `job-${39 - i}`));
   });
 
   it('write the job and trace again when a pack is cut just before an attempt\'s next line', async () => {
@@ -144,17 +157,25 @@ describe('staged lifecycle events written as pack lines', () => {
     jl.recordUsage({ model: 'gpt-x', inputTokens: 12, outputTokens: 3 });
     jl.stagedStart(T0, T0 - 10, 10, undefined);
     jl.stagedCompleted(T0 + 5, 5, undefined, undefined, undefined);
+    // The same through the call that writes all three at once.
+    const at = logger.withJobContext('job-u2', { attempt: 1 });
+    if (!takesStagedLifecycle(at)) throw new Error('a ConnectorLogger job logger takes staged lifecycle events');
+    at.recordUsage({ model: 'gpt-x', inputTokens: 7 });
+    at.stagedAttempt(T0, T0 - 10, 10, undefined, T0 + 5, 5, undefined, undefined);
     expect(await logger.flush(5000)).toBe(true);
     const events = await readEvents(env.redis, env.prefix);
     expect(events.map((e) => [e.type, e.ai?.inputTokens])).toEqual([
       ['job.received', 12],
       ['job.started', 12],
       ['job.completed', 12],
+      ['job.received', 7],
+      ['job.started', 7],
+      ['job.completed', 7],
     ]);
     await logger.close(1000);
     const late = logger.withJobContext('job-late');
     if (takesStagedLifecycle(late)) late.stagedStart(T0, T0 - 10, 10, undefined);
-    expect(logger.stats()).toMatchObject({ accepted: 3, published: 3, dropped: 2 });
+    expect(logger.stats()).toMatchObject({ accepted: 6, published: 6, dropped: 2 });
   });
 
   it('count against the memory bound as the same events emitted one by one', async () => {
@@ -166,7 +187,7 @@ describe('staged lifecycle events written as pack lines', () => {
     stage(emitted);
     const a = direct.stats();
     const b = emitted.stats();
-    expect(a.buffered).toBe(40 * 3 + 6);
+    expect(a.buffered).toBe(STAGED_EVENTS);
     expect([a.buffered, a.bufferedBytes]).toEqual([b.buffered, b.bufferedBytes]);
   });
 
@@ -177,8 +198,10 @@ describe('staged lifecycle events written as pack lines', () => {
       for (const logger of [one, two]) {
         const jl = logger.withJobContext(`${logger.producer}-job-${i}`, { attempt: 1 });
         if (!takesStagedLifecycle(jl)) throw new Error('a ConnectorLogger job logger takes staged lifecycle events');
-        jl.stagedStart(T0, T0 - 10, 10, undefined);
-        jl.stagedCompleted(T0 + 5, 5, undefined, undefined, undefined);
+        if (i % 2 === 0) {
+          jl.stagedStart(T0, T0 - 10, 10, undefined);
+          jl.stagedCompleted(T0 + 5, 5, undefined, undefined, undefined);
+        } else jl.stagedAttempt(T0, T0 - 10, 10, undefined, T0 + 5, 5, undefined, undefined);
       }
     }
     expect(await one.flush(5000)).toBe(true);

@@ -54,6 +54,31 @@ describe('staged lifecycle events', () => {
     expect(c.events.filter((e) => e.type === 'job.completed')).toHaveLength(STAGE_MAX_ATTEMPTS + 1);
   });
 
+  it("hand over a running job's received and started within STAGE_MAX_MS, before it ends", async () => {
+    vi.useFakeTimers({ now: 1_800_000_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    let finish = (): void => undefined;
+    const connector: Connector = {
+      serviceType: 'simulated',
+      name: 't',
+      run: (j) => (j.id === 'long' ? new Promise((resolve) => (finish = () => resolve({}))) : Promise.resolve({})),
+    };
+    const { c, processor } = setup(connector);
+    const long = processor.process(job('long', Date.now() - 40));
+    // Jobs that end keep coming: hand-overs at STAGE_MAX_ATTEMPTS ended attempts, while 'long' runs.
+    for (let i = 0; i < STAGE_MAX_ATTEMPTS; i++) await processor.process(job(`short-${i}`, Date.now()));
+    expect(types(c, 'short-0')).toEqual(['job.received', 'job.started', 'job.completed']);
+    expect(types(c, 'long')).toEqual([]); // started just now: it waits for its end to go with it
+    vi.advanceTimersByTime(STAGE_MAX_MS);
+    expect(types(c, 'long')).toEqual(['job.received', 'job.started']);
+    finish();
+    await long;
+    processor.flush();
+    expect(types(c, 'long')).toEqual(['job.received', 'job.started', 'job.completed']);
+    // A short job's three events are one run of lines, not split around other jobs' events.
+    const i = c.events.findIndex((e) => e.job?.id === 'short-7');
+    expect(c.events.slice(i, i + 3).map((e) => `${e.job?.id} ${e.type}`)).toEqual(['short-7 job.received', 'short-7 job.started', 'short-7 job.completed']);
+  });
+
   it('keep the order when the connector logs, reports progress or fails', async () => {
     const { c, processor } = setup({
       serviceType: 'simulated',
