@@ -59,6 +59,8 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
   private boundUsage: ConnectorContext['reportUsage'] | undefined = undefined;
   /** In the processor's staging queue (maintained by the processor). */
   queued = false;
+  /** Kept staged by a hand-over to wait for its end (maintained by the processor; once per attempt). */
+  held = false;
 
   /**
    * @param jobId The id the processor tracks the attempt by (BullMQ's job id).
@@ -115,6 +117,7 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
     if (detail?.totalSteps !== undefined) fields.totalSteps = detail.totalSteps;
     if (detail?.stage !== undefined) fields.stage = detail.stage;
     this.logger.jobProgress(pct, fields);
+    // After the attempt ended BullMQ's job is no longer ours to update (the event still goes).
     if (o.mirrorProgress) this.job?.updateProgress(pct).catch(o.onError);
   }
 
@@ -135,7 +138,7 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
    * When the attempt started (Unix ms) if only its start is staged, still waiting for its end to
    * go with it; else 0 (nothing staged, or its end is staged too: ready to hand over).
    */
-  get startOnly(): number {
+  get pendingStartAt(): number {
     return this.completedAt === 0 ? this.receivedAt : 0;
   }
 
@@ -198,6 +201,7 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
   }
 
   private ensureLogger(): JobLogger {
+    // Before finish() the job is there; after it, `context` is (finish() keeps it when no logger was made).
     return (this.jl ??= this.shared.logger(this.jobId, this.context ?? attemptContext(this.job!, this.attempt, this.shared.queue)));
   }
 }

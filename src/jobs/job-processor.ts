@@ -23,7 +23,7 @@ import type { Pricing } from './pricing.js';
  * most of the runtime's overhead on short jobs.
  *
  * An attempt that started less than STAGE_MAX_MS / 2 before a hand-over and has not ended stays
- * staged for the next one (at most STAGE_MAX_MS / 2 later): a short job then has its three
+ * staged for the next one, once (at most STAGE_MAX_MS / 2 later): a short job then has its three
  * events written at once, its job and trace once (one reservation of the open pack instead of
  * two), while a long job's received and started still go within STAGE_MAX_MS of its start.
  */
@@ -138,12 +138,14 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     staged = spare;
     spare = [];
     ended = 0;
-    // An attempt that started less than half the wait ago, and has not ended, stays staged: a
-    // short job's three events then go together (see connector-context.ts), and a long one's
+    // An attempt that started less than half the wait ago, and has not ended, stays staged once:
+    // a short job's three events then go together (see connector-context.ts), and a long one's
     // start still goes within STAGE_MAX_MS (the timer below comes at most half of it later).
+    // Once, not while it is young: a wall clock stepped back would keep it young for that long.
     const young = Date.now() - STAGE_MAX_MS / 2;
     for (const run of list) {
-      if (!all && run.startOnly > young) {
+      if (!all && !run.held && run.pendingStartAt > young) {
+        run.held = true;
         staged.push(run);
         continue;
       }

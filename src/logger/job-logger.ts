@@ -87,6 +87,12 @@ const completedJson = (durationMs: number, outputCount: number | undefined, outp
 const isTime = (t: number): boolean => Number.isInteger(t) && t > 0 && t <= MAX_TIME;
 const isNonNeg = (n: number | undefined): boolean => n === undefined || (Number.isFinite(n) && n >= 0);
 const isCount = (n: number | undefined): boolean => n === undefined || (Number.isSafeInteger(n) && n >= 0);
+/** Whether a staged start's values are all within the schema's rules (else it goes the checked way). */
+const plainStart = (at: number, enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): boolean =>
+  isTime(at) && isTime(enqueuedAt) && isNonNeg(queueWaitMs) && (priority === undefined || Number.isSafeInteger(priority));
+/** The same for a staged completion without usage. */
+const plainEnd = (at: number, durationMs: number, outputCount: number | undefined, outputSize: number | undefined): boolean =>
+  isTime(at) && isNonNeg(durationMs) && isCount(outputCount) && isCount(outputSize);
 
 /** Creates the {@link JobLogger} of one attempt; `streamFor` picks the job's stream shard. */
 export function createJobLogger(
@@ -242,7 +248,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
   }
 
   stagedStart(at: number, enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): void {
-    if (!isTime(at) || !isTime(enqueuedAt) || !isNonNeg(queueWaitMs) || (priority !== undefined && !Number.isSafeInteger(priority))) {
+    if (!plainStart(at, enqueuedAt, queueWaitMs, priority)) {
       this.jobReceived({ at, enqueuedAt, queueWaitMs, priority });
       this.jobStarted({ at, queueWaitMs });
       return;
@@ -261,7 +267,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
       // The data's JSON written here (the values are checked above).
       const received = receivedJson(enqueuedAt, wait, priority);
       const started = startedJson(queueWaitMs);
-      if (this.writeLines(2, at, 'job.received', received, 'job.started', started)) return;
+      if (this.writeLines(at, 'job.received', received, 'job.started', started)) return;
       core.emit(this, 'job.received', 'info', undefined, undefined, this.usage, received, at);
       core.emit(this, 'job.started', 'info', undefined, undefined, this.usage, started, at);
     } catch (err) {
@@ -270,7 +276,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
   }
 
   stagedCompleted(at: number, durationMs: number, ai: AiUsage | undefined, outputCount: number | undefined, outputSize: number | undefined): void {
-    if (!isTime(at) || !isNonNeg(durationMs) || !isCount(outputCount) || !isCount(outputSize) || ai !== undefined) {
+    if (!plainEnd(at, durationMs, outputCount, outputSize) || ai !== undefined) {
       // Usage goes the checked way: it is merged field by field.
       this.jobCompleted({ at, durationMs, ai, outputCount, outputSize });
       return;
@@ -282,7 +288,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
         return;
       }
       const data = completedJson(durationMs, outputCount, outputSize);
-      if (this.writeLines(1, at, 'job.completed', data)) return;
+      if (this.writeLines(at, 'job.completed', data)) return;
       core.emit(this, 'job.completed', 'info', undefined, undefined, this.usage, data, at);
     } catch (err) {
       core.invalid('jobCompleted', [`unexpected error: ${(err as Error)?.message}`], core.log, 'internal error');
@@ -299,28 +305,16 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     outputCount: number | undefined,
     outputSize: number | undefined,
   ): void {
-    const direct = this.core.direct;
-    const plain =
-      direct !== undefined &&
-      this.usage === undefined &&
-      isTime(at) &&
-      isTime(enqueuedAt) &&
-      isNonNeg(queueWaitMs) &&
-      (priority === undefined || Number.isSafeInteger(priority)) &&
-      isTime(endAt) &&
-      isNonNeg(durationMs) &&
-      isCount(outputCount) &&
-      isCount(outputSize);
-    if (plain) {
+    if (this.core.direct !== undefined && this.usage === undefined && plainStart(at, enqueuedAt, queueWaitMs, priority) && plainEnd(endAt, durationMs, outputCount, outputSize)) {
       try {
         this.receivedAt ??= at;
         this.startedAt = at;
         const received = receivedJson(enqueuedAt, queueWaitMs ?? Math.max(0, at - enqueuedAt), priority);
         const completed = completedJson(durationMs, outputCount, outputSize);
-        if (this.writeLines(3, at, 'job.received', received, 'job.started', startedJson(queueWaitMs), endAt, 'job.completed', completed)) return;
+        if (this.writeLines(at, 'job.received', received, 'job.started', startedJson(queueWaitMs), 'job.completed', completed, endAt)) return;
       } catch (err) {
-        this.core.invalid('jobCompleted', [`unexpected error: ${(err as Error)?.message}`], this.core.log, 'internal error');
-        return;
+        // Nothing was added (the lines are appended last): the general way below may still write them.
+        this.core.invalid('jobStarted', [`unexpected error: ${(err as Error)?.message}`], this.core.log);
       }
     }
     // The general way: each part checked (and reported) as it would be on its own.
@@ -331,14 +325,15 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
   /**
    * Writes `n` (1–3) `info` events of this attempt, with no message or attributes, straight as
    * lines of the open pack (LoggerCore.direct): what `emit` would publish, without an object per
-   * event. The first two happen at `at`, a third at `at3`. A line whose id, seq and level follow
-   * from the line before it in the pack leaves them out (`"^": 1`, and its time too when it is
-   * the same; see events/packed-entry.ts). False when the events must be emitted instead (see
-   * DirectLines; or usage to carry).
+   * event: `type` and `type2` (when given) at `at`, `type3` (when given, after `type2`) at `at3`.
+   * A line whose id, seq and level follow from the line before it in the pack leaves them out
+   * (`"^": 1`, and its time too when it is the same; see events/packed-entry.ts). False when the
+   * events must be emitted instead (see DirectLines; or usage to carry).
    */
-  private writeLines(n: 1 | 2 | 3, at: number, type: EventType, data: string, type2?: EventType, data2?: string, at3 = 0, type3?: EventType, data3?: string): boolean {
+  private writeLines(at: number, type: EventType, data: string, type2?: EventType, data2?: string, type3?: EventType, data3?: string, at3: number = at): boolean {
     const direct = this.core.direct;
     if (direct === undefined || this.usage !== undefined) return false;
+    const n = type3 !== undefined ? 3 : type2 !== undefined ? 2 : 1;
     const seq = direct.nextSeq;
     const members = this.attemptJson;
     // Counted as emit counts: each event whole, with the attempt's members (a bound, not a measure).

@@ -43,7 +43,7 @@ describe('staged lifecycle events', () => {
     expect(completed!.seq).toBeGreaterThan(started!.seq);
   });
 
-  it(`hand over at once when ${STAGE_MAX_ATTEMPTS} attempts wait, and at flush()`, async () => {
+  it(`hand over at once when ${STAGE_MAX_ATTEMPTS} ended attempts wait, and at flush()`, async () => {
     const { c, processor } = setup({ serviceType: 'simulated', name: 't', run: () => Promise.resolve({}) });
     for (let i = 0; i < STAGE_MAX_ATTEMPTS; i++) await processor.process(job(`j${i}`, Date.now()));
     expect(c.events.length).toBeGreaterThanOrEqual(2 * STAGE_MAX_ATTEMPTS);
@@ -54,29 +54,77 @@ describe('staged lifecycle events', () => {
     expect(c.events.filter((e) => e.type === 'job.completed')).toHaveLength(STAGE_MAX_ATTEMPTS + 1);
   });
 
-  it("hand over a running job's received and started within STAGE_MAX_MS, before it ends", async () => {
-    vi.useFakeTimers({ now: 1_800_000_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
-    let finish = (): void => undefined;
+  /** A processor whose job 'long' runs until `finish()` (or `fail()`); every other job ends at once. */
+  function withLongJob() {
+    const control = { finish: (): void => undefined, fail: (_err: Error): void => undefined };
     const connector: Connector = {
       serviceType: 'simulated',
       name: 't',
-      run: (j) => (j.id === 'long' ? new Promise((resolve) => (finish = () => resolve({}))) : Promise.resolve({})),
+      run: (j) =>
+        j.id === 'long'
+          ? new Promise((resolve, reject) => {
+              control.finish = () => resolve({});
+              control.fail = reject;
+            })
+          : Promise.resolve({}),
     };
-    const { c, processor } = setup(connector);
+    return { ...setup(connector), control };
+  }
+
+  /** Runs STAGE_MAX_ATTEMPTS short jobs: the last one's end triggers a hand-over. */
+  async function shortJobs(processor: ReturnType<typeof setup>['processor'], tag: string): Promise<void> {
+    for (let i = 0; i < STAGE_MAX_ATTEMPTS; i++) await processor.process(job(`${tag}-${i}`, Date.now()));
+  }
+
+  it("hand over a running job's received and started within STAGE_MAX_MS of its start, before it ends", async () => {
+    vi.useFakeTimers({ now: 1_800_000_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const { c, processor, control } = withLongJob();
     const long = processor.process(job('long', Date.now() - 40));
-    // Jobs that end keep coming: hand-overs at STAGE_MAX_ATTEMPTS ended attempts, while 'long' runs.
-    for (let i = 0; i < STAGE_MAX_ATTEMPTS; i++) await processor.process(job(`short-${i}`, Date.now()));
+    vi.advanceTimersByTime(4);
+    // A hand-over 4 ms after 'long' started: the short jobs go, 'long' waits for its end to go with it.
+    await shortJobs(processor, 'short');
     expect(types(c, 'short-0')).toEqual(['job.received', 'job.started', 'job.completed']);
-    expect(types(c, 'long')).toEqual([]); // started just now: it waits for its end to go with it
-    vi.advanceTimersByTime(STAGE_MAX_MS);
+    expect(types(c, 'long')).toEqual([]);
+    // …but not past STAGE_MAX_MS: the next hand-over comes STAGE_MAX_MS / 2 later at most.
+    vi.advanceTimersByTime(STAGE_MAX_MS / 2);
+    expect(Date.now() - 1_800_000_000_000).toBeLessThan(STAGE_MAX_MS);
     expect(types(c, 'long')).toEqual(['job.received', 'job.started']);
-    finish();
+    control.finish();
     await long;
     processor.flush();
     expect(types(c, 'long')).toEqual(['job.received', 'job.started', 'job.completed']);
-    // A short job's three events are one run of lines, not split around other jobs' events.
+    // Each short job's three events were written in one go, one run of lines.
+    expect(c.appends.filter((n) => n === 3)).toHaveLength(STAGE_MAX_ATTEMPTS);
     const i = c.events.findIndex((e) => e.job?.id === 'short-7');
     expect(c.events.slice(i, i + 3).map((e) => `${e.job?.id} ${e.type}`)).toEqual(['short-7 job.received', 'short-7 job.started', 'short-7 job.completed']);
+  });
+
+  it('keep a running job staged once only, even when the wall clock steps back', async () => {
+    vi.useFakeTimers({ now: 1_800_000_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const { c, processor, control } = withLongJob();
+    const long = processor.process(job('long', Date.now() - 40));
+    // The clock steps back 2 s: by Date.now(), 'long' looks as if it had just started for 2 s.
+    vi.setSystemTime(Date.now() - 2000);
+    await shortJobs(processor, 'a');
+    await shortJobs(processor, 'b');
+    expect(types(c, 'long')).toEqual(['job.received', 'job.started']);
+    control.finish();
+    await long;
+    processor.flush();
+    expect(types(c, 'long')).toEqual(['job.received', 'job.started', 'job.completed']);
+  });
+
+  it('report a kept running job that then fails as received, started, failed', async () => {
+    vi.useFakeTimers({ now: 1_800_000_000_000, toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const { c, processor, control } = withLongJob();
+    const long = processor.process(job('long', Date.now() - 40));
+    await shortJobs(processor, 'short');
+    expect(types(c, 'long')).toEqual([]);
+    control.fail(new Error('CUDA out of memory'));
+    await expect(long).rejects.toThrow('CUDA out of memory');
+    expect(types(c, 'long')).toEqual(['job.received', 'job.started', 'job.failed']);
+    processor.flush();
+    expect(types(c, 'long')).toEqual(['job.received', 'job.started', 'job.failed']);
   });
 
   it('keep the order when the connector logs, reports progress or fails', async () => {

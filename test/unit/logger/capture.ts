@@ -16,6 +16,8 @@ export interface Captured {
   events: JobscopeEvent[];
   streams: string[];
   lines: Record<string, unknown>[];
+  /** The number of events of each `appendLines` call (lines written straight into the pack), in order. */
+  appends: number[];
   clock: { ms: number };
 }
 
@@ -23,6 +25,7 @@ export function captureCore(options: { stdout?: boolean; level?: 'debug' | 'info
   const events: JobscopeEvent[] = [];
   const streams: string[] = [];
   const lines: Record<string, unknown>[] = [];
+  const appends: number[] = [];
   const clock = { ms: 1_800_000_000_000 };
   const take = (json: string, stream: string) => {
     const r = decodeEventJson(json);
@@ -46,6 +49,7 @@ export function captureCore(options: { stdout?: boolean; level?: 'debug' | 'info
     appendLines(stream, _producer, shared, _firstSeq, n, text) {
       const lines = text.split('\n');
       if (lines.length !== n) throw new Error(`appendLines: ${n} events announced, ${lines.length} lines written`);
+      appends.push(n);
       pack.push(...lines);
       const s = parseSharedMembers(`{${shared}}`);
       if (!s.ok) throw new Error(s.reason);
@@ -80,5 +84,5 @@ export function captureCore(options: { stdout?: boolean; level?: 'debug' | 'info
     validateEvents: false,
     now: () => clock.ms,
   });
-  return { core, events, streams, lines, clock };
+  return { core, events, streams, lines, appends, clock };
 }
