@@ -155,29 +155,25 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
   emitStaged(): void {
     const jl = this.ensureLogger();
     const fast = takesStagedLifecycle(jl);
-    if (fast && this.receivedAt !== 0 && this.completedAt !== 0 && this.ai === undefined) {
+    const at = this.receivedAt;
+    const endAt = this.completedAt;
+    this.receivedAt = 0;
+    this.completedAt = 0;
+    if (fast && at !== 0 && endAt !== 0 && this.ai === undefined) {
       // A short attempt: all three events in one go.
-      const at = this.receivedAt;
-      const endAt = this.completedAt;
-      this.receivedAt = 0;
-      this.completedAt = 0;
       jl.stagedAttempt(at, this.enqueuedAt, this.queueWaitMs, this.priority, endAt, this.durationMs, this.outputCount, this.outputSize);
       return;
     }
-    if (this.receivedAt !== 0) {
-      const at = this.receivedAt;
-      this.receivedAt = 0;
+    if (at !== 0) {
       if (fast) jl.stagedStart(at, this.enqueuedAt, this.queueWaitMs, this.priority);
       else {
         jl.jobReceived({ at, enqueuedAt: this.enqueuedAt, queueWaitMs: this.queueWaitMs, priority: this.priority });
         jl.jobStarted({ at, queueWaitMs: this.queueWaitMs });
       }
     }
-    if (this.completedAt !== 0) {
-      const at = this.completedAt;
-      this.completedAt = 0;
-      if (fast) jl.stagedCompleted(at, this.durationMs, this.ai, this.outputCount, this.outputSize);
-      else jl.jobCompleted({ at, durationMs: this.durationMs, ai: this.ai, outputCount: this.outputCount, outputSize: this.outputSize });
+    if (endAt !== 0) {
+      if (fast) jl.stagedCompleted(endAt, this.durationMs, this.ai, this.outputCount, this.outputSize);
+      else jl.jobCompleted({ at: endAt, durationMs: this.durationMs, ai: this.ai, outputCount: this.outputCount, outputSize: this.outputSize });
     }
   }
 

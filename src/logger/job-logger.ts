@@ -75,9 +75,11 @@ export function takesStagedLifecycle(jl: JobLogger): jl is JobLogger & StagedLif
   return typeof (jl as Partial<StagedLifecycle>).stagedStart === 'function';
 }
 
+/** A staged start's queue wait: as given, else from its enqueue time to its start. */
+const waitOf = (at: number, enqueuedAt: number, queueWaitMs: number | undefined): number => queueWaitMs ?? Math.max(0, at - enqueuedAt);
 /** The data of a staged job.received, as JSON (values checked by the caller). */
-const receivedJson = (enqueuedAt: number, queueWaitMs: number, priority: number | undefined): string =>
-  `{"enqueuedAt":${enqueuedAt},"queueWaitMs":${queueWaitMs}${numberMember('priority', priority)}}`;
+const receivedJson = (at: number, enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): string =>
+  `{"enqueuedAt":${enqueuedAt},"queueWaitMs":${waitOf(at, enqueuedAt, queueWaitMs)}${numberMember('priority', priority)}}`;
 /** The data of a staged job.started, as JSON. */
 const startedJson = (queueWaitMs: number | undefined): string => (queueWaitMs === undefined ? '{}' : `{"queueWaitMs":${queueWaitMs}}`);
 /** The data of a staged job.completed without usage, as JSON. */
@@ -221,6 +223,12 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     this.lifecycle('jobReceived', 'job.received', 'info', fields, receivedData, time);
   }
 
+  /** Records a start at `at` for `durationMs` defaults (see {@link elapsed}). */
+  private markStarted(at: number): void {
+    this.receivedAt ??= at;
+    this.startedAt = at;
+  }
+
   jobStarted(fields?: JobStartedFields): void {
     const time = this.timeOf(fields);
     this.startedAt = time;
@@ -254,18 +262,16 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
       return;
     }
     const { core } = this;
-    this.receivedAt ??= at;
-    this.startedAt = at;
+    this.markStarted(at);
     try {
-      const wait = queueWaitMs ?? Math.max(0, at - enqueuedAt);
       if (core.linesEnabled) {
         // A JSON line per event: the data as objects.
-        core.emit(this, 'job.received', 'info', undefined, undefined, this.usage, { enqueuedAt, queueWaitMs: wait, priority }, at);
+        core.emit(this, 'job.received', 'info', undefined, undefined, this.usage, { enqueuedAt, queueWaitMs: waitOf(at, enqueuedAt, queueWaitMs), priority }, at);
         core.emit(this, 'job.started', 'info', undefined, undefined, this.usage, { queueWaitMs }, at);
         return;
       }
       // The data's JSON written here (the values are checked above).
-      const received = receivedJson(enqueuedAt, wait, priority);
+      const received = receivedJson(at, enqueuedAt, queueWaitMs, priority);
       const started = startedJson(queueWaitMs);
       if (this.writeLines(at, 'job.received', received, 'job.started', started)) return;
       core.emit(this, 'job.received', 'info', undefined, undefined, this.usage, received, at);
@@ -307,9 +313,8 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
   ): void {
     if (this.core.direct !== undefined && this.usage === undefined && plainStart(at, enqueuedAt, queueWaitMs, priority) && plainEnd(endAt, durationMs, outputCount, outputSize)) {
       try {
-        this.receivedAt ??= at;
-        this.startedAt = at;
-        const received = receivedJson(enqueuedAt, queueWaitMs ?? Math.max(0, at - enqueuedAt), priority);
+        this.markStarted(at);
+        const received = receivedJson(at, enqueuedAt, queueWaitMs, priority);
         const completed = completedJson(durationMs, outputCount, outputSize);
         if (this.writeLines(at, 'job.received', received, 'job.started', startedJson(queueWaitMs), 'job.completed', completed, endAt)) return;
       } catch (err) {
