@@ -15,12 +15,15 @@ import type { Pricing } from './pricing.js';
  * the Worker's processor; nothing here touches BullMQ's state, which stays BullMQ's job.
  *
  * The received, started and completed events are staged on the attempt (connector-context.ts)
- * and handed to the logger in batches: when {@link STAGE_MAX_ATTEMPTS} ended attempts are
- * waiting, or {@link STAGE_MAX_MS} after the first event staged, whichever comes first, and at
- * `flush()`. Each event keeps the time it happened. A job of a few milliseconds thus has its
- * three events encoded together, with those of dozens of other jobs, in one warm loop; between
- * the worker's own work, the same code costs several times more (cold caches), and that was
- * most of the runtime's overhead on short jobs.
+ * and handed to the logger in batches, by a timer: {@link STAGE_MAX_MS} after the first event
+ * staged, and at `flush()` (or at once when {@link STAGE_MAX_ATTEMPTS} ended attempts wait, a
+ * bound on what is held, not a batch size). Each event keeps the time it happened. A job of a
+ * few milliseconds thus has its three events encoded together, with those of dozens of other
+ * jobs, in one warm loop; between the worker's own work, the same code costs several times more
+ * (cold caches), and that was most of the runtime's overhead on short jobs. The hand-over runs
+ * from its timer, not inside the job whose end fills a batch: in seven palindromic A/B runs of
+ * the worker-overhead benchmark's jobs (5–10 rounds each), that gave 1.3–6.6 % more no-op jobs
+ * per second than handing over inside the 64th ended attempt (BENCHMARKS.md, 6).
  *
  * An attempt that started less than STAGE_MAX_MS / 2 before a hand-over and has not ended stays
  * staged for the next one, once (at most STAGE_MAX_MS / 2 later): a short job then has its three
@@ -28,10 +31,10 @@ import type { Pricing } from './pricing.js';
  * two), while a long job's received and started still go within STAGE_MAX_MS of its start.
  */
 
-/** Most ended attempts waiting with staged events before they are handed over. */
-export const STAGE_MAX_ATTEMPTS = 64;
+/** Most ended attempts waiting with staged events: at this many they are handed over at once. */
+export const STAGE_MAX_ATTEMPTS = 1024;
 /** Longest a staged event waits before it is handed to the logger, in ms. */
-export const STAGE_MAX_MS = 10;
+export const STAGE_MAX_MS = 5;
 
 /** What the processor needs of a ConnectorLogger. */
 export interface JobLoggerFactory {
