@@ -87,7 +87,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     connection: asBullConnection(redis),
     concurrency,
     ...(options.bullPrefix ? { prefix: options.bullPrefix } : {}),
-    autorun: true,
+    // Started below, once the cancel requests stored before this worker started are loaded.
+    autorun: false,
   });
   worker.on('error', onError);
   worker.on('stalled', (jobId) => {
@@ -106,6 +107,13 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   }
   // The logger's flush and close cover the lifecycle events the processor stages.
   const removeHandOver = logger.onFlush(() => processor.flush());
+  // No job is taken before the stored cancel requests are loaded: a job cancelled while no
+  // worker ran then ends at once instead of running (were the load to fail, jobs run anyway).
+  // BullMQ's run() returns at once when the worker was paused or closed in the meantime.
+  void (cancels?.ready ?? Promise.resolve())
+    .catch(onError)
+    .then(() => worker.run())
+    .catch(onError);
   const ready = Promise.all([worker.waitUntilReady(), cancels?.ready]).then(() => undefined);
   logger.workerStarted({ concurrency, queues: [queue], heartbeatIntervalMs });
   const activeJobs = (): string[] => [...processor.active.keys()].map((id) => telemetryJobId(id, queue));
