@@ -52,8 +52,9 @@ export function formatIssues(issues: ValidationIssue[], max = 5): string {
 /** An operation did not finish within its deadline. */
 export class TimeoutError extends JobscopeError {
   override readonly name = 'TimeoutError';
-  constructor(operation: string, timeoutMs: number) {
-    super(`${operation} did not finish within ${timeoutMs} ms`);
+  /** @param next What happens (or what to do) now, appended after the timeout. */
+  constructor(operation: string, timeoutMs: number, next?: string) {
+    super(`${operation} did not finish within ${timeoutMs} ms${next ? `; ${next}` : ''}`);
   }
 }
 

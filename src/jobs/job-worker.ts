@@ -128,7 +128,9 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       await worker.close().catch(onError);
     } else {
       const ids = activeJobs();
-      onError(new TimeoutError(`draining ${ids.length} job(s) (${ids.join(', ')}) at shutdown; handing them back`, shutdownTimeoutMs));
+      onError(
+        new TimeoutError(`draining ${ids.length} job(s) (${ids.join(', ')}) at shutdown`, shutdownTimeoutMs, 'handing them back to the queue (another worker takes them after their lock expires)'),
+      );
       // Close first: a closed worker does not move the aborted jobs to failed, it leaves them
       // active with an expiring lock, and BullMQ's stalled check gives them to another worker.
       await worker.close(true).catch(onError);

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createSimulatedConnector } from '../../../connectors/simulated.js';
 import type { JobscopeEvent } from '../../../src/events/index.js';
-import { createJobWorker, type JobWorker } from '../../../src/jobs/job-worker.js';
+import { createJobWorker, type JobWorker, type JobWorkerOptions } from '../../../src/jobs/job-worker.js';
 import { loadPriceTable } from '../../../src/jobs/price-table.js';
 import { createPricing } from '../../../src/jobs/pricing.js';
 import { createJobProducer, type JobProducer } from '../../../src/jobs/producer.js';
@@ -33,7 +33,7 @@ afterEach(async () => {
   redis.disconnect();
 });
 
-function startWorker(extra: { shutdownTimeoutMs?: number } = {}): JobWorker {
+function startWorker(extra: Pick<JobWorkerOptions, 'shutdownTimeoutMs' | 'onError'> = {}): JobWorker {
   worker = createJobWorker({
     connection: TEST_REDIS_URL,
     queue,
@@ -162,7 +162,8 @@ describe('job worker', () => {
   });
 
   it('at shutdown past the deadline hands running jobs back instead of failing them', async () => {
-    const w = startWorker({ shutdownTimeoutMs: 200 });
+    const errors: unknown[] = [];
+    const w = startWorker({ shutdownTimeoutMs: 200, onError: (err) => errors.push(err) });
     await w.ready;
     await producer.enqueue('stuck', { simulate: { stuck: true } }, { jobId: 'stuck' });
     await waitFor(() => w.activeJobs().includes('stuck'), { what: 'the job to run' });
@@ -172,6 +173,10 @@ describe('job worker', () => {
     expect(lifecycle(events, 'stuck')).toEqual(['job.received@1', 'job.started@1']);
     expect(events.at(-1)).toMatchObject({ type: 'worker.stopped' });
     expect((events.at(-1)!.data as { reason: string }).reason).toContain('handed back');
+    // What the operator reads: the drain timed out, and the job goes back (not "handing back failed").
+    expect(errors.map((e) => (e as Error).message)).toEqual([
+      'draining 1 job(s) (stuck) at shutdown did not finish within 200 ms; handing them back to the queue (another worker takes them after their lock expires)',
+    ]);
     // Still active in BullMQ: its lock expires and the stalled check gives it to another worker.
     expect(await (await producer.queue.getJob('stuck'))!.getState()).toBe('active');
   });
