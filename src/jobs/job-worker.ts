@@ -4,9 +4,10 @@ import { TimeoutError } from '../errors.js';
 import { createCancelListener, type CancelListener } from './cancel-requests.js';
 import { createJobProcessor, type JobProcessor, telemetryJobId } from './job-processor.js';
 import type { Pricing } from './pricing.js';
-import { asBullConnection, bullClient, type RedisConnection } from './redis-connection.js';
+import { asBullConnection, bullClient, settleBullConnection, type RedisConnection } from './redis-connection.js';
 import { reportStalled } from './stalled-report.js';
 import type { WorkerLogger } from './worker-logger.js';
+import { withDeadline } from './with-deadline.js';
 
 /**
  * The job-worker runtime: a BullMQ Worker that runs every job through a connector and reports
@@ -122,6 +123,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   let closing: Promise<void> | undefined;
   async function shutdown(reason: string): Promise<void> {
     stopHeartbeats();
+    await settleBullConnection(worker);
     // pause() stops fetching and waits for the running jobs; close() then has nothing to wait for.
     const drained = await withDeadline(worker.pause(), shutdownTimeoutMs);
     if (drained) {
@@ -155,18 +157,4 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       return closing;
     },
   };
-}
-
-/** Waits for `work` up to `timeoutMs`; true when it finished in time. */
-async function withDeadline(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([work.then(() => true), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

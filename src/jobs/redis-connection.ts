@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import { withDeadline } from './with-deadline.js';
 
 /** A Redis connection: a client the caller owns, or a URL the callee connects to (and closes). */
 export type RedisConnection = Redis | string;
@@ -21,4 +22,18 @@ export function bullClient(connection: RedisConnection): Redis {
  */
 export function asBullConnection(redis: Redis): ConnectionOptions {
   return redis as unknown as ConnectionOptions;
+}
+
+/** Longest {@link settleBullConnection} waits, in ms. */
+export const SETTLE_MS = 2000;
+
+/**
+ * Waits, up to {@link SETTLE_MS}, until a BullMQ Queue's or Worker's connections have finished
+ * setting up (ready, or failed). Closed before that, BullMQ removes the listeners that would
+ * report its set-up's outcome, and when the client is then disconnected the pending set-up fails
+ * with an 'error' nobody hears: the process dies of it ("Connection is closed", seen when
+ * `jobscope start` was stopped right after its banner). Never rejects.
+ */
+export async function settleBullConnection(bull: { waitUntilReady(): Promise<unknown> }): Promise<void> {
+  await withDeadline(bull.waitUntilReady().catch(() => undefined), SETTLE_MS);
 }
