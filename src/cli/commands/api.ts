@@ -5,6 +5,7 @@ import type { ApiLogger } from '../../api/api-options.js';
 import { loadApiConfig, type ApiConfig } from '../../config/api-config.js';
 import { loadRedisConfig, type RedisConfig } from '../../config/redis-config.js';
 import type { CliIo } from '../commands.js';
+import { waitForShutdownSignal } from '../shutdown-signal.js';
 
 const HELP = `Usage: jobscope api [--port <n>] [--host <addr>]
 
@@ -27,18 +28,6 @@ function applyArgs(args: string[], config: ApiConfig): ApiConfig | string {
     i++;
   }
   return out;
-}
-
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', on);
-      process.off('SIGINT', on);
-      resolve(signal);
-    };
-    process.on('SIGTERM', on);
-    process.on('SIGINT', on);
-  });
 }
 
 /** Maps the API's configuration onto {@link startApiServer}'s options (shared with `jobscope start`). */
@@ -81,10 +70,15 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const server = await startApiServer(apiServerOptions(config, redis, redisConfig, { warn: log('warn'), error: log('error') }));
   const auth = config.token ? 'token required' : 'ANONYMOUS access (JOBSCOPE_API_ALLOW_ANONYMOUS=true)';
   io.stdout.write(`jobscope api: listening on ${server.url} (${auth}); dashboard at ${server.url}/\n`);
-  const signal = await waitForSignal();
-  io.stdout.write(`jobscope api: ${signal}: draining (up to ${config.shutdownTimeoutMs} ms)\n`);
-  await server.close();
-  await redis.quit().catch(() => redis.disconnect());
-  io.stdout.write('jobscope api: stopped\n');
-  return 0;
+  const shutdown = waitForShutdownSignal({ command: 'api', stderr: io.stderr });
+  try {
+    const signal = await shutdown.received;
+    io.stdout.write(`jobscope api: ${signal}: draining (up to ${config.shutdownTimeoutMs} ms)\n`);
+    await server.close();
+    await redis.quit().catch(() => redis.disconnect());
+    io.stdout.write('jobscope api: stopped\n');
+    return 0;
+  } finally {
+    shutdown.dispose();
+  }
 }

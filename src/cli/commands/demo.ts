@@ -7,6 +7,7 @@ import { startDemoWorkers, type DemoWorkers } from '../../jobs/demo-workers.js';
 import { loadPriceTable } from '../../jobs/price-table.js';
 import { createPricing } from '../../jobs/pricing.js';
 import type { CliIo } from '../commands.js';
+import { waitForShutdownSignal } from '../shutdown-signal.js';
 
 const USAGE = `Usage: jobscope demo [--rate <jobs/s>] [--workers <n>] [--seed <n>]
 
@@ -88,9 +89,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const env = values.rate !== undefined ? { ...io.env, DEMO_RATE_PER_SEC: values.rate } : io.env;
-  const stopped = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  return runDemo({ workers, ...(seed !== undefined ? { seed } : {}) }, { ...io, env }, stopped);
+  const shutdown = waitForShutdownSignal({ command: 'demo', stderr: io.stderr });
+  try {
+    return await runDemo({ workers, ...(seed !== undefined ? { seed } : {}) }, { ...io, env }, shutdown.received);
+  } finally {
+    shutdown.dispose();
+  }
 }

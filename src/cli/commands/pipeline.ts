@@ -9,6 +9,7 @@ import { registerBuiltinSinks } from '../../pipeline/builtin-sinks.js';
 import { startMetricsServer, type MetricsServer } from '../../pipeline/metrics-server.js';
 import { createSinksFromConfig, registeredSinkNames } from '../../pipeline/sink-registry.js';
 import type { CliIo } from '../commands.js';
+import { waitForShutdownSignal } from '../shutdown-signal.js';
 
 const USAGE = `Usage: jobscope pipeline [--sinks <a,b,...>]
 
@@ -97,9 +98,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const config = loadPipelineConfig(env);
   const redisConfig = loadRedisConfig(env);
   const logger = pino({ name: 'jobscope-pipeline', level: config.logLevel }, io.stdout);
-  const stopped = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  return runPipelineProcess(config, redisConfig, { ...io, env }, { stopped, logger });
+  const shutdown = waitForShutdownSignal({ command: 'pipeline', stderr: io.stderr });
+  try {
+    return await runPipelineProcess(config, redisConfig, { ...io, env }, { stopped: shutdown.received, logger });
+  } finally {
+    shutdown.dispose();
+  }
 }

@@ -17,6 +17,7 @@ import { createPipeline, type Pipeline } from '../../pipeline/pipeline.js';
 import { createSinksFromConfig } from '../../pipeline/sink-registry.js';
 import { resolveLocalRedis, type LocalRedis } from '../../start/local-redis.js';
 import type { CliIo } from '../commands.js';
+import { waitForShutdownSignal } from '../shutdown-signal.js';
 import { apiServerOptions } from './api.js';
 
 const USAGE = `Usage: jobscope start [--port <n>] [--rate <jobs/s>] [--workers <n>] [--no-demo]
@@ -77,14 +78,11 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const stopped = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const shutdown = waitForShutdownSignal({ command: 'start', stderr: io.stderr });
   const parts: StartParts = {};
   try {
     await startStack(values, io, parts);
-    const signal = await stopped;
+    const signal = await shutdown.received;
     io.stdout.write(`\njobscope start: ${signal}: stopping (producer, workers, pipeline, API)…\n`);
     await stopAll(parts);
     io.stdout.write('jobscope start: stopped\n');
@@ -92,6 +90,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   } catch (err) {
     await stopAll(parts).catch(() => undefined);
     throw err;
+  } finally {
+    shutdown.dispose();
   }
 }
 
@@ -177,7 +177,7 @@ function banner(o: { redis: LocalRedis; sinks: string[]; apiUrl: string; token: 
     `  Dashboard → ${dashboard}/`,
     `  CLI       → npx jobscope watch   (or: jobscope doctor, jobs, workers, errors, stats)`,
     '',
-    'Ctrl-C stops everything.',
+    'Ctrl-C stops everything (running jobs finish or go back to their queue, events are flushed); Ctrl-C again after a second exits at once.',
     '',
   ].join('\n');
 }

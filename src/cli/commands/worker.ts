@@ -12,6 +12,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { registerPublisherMetrics } from '../../jobs/publisher-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../pipeline/metrics-server.js';
 import type { CliIo } from '../commands.js';
+import { waitForShutdownSignal } from '../shutdown-signal.js';
 
 const USAGE = `Usage: jobscope worker --connector <name> [--queue <name>] [--concurrency <n>]
 
@@ -110,9 +111,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     ...(values.queue !== undefined ? { JOBSCOPE_QUEUE: values.queue } : {}),
     ...(values.concurrency !== undefined ? { WORKER_CONCURRENCY: values.concurrency } : {}),
   };
-  const stopped = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  return runWorkerProcess(connectorName, { ...io, env }, stopped);
+  const shutdown = waitForShutdownSignal({ command: 'worker', stderr: io.stderr });
+  try {
+    return await runWorkerProcess(connectorName, { ...io, env }, shutdown.received);
+  } finally {
+    shutdown.dispose();
+  }
 }

@@ -109,4 +109,17 @@ describe('jobscope start (npm start)', () => {
     expect(code, p.output()).toBe(0);
     expect(p.output()).toMatch(/stopped/);
   });
+
+  it('stops in order on a Ctrl-C that arrives twice (the terminal, then npm start relaying it)', async () => {
+    const p = await startProcess(['dist/src/cli/main.js', 'start', '--workers', '1', '--rate', '5'], { JOBSCOPE_API_TOKEN: '' });
+    await waitFor(() => p.output().includes('Jobscope is running'), { timeoutMs: 45_000, what: `the banner; output: ${p.output()}` });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => p.child.once('exit', (code, signal) => resolve({ code, signal })));
+    p.child.kill('SIGINT');
+    await waitFor(() => p.output().includes('SIGINT: stopping'), { what: 'the stop to begin' });
+    // The relayed copy comes while the stack drains: it used to kill the process there (exit 130).
+    p.child.kill('SIGINT');
+    expect(await exited, p.output()).toEqual({ code: 0, signal: null });
+    expect(p.output()).toMatch(/jobscope start: stopped/);
+    expect(p.output()).not.toMatch(/again: exiting now/);
+  });
 });
