@@ -65,3 +65,29 @@ export class ClosedError extends JobscopeError {
     super(`${what} is closed; create a new one`);
   }
 }
+
+/**
+ * A server could not listen on its port. The message names the address, the likely cause and
+ * the setting that picks another port; the system error is kept as `cause`.
+ */
+export class ListenError extends JobscopeError {
+  override readonly name = 'ListenError';
+  constructor(
+    /** What was starting, e.g. `the API`. */
+    what: string,
+    address: string,
+    /** How to choose another port, e.g. `PORT (or --port)`. */
+    setting: string,
+    cause: NodeJS.ErrnoException,
+  ) {
+    const why =
+      cause.code === 'EADDRINUSE'
+        ? `the port is already in use (another Jobscope, or another program). Stop that program, or pick another port with ${setting}`
+        : cause.code === 'EACCES'
+          ? `permission denied (ports below 1024 need privileges). Pick a port from 1024 up with ${setting}`
+          : cause.code === 'EADDRNOTAVAIL'
+            ? 'this machine has no such address. Check the host setting'
+            : `${cause.message}. Check the address, or pick another port with ${setting}`;
+    super(`${what} cannot listen on ${address}: ${why}.`, { cause });
+  }
+}

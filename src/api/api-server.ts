@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createApiApp, type ApiApp } from './api-app.js';
 import type { ApiOptions } from './api-options.js';
+import { ListenError } from '../errors.js';
 
 /** Options of {@link startApiServer}. */
 export type ApiServerOptions = ApiOptions & {
@@ -29,10 +30,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const app = createApiApp(options);
   const host = options.host ?? '0.0.0.0';
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5000;
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 3000, hostname: host }, () => resolve(s as Server));
-    s.once('error', reject);
-  });
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: options.port ?? 3000, hostname: host }, () => resolve(s as Server));
+      s.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError('the API', `${host}:${options.port ?? 3000}`, 'PORT (or --port)', err)));
+    });
+  } catch (err) {
+    // The app's background work (the stuck detector) started with it: stop it too.
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 3000);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { ListenError } from '../errors.js';
 
 /**
  * The pipeline process's HTTP endpoints on node:http: `/metrics` (Prometheus text from the
@@ -44,7 +45,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new ListenError('the metrics server', `${options.host ?? '0.0.0.0'}:${options.port}`, 'METRICS_PORT (0 turns it off)', err)),
+    );
     server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
   });
   let closing: Promise<void> | undefined;
