@@ -11,8 +11,9 @@ import { constants } from 'node:os';
  * middle of its drain (exit 130, running jobs not handed back, buffered events not written).
  *
  * A delivery within {@link ECHO_MS} of the first is that same request, relayed: ignored. A later
- * one is the user insisting: the process exits at once (128 + the signal's number), saying
- * what it skips.
+ * one is the user insisting: the process exits at once (128 + the signal's number), saying what
+ * it skips. Once the drain is over ({@link ShutdownSignal.finished}) a later signal just ends
+ * the process with that code, quietly.
  */
 
 /** How long after the first signal another one counts as the same request, in ms. */
@@ -25,17 +26,23 @@ export interface ShutdownSignalOptions {
   /** The sub-command, for the message (`jobscope <command>: …`). */
   command: string;
   stderr: NodeJS.WritableStream;
-  /** Ends the process when the user insists. Default `process.exit`. */
+  /** What exiting before the drain is over leaves undone, said when the user insists. */
+  skipped: string;
+  /** Synchronous last steps of a forced exit (e.g. stopping a child process). */
+  onForce?: () => void;
+  /** Ends the process. Default `process.exit`. */
   exit?: (code: number) => void;
   /** Clock, in ms. Default `Date.now`. */
   now?: () => number;
 }
 
-/** The first stop request, and how to let go of the listeners. */
+/** The first stop request, and what comes after. */
 export interface ShutdownSignal {
   /** Resolves with the first SIGTERM or SIGINT. */
   readonly received: Promise<NodeJS.Signals>;
-  /** Removes the listeners (once the drain is over): Node's defaults apply again. Idempotent. */
+  /** The drain is over: a later signal (past the echo window) ends the process quietly. */
+  finished(): void;
+  /** Removes the listeners: Node's defaults apply again (for callers that live on). Idempotent. */
   dispose(): void;
 }
 
@@ -44,6 +51,7 @@ export function waitForShutdownSignal(options: ShutdownSignalOptions): ShutdownS
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const now = options.now ?? Date.now;
   let firstAt: number | undefined;
+  let done = false;
   let resolve: (signal: NodeJS.Signals) => void = () => undefined;
   const received = new Promise<NodeJS.Signals>((r) => (resolve = r));
 
@@ -54,15 +62,23 @@ export function waitForShutdownSignal(options: ShutdownSignalOptions): ShutdownS
       return;
     }
     if (now() - firstAt < ECHO_MS) return;
-    options.stderr.write(
-      `jobscope ${options.command}: ${signal} again: exiting now without finishing the shutdown (running jobs are not handed back; events not yet written to Redis are lost unless a spool holds them)\n`,
-    );
+    if (!done) {
+      options.stderr.write(`jobscope ${options.command}: ${signal} again: exiting now, before the shutdown is over: ${options.skipped}\n`);
+      try {
+        options.onForce?.();
+      } catch {
+        // Exiting anyway: the user asked twice.
+      }
+    }
     exit(128 + (constants.signals[signal] ?? 0));
   }
 
   for (const s of SIGNALS) process.on(s, onSignal);
   return {
     received,
+    finished() {
+      done = true;
+    },
     dispose() {
       for (const s of SIGNALS) process.off(s, onSignal);
     },

@@ -138,6 +138,9 @@ export interface CancelListener {
   close(): Promise<void>;
 }
 
+/** Longest a listener's close waits for its subscription in flight, in ms. */
+const CLOSE_WAIT_MS = 1000;
+
 /**
  * Subscribes to the cancel channel of a queue. Requests are remembered (bounded, oldest
  * forgotten first and counted) so a job that starts after its cancel request ends at once
@@ -157,6 +160,9 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
       forgotten++;
     }
   };
+  // Its connection errors (Redis away: one per reconnect attempt) are reported, not left to
+  // ioredis, which prints an "Unhandled error event" with a stack trace for each.
+  o.subscriber.on('error', onError);
   o.subscriber.on('message', (ch: string, text: string) => {
     if (ch !== channel) return;
     try {
@@ -184,7 +190,10 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
     },
     close() {
       closing ??= (async () => {
-        await ready.catch(() => undefined);
+        // Let a subscribe in flight finish (up to CLOSE_WAIT_MS: with Redis away it never does).
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([ready.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+        clearTimeout(timer);
         o.subscriber.disconnect();
       })();
       return closing;

@@ -4,10 +4,9 @@ import { TimeoutError } from '../errors.js';
 import { createCancelListener, type CancelListener } from './cancel-requests.js';
 import { createJobProcessor, type JobProcessor, telemetryJobId } from './job-processor.js';
 import type { Pricing } from './pricing.js';
-import { asBullConnection, bullClient, settleBullConnection, type RedisConnection } from './redis-connection.js';
+import { asBullConnection, bullClient, quietAfterClose, type RedisConnection } from './redis-connection.js';
 import { reportStalled } from './stalled-report.js';
 import type { WorkerLogger } from './worker-logger.js';
-import { withDeadline } from './with-deadline.js';
 
 /**
  * The job-worker runtime: a BullMQ Worker that runs every job through a connector and reports
@@ -116,6 +115,9 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     .then(() => worker.run())
     .catch(onError);
   const ready = Promise.all([worker.waitUntilReady(), cancels?.ready]).then(() => undefined);
+  // Whoever waits for `ready` sees a failure; nobody waiting is not an unhandled rejection
+  // (the failure also reaches onError, from BullMQ's 'error' or the cancel listener's).
+  ready.catch(() => undefined);
   logger.workerStarted({ concurrency, queues: [queue], heartbeatIntervalMs });
   const activeJobs = (): string[] => [...processor.active.keys()].map((id) => telemetryJobId(id, queue));
   const stopHeartbeats = logger.startHeartbeats(heartbeatIntervalMs, activeJobs);
@@ -123,7 +125,6 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   let closing: Promise<void> | undefined;
   async function shutdown(reason: string): Promise<void> {
     stopHeartbeats();
-    await settleBullConnection(worker);
     // pause() stops fetching and waits for the running jobs; close() then has nothing to wait for.
     const drained = await withDeadline(worker.pause(), shutdownTimeoutMs);
     if (drained) {
@@ -138,13 +139,17 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       await worker.close(true).catch(onError);
       await processor.handBackAll(shutdownTimeoutMs);
     }
+    quietAfterClose(worker);
+    // BullMQ is done with it, and closed, no longer listens to its errors: left to reconnect
+    // during what follows, a Redis away would get each attempt printed by ioredis as an
+    // unhandled error. (The cancel listener's subscriber is a connection of its own.)
+    redis.disconnect();
     await cancels?.close().catch(onError);
     processor.flush();
     removeHandOver();
     logger.workerStopped({ reason: drained ? reason : `${reason}; handed back unfinished jobs` });
     await logger.flush(options.flushTimeoutMs ?? 5000);
     await connector.close?.().catch(onError);
-    redis.disconnect();
   }
 
   return {
@@ -157,4 +162,18 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       return closing;
     },
   };
+}
+
+/** Waits for `work` up to `timeoutMs`; true when it finished in time. */
+async function withDeadline(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work.then(() => true), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

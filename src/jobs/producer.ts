@@ -3,7 +3,7 @@ import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createEventId, createSpanId, createTraceId, formatTraceparent, parseTraceparent } from '../events/index.js';
 import { requestCancel } from './cancel-requests.js';
-import { asBullConnection, bullClient, settleBullConnection, type RedisConnection } from './redis-connection.js';
+import { asBullConnection, bullClient, quietAfterClose, type RedisConnection } from './redis-connection.js';
 
 /**
  * The producer helper for code that enqueues jobs. Each job's data gets a `traceparent`, so
@@ -82,8 +82,8 @@ export function createJobProducer(options: JobProducerOptions): JobProducer {
     cancel: (jobId, reason) => requestCancel(redis, { prefix: options.prefix ?? 'jobscope', queue: options.queue }, jobId, reason),
     close() {
       closing ??= (async () => {
-        await settleBullConnection(queue);
         await queue.close();
+        quietAfterClose(queue);
         redis.disconnect();
       })();
       return closing;

@@ -1,6 +1,5 @@
 import type { ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { withDeadline } from './with-deadline.js';
 
 /** A Redis connection: a client the caller owns, or a URL the callee connects to (and closes). */
 export type RedisConnection = Redis | string;
@@ -24,16 +23,21 @@ export function asBullConnection(redis: Redis): ConnectionOptions {
   return redis as unknown as ConnectionOptions;
 }
 
-/** Longest {@link settleBullConnection} waits, in ms. */
-export const SETTLE_MS = 2000;
 
 /**
- * Waits, up to {@link SETTLE_MS}, until a BullMQ Queue's or Worker's connections have finished
- * setting up (ready, or failed). Closed before that, BullMQ removes the listeners that would
- * report its set-up's outcome, and when the client is then disconnected the pending set-up fails
- * with an 'error' nobody hears: the process dies of it ("Connection is closed", seen when
- * `jobscope start` was stopped right after its banner). Never rejects.
+ * Call after a BullMQ Queue or Worker is closed, before disconnecting the client it used.
+ *
+ * BullMQ's close() removes every listener of its connection objects. A connection whose set-up
+ * was still pending (the object was closed right after it was made, or Redis never answered)
+ * then fails when the client is disconnected, and BullMQ emits that failure as an 'error' nobody
+ * hears, which kills the process ("Connection is closed": seen when `jobscope start` was stopped
+ * right after its banner). A no-op listener on each connection object takes it: the object is
+ * closed, there is nothing left to report. (BullMQ 5: `connection`, and a Worker's
+ * `blockingConnection`; fields that are not there are skipped.)
  */
-export async function settleBullConnection(bull: { waitUntilReady(): Promise<unknown> }): Promise<void> {
-  await withDeadline(bull.waitUntilReady().catch(() => undefined), SETTLE_MS);
+export function quietAfterClose(bull: object): void {
+  for (const key of ['connection', 'blockingConnection']) {
+    const conn = (bull as Record<string, unknown>)[key] as { on?: (event: string, listener: () => void) => unknown } | undefined;
+    if (typeof conn?.on === 'function') conn.on('error', () => undefined);
+  }
 }

@@ -13,6 +13,8 @@ export interface LocalRedis {
   origin: 'env' | 'default' | 'spawned';
   /** Stops a spawned redis-server and removes its directory; no-op otherwise. */
   stop(): Promise<void>;
+  /** The same, at once and without waiting (a forced exit); no-op unless spawned. */
+  stopNow(): void;
 }
 
 /** Options for {@link resolveLocalRedis}. */
@@ -58,11 +60,11 @@ export async function resolveLocalRedis(options: LocalRedisOptions = {}): Promis
   const timeoutMs = options.pingTimeoutMs ?? 1500;
   const noop = async () => undefined;
   if (options.explicitUrl) {
-    if (await answers(options.explicitUrl, timeoutMs)) return { url: options.explicitUrl, origin: 'env', stop: noop };
+    if (await answers(options.explicitUrl, timeoutMs)) return { url: options.explicitUrl, origin: 'env', stop: noop, stopNow: () => undefined };
     throw new JobscopeError(`REDIS_URL=${options.explicitUrl} does not answer PING. Start that Redis, or unset REDIS_URL to use a local one.`);
   }
   const defaultUrl = options.defaultUrl ?? 'redis://127.0.0.1:6379';
-  if (await answers(defaultUrl, timeoutMs)) return { url: defaultUrl, origin: 'default', stop: noop };
+  if (await answers(defaultUrl, timeoutMs)) return { url: defaultUrl, origin: 'default', stop: noop, stopNow: () => undefined };
   if (spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status !== 0) {
     throw new JobscopeError(
       `No Redis answers at ${defaultUrl} and redis-server is not installed. Install it (Debian/Ubuntu: "sudo apt-get install redis-server"; macOS: "brew install redis"), or set REDIS_URL to a Redis you have.`,
@@ -89,9 +91,13 @@ async function spawnRedis(timeoutMs: number): Promise<LocalRedis> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
+  const stopNow = () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (await answers(url, timeoutMs)) return { url, origin: 'spawned', stop };
+    if (await answers(url, timeoutMs)) return { url, origin: 'spawned', stop, stopNow };
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -70,7 +70,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const server = await startApiServer(apiServerOptions(config, redis, redisConfig, { warn: log('warn'), error: log('error') }));
   const auth = config.token ? 'token required' : 'ANONYMOUS access (JOBSCOPE_API_ALLOW_ANONYMOUS=true)';
   io.stdout.write(`jobscope api: listening on ${server.url} (${auth}); dashboard at ${server.url}/\n`);
-  const shutdown = waitForShutdownSignal({ command: 'api', stderr: io.stderr });
+  const shutdown = waitForShutdownSignal({ command: 'api', stderr: io.stderr, skipped: 'open requests and live streams are cut' });
   try {
     const signal = await shutdown.received;
     io.stdout.write(`jobscope api: ${signal}: draining (up to ${config.shutdownTimeoutMs} ms)\n`);
@@ -79,6 +79,6 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     io.stdout.write('jobscope api: stopped\n');
     return 0;
   } finally {
-    shutdown.dispose();
+    shutdown.finished();
   }
 }

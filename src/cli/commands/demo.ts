@@ -89,10 +89,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const env = values.rate !== undefined ? { ...io.env, DEMO_RATE_PER_SEC: values.rate } : io.env;
-  const shutdown = waitForShutdownSignal({ command: 'demo', stderr: io.stderr });
+  const shutdown = waitForShutdownSignal({ command: 'demo', stderr: io.stderr, skipped: 'running jobs stay active in BullMQ until their lock expires, then run again; events not yet written to Redis (and worker.stopped) are lost' });
   try {
     return await runDemo({ workers, ...(seed !== undefined ? { seed } : {}) }, { ...io, env }, shutdown.received);
   } finally {
-    shutdown.dispose();
+    shutdown.finished();
   }
 }

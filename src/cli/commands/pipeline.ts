@@ -98,10 +98,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const config = loadPipelineConfig(env);
   const redisConfig = loadRedisConfig(env);
   const logger = pino({ name: 'jobscope-pipeline', level: config.logLevel }, io.stdout);
-  const shutdown = waitForShutdownSignal({ command: 'pipeline', stderr: io.stderr });
+  const shutdown = waitForShutdownSignal({ command: 'pipeline', stderr: io.stderr, skipped: 'events read but not yet acknowledged stay pending in the stream, and the next pipeline process claims them' });
   try {
     return await runPipelineProcess(config, redisConfig, { ...io, env }, { stopped: shutdown.received, logger });
   } finally {
-    shutdown.dispose();
+    shutdown.finished();
   }
 }

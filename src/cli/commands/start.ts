@@ -78,8 +78,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const shutdown = waitForShutdownSignal({ command: 'start', stderr: io.stderr });
   const parts: StartParts = {};
+  const shutdown = waitForShutdownSignal({
+    command: 'start',
+    stderr: io.stderr,
+    skipped: `running jobs stay active in BullMQ until their lock expires, then run again; events not yet written to Redis (and worker.stopped) are lost; the pipeline's unacknowledged events are read again at the next start`,
+    // A redis-server started here goes too (its data was for this run only).
+    onForce: () => parts.redis?.stopNow(),
+  });
   try {
     await startStack(values, io, parts);
     const signal = await shutdown.received;
@@ -91,7 +97,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     await stopAll(parts).catch(() => undefined);
     throw err;
   } finally {
-    shutdown.dispose();
+    shutdown.finished();
   }
 }
 

@@ -72,14 +72,19 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
     pricing,
     onError: (err) => logger.log('warn', `worker error: ${(err as Error)?.message ?? String(err)}`),
   });
-  await worker.ready;
+  // A stop asked for while Redis is not there yet (the worker waits for it) is not put off.
+  const early = await Promise.race([worker.ready.then(() => undefined), stopped]);
   // Railway (and any orchestrator) health-checks PORT: /healthz while the worker runs, /metrics for the publisher.
-  const server = config.healthPort > 0 ? await startWorkerHealth(config.healthPort, logger) : undefined;
-  io.stderr.write(`jobscope worker: ${connectorName} on queue "${config.queue}" (concurrency ${config.concurrency}) as ${logger.identity.machineId}/${logger.identity.workerId}\n`);
-  const signal = await stopped;
+  const server = early === undefined && config.healthPort > 0 ? await startWorkerHealth(config.healthPort, logger) : undefined;
+  if (early === undefined) {
+    io.stderr.write(`jobscope worker: ${connectorName} on queue "${config.queue}" (concurrency ${config.concurrency}) as ${logger.identity.machineId}/${logger.identity.workerId}\n`);
+  }
+  const signal = early ?? (await stopped);
   io.stderr.write(`jobscope worker: ${signal}, finishing running jobs (up to ${config.shutdownTimeoutMs} ms)\n`);
   await worker.close(signal);
-  const drained = await logger.close();
+  // The worker's close gave the flush its time already: this is the last call (then whatever
+  // is left goes to the spool, when there is one).
+  const drained = await logger.close(1000);
   await server?.close();
   return drained ? 0 : 1;
 }
@@ -111,10 +116,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     ...(values.queue !== undefined ? { JOBSCOPE_QUEUE: values.queue } : {}),
     ...(values.concurrency !== undefined ? { WORKER_CONCURRENCY: values.concurrency } : {}),
   };
-  const shutdown = waitForShutdownSignal({ command: 'worker', stderr: io.stderr });
+  const shutdown = waitForShutdownSignal({ command: 'worker', stderr: io.stderr, skipped: 'running jobs stay active in BullMQ until their lock expires, then run again; events not yet written to Redis (and worker.stopped) are lost' });
   try {
     return await runWorkerProcess(connectorName, { ...io, env }, shutdown.received);
   } finally {
-    shutdown.dispose();
+    shutdown.finished();
   }
 }
