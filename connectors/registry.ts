@@ -29,12 +29,12 @@ export function createConnector(name: string, options: ConnectorRegistryOptions 
       return createSimulatedConnector(options.simulated);
     case 'openai-compatible': {
       const o = options.openai ?? {};
-      if (!o.baseUrl) throw new ConfigError('OPENAI_BASE_URL', 'is required for --connector openai-compatible (e.g. https://api.openai.com/v1)');
+      if (!o.baseUrl) throw new ConfigError('OPENAI_BASE_URL', 'is required for --connector openai-compatible (e.g. https://api.openai.com/v1)', 'missing');
       return createOpenAiCompatibleConnector({ ...o, baseUrl: o.baseUrl }) as Connector;
     }
     case 'comfyui': {
       const o = options.comfyui ?? {};
-      if (!o.baseUrl) throw new ConfigError('COMFYUI_URL', 'is required for --connector comfyui (e.g. http://127.0.0.1:8188)');
+      if (!o.baseUrl) throw new ConfigError('COMFYUI_URL', 'is required for --connector comfyui (e.g. http://127.0.0.1:8188)', 'missing');
       return createComfyUiConnector({ ...o, baseUrl: o.baseUrl }) as Connector;
     }
     default:

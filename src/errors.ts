@@ -19,8 +19,14 @@ export class ConfigError extends JobscopeError {
     readonly variable: string,
     /** The rule it broke, in words. */
     readonly rule: string,
+    /** `missing`: a required variable is not set (the fix is to set it, not to unset it). */
+    readonly kind: 'invalid' | 'missing' = 'invalid',
   ) {
-    super(`Invalid configuration ${variable}: ${rule}. Fix the value (or unset it to use the default) and start again.`);
+    super(
+      kind === 'missing'
+        ? `Missing configuration ${variable}: ${rule}. Set it and start again.`
+        : `Invalid configuration ${variable}: ${rule}. Fix the value (or unset it to use the default) and start again.`,
+    );
   }
 }
 

@@ -80,7 +80,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     env,
   );
   if (v.JOBSCOPE_API_TOKEN === undefined && !v.JOBSCOPE_API_ALLOW_ANONYMOUS) {
-    throw new ConfigError('JOBSCOPE_API_TOKEN', 'is not set; set JOBSCOPE_API_TOKEN to a secret, or set JOBSCOPE_API_ALLOW_ANONYMOUS=true to serve without one (local use only)');
+    throw new ConfigError('JOBSCOPE_API_TOKEN', 'is not set; set JOBSCOPE_API_TOKEN to a secret, or set JOBSCOPE_API_ALLOW_ANONYMOUS=true to serve without one (local use only)', 'missing');
   }
   const config: ApiConfig = {
     port: v.PORT,

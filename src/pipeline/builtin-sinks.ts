@@ -44,14 +44,14 @@ export function registerBuiltinSinks(): void {
   });
   registerSinkFactory('fluentd', async (deps) => {
     const c = loadFluentdConfig(deps.env);
-    if (!c) throw new ConfigError('FLUENTD_HOST', 'must be set when JOBSCOPE_SINKS includes fluentd');
+    if (!c) throw new ConfigError('FLUENTD_HOST', 'must be set when JOBSCOPE_SINKS includes fluentd', 'missing');
     const { createFluentdSink } = await import('../sinks/fluentd/index.js');
     return scrubbed(deps, createFluentdSink(c));
   });
   registerSinkFactory('otel', async (deps) => {
     const c = loadOtelConfig(deps.env);
     if (!c.enabled || !c.tracesUrl) {
-      throw new ConfigError('OTEL_EXPORTER_OTLP_ENDPOINT', 'must be set when JOBSCOPE_SINKS includes otel');
+      throw new ConfigError('OTEL_EXPORTER_OTLP_ENDPOINT', 'must be set when JOBSCOPE_SINKS includes otel', 'missing');
     }
     const { createOtelSink } = await import('../sinks/otel/index.js');
     return scrubbed(
@@ -70,7 +70,7 @@ export function registerBuiltinSinks(): void {
   });
   registerSinkFactory('sentry', async (deps) => {
     const c = loadSentryConfig(deps.env);
-    if (!c.enabled || !c.dsn) throw new ConfigError('SENTRY_DSN', 'must be set when JOBSCOPE_SINKS includes sentry');
+    if (!c.enabled || !c.dsn) throw new ConfigError('SENTRY_DSN', 'must be set when JOBSCOPE_SINKS includes sentry', 'missing');
     const { createSentrySink } = await import('../sinks/sentry/index.js');
     return scrubbed(
       deps,

@@ -11,5 +11,6 @@ describe('config', () => {
     expect(() => loadRedisConfig({ JOBSCOPE_SHARDS: 'two' })).toThrow(/JOBSCOPE_SHARDS: must be a whole number \(got "two"\)/);
     expect(() => loadRedisConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL: must be a URL starting with redis:\/\//);
     expect(() => loadRedisConfig({ JOBSCOPE_SHARDS: '0' })).toThrow(/JOBSCOPE_SHARDS: must be at least 1/);
+    expect(() => loadRedisConfig({ JOBSCOPE_SHARDS: '0' })).toThrow(/^Invalid configuration JOBSCOPE_SHARDS: .*\. Fix the value \(or unset it to use the default\) and start again\.$/);
   });
 });

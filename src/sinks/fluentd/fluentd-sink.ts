@@ -62,7 +62,7 @@ export function createFluentdSink(options: FluentdSinkOptions): Sink {
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
   const maxBatchSize = options.maxBatchSize ?? 1_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 2_000;
-  if (!options.host) throw new ConfigError('FLUENTD_HOST', 'must be set to use the fluentd sink');
+  if (!options.host) throw new ConfigError('FLUENTD_HOST', 'must be set to use the fluentd sink', 'missing');
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(tagPrefix)) {
     throw new ConfigError('FLUENTD_TAG_PREFIX', 'must be 1-64 characters: letters, digits, ".", "_" or "-"');
   }

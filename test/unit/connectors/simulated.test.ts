@@ -60,7 +60,10 @@ describe('connector registry', () => {
     expect(createConnector('simulated').name).toBe('simulated');
     expect(createConnector('comfyui', { comfyui: { baseUrl: 'http://x' } }).serviceType).toBe('comfyui');
     expect(() => createConnector('comfyui')).toThrow(/COMFYUI_URL/);
-    expect(() => createConnector('openai-compatible')).toThrow(/OPENAI_BASE_URL/);
+    // A required variable: the advice is to set it (not "unset it to use the default").
+    expect(() => createConnector('openai-compatible')).toThrow(
+      'Missing configuration OPENAI_BASE_URL: is required for --connector openai-compatible (e.g. https://api.openai.com/v1). Set it and start again.',
+    );
     expect(() => createConnector('nope')).toThrow(ConfigError);
   });
 });
