@@ -8,6 +8,7 @@ import { loadLoggerConfig } from '../../config/logger-config.js';
 import { loadPipelineConfig } from '../../config/pipeline-config.js';
 import { loadRedisConfig } from '../../config/redis-config.js';
 import { loadWorkerConfig } from '../../config/worker-config.js';
+import { JobscopeError } from '../../errors.js';
 import { createDemoProducer, type DemoProducer } from '../../jobs/demo-producer.js';
 import { startDemoWorkers, type DemoWorkers } from '../../jobs/demo-workers.js';
 import { loadPriceTable } from '../../jobs/price-table.js';
@@ -152,7 +153,8 @@ async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: St
       heartbeatIntervalMs: workerConfig.heartbeatIntervalMs,
       pricing: createPricing(loadPriceTable(workerConfig.pricesFile ? { file: workerConfig.pricesFile } : {})),
       logger: { ...loggerConfig, stdout: false, env },
-      onError: (err) => logger.warn({ err }, 'demo worker error'),
+      // Jobscope's own errors say it all (e.g. jobs handed back at a stop); others keep their stack.
+      onError: (err) => (err instanceof JobscopeError ? logger.warn(`demo worker: ${err.message}`) : logger.warn({ err }, 'demo worker error')),
     });
     parts.producer = createDemoProducer({
       connection: redisConfig.url,
