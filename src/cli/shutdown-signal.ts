@@ -21,6 +21,10 @@ export const ECHO_MS = 1000;
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
+/** What a forced exit skips in a process that runs job workers (`skipped` of worker, demo, start). */
+export const WORKERS_SKIPPED =
+  'running jobs stay active in BullMQ until their lock expires, then run again; events not yet written to Redis (and worker.stopped) are lost';
+
 /** Options of {@link waitForShutdownSignal}. */
 export interface ShutdownSignalOptions {
   /** The sub-command, for the message (`jobscope <command>: …`). */

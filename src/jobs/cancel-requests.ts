@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { withDeadline } from './with-deadline.js';
 
 /**
  * Cancel requests, across processes. Whoever wants a job cancelled (API, CLI, the producer)
@@ -191,9 +192,7 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
     close() {
       closing ??= (async () => {
         // Let a subscribe in flight finish (up to CLOSE_WAIT_MS: with Redis away it never does).
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([ready.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
-        clearTimeout(timer);
+        await withDeadline(ready.catch(() => undefined), CLOSE_WAIT_MS);
         o.subscriber.disconnect();
       })();
       return closing;

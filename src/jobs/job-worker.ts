@@ -7,6 +7,7 @@ import type { Pricing } from './pricing.js';
 import { asBullConnection, bullClient, quietAfterClose, type RedisConnection } from './redis-connection.js';
 import { reportStalled } from './stalled-report.js';
 import type { WorkerLogger } from './worker-logger.js';
+import { withDeadline } from './with-deadline.js';
 
 /**
  * The job-worker runtime: a BullMQ Worker that runs every job through a connector and reports
@@ -162,18 +163,4 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       return closing;
     },
   };
-}
-
-/** Waits for `work` up to `timeoutMs`; true when it finished in time. */
-async function withDeadline(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([work.then(() => true), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

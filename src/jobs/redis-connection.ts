@@ -23,7 +23,6 @@ export function asBullConnection(redis: Redis): ConnectionOptions {
   return redis as unknown as ConnectionOptions;
 }
 
-
 /**
  * Call after a BullMQ Queue or Worker is closed, before disconnecting the client it used.
  *

@@ -18,7 +18,7 @@ import { createPipeline, type Pipeline } from '../../pipeline/pipeline.js';
 import { createSinksFromConfig } from '../../pipeline/sink-registry.js';
 import { resolveLocalRedis, type LocalRedis } from '../../start/local-redis.js';
 import type { CliIo } from '../commands.js';
-import { waitForShutdownSignal } from '../shutdown-signal.js';
+import { waitForShutdownSignal, WORKERS_SKIPPED } from '../shutdown-signal.js';
 import { apiServerOptions } from './api.js';
 
 const USAGE = `Usage: jobscope start [--port <n>] [--rate <jobs/s>] [--workers <n>] [--no-demo]
@@ -83,7 +83,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const shutdown = waitForShutdownSignal({
     command: 'start',
     stderr: io.stderr,
-    skipped: `running jobs stay active in BullMQ until their lock expires, then run again; events not yet written to Redis (and worker.stopped) are lost; the pipeline's unacknowledged events are read again at the next start`,
+    skipped: `${WORKERS_SKIPPED}; the pipeline's unacknowledged events are read again at the next start`,
     // A redis-server started here goes too (its data was for this run only).
     onForce: () => parts.redis?.stopNow(),
   });

@@ -12,7 +12,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { registerPublisherMetrics } from '../../jobs/publisher-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../pipeline/metrics-server.js';
 import type { CliIo } from '../commands.js';
-import { waitForShutdownSignal } from '../shutdown-signal.js';
+import { waitForShutdownSignal, WORKERS_SKIPPED } from '../shutdown-signal.js';
 
 const USAGE = `Usage: jobscope worker --connector <name> [--queue <name>] [--concurrency <n>]
 
@@ -116,7 +116,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     ...(values.queue !== undefined ? { JOBSCOPE_QUEUE: values.queue } : {}),
     ...(values.concurrency !== undefined ? { WORKER_CONCURRENCY: values.concurrency } : {}),
   };
-  const shutdown = waitForShutdownSignal({ command: 'worker', stderr: io.stderr, skipped: 'running jobs stay active in BullMQ until their lock expires, then run again; events not yet written to Redis (and worker.stopped) are lost' });
+  const shutdown = waitForShutdownSignal({ command: 'worker', stderr: io.stderr, skipped: WORKERS_SKIPPED });
   try {
     return await runWorkerProcess(connectorName, { ...io, env }, shutdown.received);
   } finally {
