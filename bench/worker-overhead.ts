@@ -10,8 +10,11 @@
  *   job.received, job.started and job.completed to the Redis event stream (plus heartbeats,
  *   cancel listening, pricing). JSON lines off (`JOBSCOPE_LOG_STDOUT=false`): the headline.
  * - on + lines: the same with one pino JSON line per event, to /dev/null (async destination).
+ * - bare: the same runtime (createJobWorker, its processor, staging, cancel listening, pricing)
+ *   with a logger that drops every event: what the runtime costs apart from its events, so the
+ *   gap between off and on splits into the runtime's share and the events' share.
  *
- * Each round runs every variant twice, in a palindrome (e.g. off, on, lines, lines, on, off;
+ * Each round runs every variant twice, in a palindrome (e.g. off, on, lines, bare, bare, lines, on, off;
  * the starting variant rotates from round to round), and a variant's rate in the round is its
  * jobs over the time of its two runs. Every variant's runs then sit at the same mean position
  * in the round, so a drift of the machine's speed that is linear over the round weighs on all
@@ -46,6 +49,8 @@ import type * as PriceTableModule from '../src/jobs/price-table.js';
 import type * as PricingModule from '../src/jobs/pricing.js';
 import type * as RedisConnectionModule from '../src/jobs/redis-connection.js';
 import type * as ConnectorLoggerModule from '../src/logger/connector-logger.js';
+import type { WorkerLogger } from '../src/jobs/worker-logger.js';
+import type { JobLogger } from '../src/logger/types.js';
 import { decodeEntryEvents, eventStreamKey } from '../src/events/index.js';
 import { runOptions, sized } from './lib/args.js';
 import { codeKind, importCode } from './lib/code-root.js';
@@ -73,7 +78,39 @@ const noop: Connector = { serviceType: 'simulated', name: 'noop', run: () => Pro
 const devNull = pino.destination({ dest: '/dev/null', sync: false });
 const info = new Redis(REDIS_URL);
 
-type Variant = 'off' | 'on' | 'lines';
+type Variant = 'off' | 'on' | 'lines' | 'bare';
+
+/** A job logger that drops every event (variant "bare"). */
+const droppingJobLogger: JobLogger = {
+  jobId: 'bench',
+  attempt: 1,
+  traceId: '0af7651916cd43dd8448eb211c80319c',
+  spanId: 'b7ad6b7169203331',
+  traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+  jobReceived: () => undefined,
+  jobStarted: () => undefined,
+  jobProgress: () => undefined,
+  jobCompleted: () => undefined,
+  jobFailed: () => undefined,
+  jobRetrying: () => undefined,
+  jobCancelled: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  recordUsage: () => undefined,
+};
+
+/** The worker runtime's logger for variant "bare": every event dropped, nothing to flush. */
+const droppingLogger: WorkerLogger = {
+  withJobContext: () => droppingJobLogger,
+  workerStarted: () => undefined,
+  workerStopped: () => undefined,
+  startHeartbeats: () => () => undefined,
+  flush: () => Promise.resolve(true),
+  onFlush: () => () => undefined,
+};
+
 interface Round {
   jobsPerSec: number;
   /** This process's CPU (user + system, every thread) per job, in µs. */
@@ -141,6 +178,14 @@ async function runOff(queueName: string): Promise<[number, number]> {
   return [t.first, t.last];
 }
 
+/** Runs the jobs with the Jobscope runtime and no events (variant "bare"). */
+async function runBare(queueName: string): Promise<[number, number]> {
+  const jw = createJobWorker({ connection: REDIS_URL, queue: queueName, connector: noop, logger: droppingLogger, concurrency: CONCURRENCY, prefix, bullPrefix, pricing });
+  const t = await timing(jw.worker);
+  await jw.close();
+  return [t.first, t.last];
+}
+
 /** Runs the jobs with the Jobscope runtime; the end is when the events are in Redis too. */
 async function runOn(queueName: string, lines: boolean): Promise<[number, number]> {
   const logger = new ConnectorLogger({
@@ -189,7 +234,7 @@ async function run(variant: Variant, queueName: string): Promise<Run> {
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuUs();
   const redis0 = await redisCpuSeconds();
-  const [first, end] = variant === 'off' ? await runOff(queueName) : await runOn(queueName, variant === 'lines');
+  const [first, end] = variant === 'off' ? await runOff(queueName) : variant === 'bare' ? await runBare(queueName) : await runOn(queueName, variant === 'lines');
   const cpu = process.cpuUsage(cpu0);
   const main = mainThreadCpuUs() - main0;
   const redis1 = await redisCpuSeconds();
@@ -215,21 +260,23 @@ function combine(runs: readonly Run[]): Round {
 }
 
 async function main(): Promise<void> {
-  const results: Record<Variant, Round[]> = { off: [], on: [], lines: [] };
-  const variants: Variant[] = ['off', 'on', 'lines'];
+  const results: Record<Variant, Round[]> = { off: [], on: [], lines: [], bare: [] };
+  const variants: Variant[] = ['off', 'on', 'lines', 'bare'];
   const loads: number[] = [];
   await run('off', `${prefix}-warmup-off`);
   await run('on', `${prefix}-warmup-on`);
+  await run('bare', `${prefix}-warmup-bare`);
   for (let r = 0; r < ROUNDS; r++) {
-    // A palindrome, starting with a different variant each round: off on lines lines on off, …
+    // A palindrome, starting with a different variant each round: off on lines bare bare lines on off, …
     const rotation = variants.map((_, i) => variants[(i + r) % variants.length]!);
-    const runs: Record<Variant, Run[]> = { off: [], on: [], lines: [] };
+    const runs: Record<Variant, Run[]> = { off: [], on: [], lines: [], bare: [] };
     for (const [k, v] of [...rotation, ...[...rotation].reverse()].entries()) runs[v].push(await run(v, `${prefix}-${v}-${r}-${k}`));
     for (const v of variants) results[v].push(combine(runs[v]));
     loads.push(loadavg()[0]!);
     const f = (v: Variant) => `${v} ${results[v].at(-1)!.jobsPerSec.toFixed(0)} jobs/s (${results[v].at(-1)!.workerCpuUs.toFixed(0)} µs cpu/job)`;
     const ratio = results.on.at(-1)!.jobsPerSec / results.off.at(-1)!.jobsPerSec;
-    console.log(`round ${r + 1}/${ROUNDS} (${rotation.join(' ')} ⟲): ${f('off')}, ${f('on')}, ${f('lines')}; on/off ${ratio.toFixed(3)}; load ${loads.at(-1)!.toFixed(2)}`);
+    const bare = results.bare.at(-1)!.jobsPerSec / results.off.at(-1)!.jobsPerSec;
+    console.log(`round ${r + 1}/${ROUNDS} (${rotation.join(' ')} ⟲): ${variants.map(f).join(', ')}; on/off ${ratio.toFixed(3)}, bare/off ${bare.toFixed(3)}; load ${loads.at(-1)!.toFixed(2)}`);
   }
   const rate = (v: Variant) => results[v].map((x) => x.jobsPerSec);
   const perJob = (v: Variant, k: 'workerCpuUs' | 'mainCpuUs' | 'redisCpuUs') => Math.round(median(results[v].map((x) => x[k])));
@@ -269,6 +316,14 @@ async function main(): Promise<void> {
         label: 'the same with a pino JSON line per event to /dev/null',
         unit: 'jobs/s',
         ours: rate('lines'),
+        anchor: rate('off'),
+        anchorWhat: 'plain BullMQ Worker, same jobs',
+      }),
+      makeFigure({
+        id: '6c',
+        label: 'the runtime alone: createJobWorker with a logger that drops every event',
+        unit: 'jobs/s',
+        ours: rate('bare'),
         anchor: rate('off'),
         anchorWhat: 'plain BullMQ Worker, same jobs',
       }),
