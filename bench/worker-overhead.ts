@@ -30,9 +30,10 @@
  * swings by up to 2x between runs a few seconds apart (the same code, the same jobs). In one
  * 10-round run of a plain and an instrumented worker on 2026-12-01 (a scratch harness, off on
  * on off per round), the ratio of each round's first adjacent pair had an interquartile range
- * of 0.111, the palindrome's ratio over the same rounds 0.028. With three variants the
- * palindrome is longer: the table's first run of this file had per-round ratios 0.760–0.903
- * (interquartile range ≈ 0.06). Hence the palindromes, 7 rounds by default (14 runs per
+ * of 0.111, the palindrome's ratio over the same rounds 0.028. With more variants the
+ * palindrome is longer (eight runs, ≈ 15 s, with four): the first run with three had per-round
+ * ratios 0.760–0.903 (interquartile range ≈ 0.06), and on 2026-12-02 the four-variant runs had
+ * per-round ranges up to 0.635–0.984. Hence the palindromes, 7 rounds by default (14 runs per
  * variant), and min/max beside the median.
  *
  * Run: node --import tsx bench/worker-overhead.ts [--quick] [--rounds 7]   (REDIS_URL, BENCH_JOBS)
@@ -50,6 +51,7 @@ import type * as PricingModule from '../src/jobs/pricing.js';
 import type * as RedisConnectionModule from '../src/jobs/redis-connection.js';
 import type * as ConnectorLoggerModule from '../src/logger/connector-logger.js';
 import type { WorkerLogger } from '../src/jobs/worker-logger.js';
+import type { StagedLifecycle } from '../src/logger/job-logger.js';
 import type { JobLogger } from '../src/logger/types.js';
 import { decodeEntryEvents, eventStreamKey } from '../src/events/index.js';
 import { runOptions, sized } from './lib/args.js';
@@ -80,8 +82,12 @@ const info = new Redis(REDIS_URL);
 
 type Variant = 'off' | 'on' | 'lines' | 'bare';
 
-/** A job logger that drops every event (variant "bare"). */
-const droppingJobLogger: JobLogger = {
+/**
+ * A job logger that drops every event (variant "bare"). It takes staged lifecycle events as
+ * ConnectorLogger's job loggers do, so the runtime goes the same way as in "on" (one call per
+ * short attempt, no object per event).
+ */
+const droppingJobLogger: JobLogger & StagedLifecycle = {
   jobId: 'bench',
   attempt: 1,
   traceId: '0af7651916cd43dd8448eb211c80319c',
@@ -99,6 +105,9 @@ const droppingJobLogger: JobLogger = {
   warn: () => undefined,
   error: () => undefined,
   recordUsage: () => undefined,
+  stagedStart: () => undefined,
+  stagedCompleted: () => undefined,
+  stagedAttempt: () => undefined,
 };
 
 /** The worker runtime's logger for variant "bare": every event dropped, nothing to flush. */

@@ -29,7 +29,7 @@ const BENCHES = [
   { name: 'pipeline-throughput', items: '3', seconds: [110, 45] },
   { name: 'e2e-latency', items: '4', seconds: [90, 45] },
   { name: 'fluentd-acks', items: '5', seconds: [30, 12] },
-  { name: 'worker-overhead', items: '6', seconds: [260, 25] },
+  { name: 'worker-overhead', items: '6', seconds: [180, 25] },
   { name: 'memory', items: '7', seconds: [60, 35] },
   { name: 'pipeline-scaling', items: '8', seconds: [60, 35] },
   { name: 'status-latency', items: 'extra', seconds: [40, 20] },
