@@ -88,3 +88,16 @@ export function waitForShutdownSignal(options: ShutdownSignalOptions): ShutdownS
     },
   };
 }
+
+/**
+ * Runs a long-running command's `body` with {@link waitForShutdownSignal}'s first stop request
+ * (`received`), and marks the drain over when the body returns or throws.
+ */
+export async function runUntilStopped<T>(options: ShutdownSignalOptions, body: (received: Promise<NodeJS.Signals>) => Promise<T>): Promise<T> {
+  const shutdown = waitForShutdownSignal(options);
+  try {
+    return await body(shutdown.received);
+  } finally {
+    shutdown.finished();
+  }
+}

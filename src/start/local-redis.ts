@@ -58,13 +58,14 @@ async function freePort(): Promise<number> {
  */
 export async function resolveLocalRedis(options: LocalRedisOptions = {}): Promise<LocalRedis> {
   const timeoutMs = options.pingTimeoutMs ?? 1500;
-  const noop = async () => undefined;
+  // A Redis found running is not ours to stop.
+  const notOurs = { stop: async () => undefined, stopNow: () => undefined };
   if (options.explicitUrl) {
-    if (await answers(options.explicitUrl, timeoutMs)) return { url: options.explicitUrl, origin: 'env', stop: noop, stopNow: () => undefined };
+    if (await answers(options.explicitUrl, timeoutMs)) return { url: options.explicitUrl, origin: 'env', ...notOurs };
     throw new JobscopeError(`REDIS_URL=${options.explicitUrl} does not answer PING. Start that Redis, or unset REDIS_URL to use a local one.`);
   }
   const defaultUrl = options.defaultUrl ?? 'redis://127.0.0.1:6379';
-  if (await answers(defaultUrl, timeoutMs)) return { url: defaultUrl, origin: 'default', stop: noop, stopNow: () => undefined };
+  if (await answers(defaultUrl, timeoutMs)) return { url: defaultUrl, origin: 'default', ...notOurs };
   if (spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status !== 0) {
     throw new JobscopeError(
       `No Redis answers at ${defaultUrl} and redis-server is not installed. Install it (Debian/Ubuntu: "sudo apt-get install redis-server"; macOS: "brew install redis"), or set REDIS_URL to a Redis you have.`,

@@ -5,7 +5,7 @@ import type { ApiLogger } from '../../api/api-options.js';
 import { loadApiConfig, type ApiConfig } from '../../config/api-config.js';
 import { loadRedisConfig, type RedisConfig } from '../../config/redis-config.js';
 import type { CliIo } from '../commands.js';
-import { waitForShutdownSignal } from '../shutdown-signal.js';
+import { runUntilStopped } from '../shutdown-signal.js';
 
 const HELP = `Usage: jobscope api [--port <n>] [--host <addr>]
 
@@ -70,15 +70,12 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const server = await startApiServer(apiServerOptions(config, redis, redisConfig, { warn: log('warn'), error: log('error') }));
   const auth = config.token ? 'token required' : 'ANONYMOUS access (JOBSCOPE_API_ALLOW_ANONYMOUS=true)';
   io.stdout.write(`jobscope api: listening on ${server.url} (${auth}); dashboard at ${server.url}/\n`);
-  const shutdown = waitForShutdownSignal({ command: 'api', stderr: io.stderr, skipped: 'open requests and live streams are cut' });
-  try {
-    const signal = await shutdown.received;
+  return runUntilStopped({ command: 'api', stderr: io.stderr, skipped: 'open requests and live streams are cut' }, async (received) => {
+    const signal = await received;
     io.stdout.write(`jobscope api: ${signal}: draining (up to ${config.shutdownTimeoutMs} ms)\n`);
     await server.close();
     await redis.quit().catch(() => redis.disconnect());
     io.stdout.write('jobscope api: stopped\n');
     return 0;
-  } finally {
-    shutdown.finished();
-  }
+  });
 }

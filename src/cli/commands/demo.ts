@@ -7,7 +7,7 @@ import { startDemoWorkers, type DemoWorkers } from '../../jobs/demo-workers.js';
 import { loadPriceTable } from '../../jobs/price-table.js';
 import { createPricing } from '../../jobs/pricing.js';
 import type { CliIo } from '../commands.js';
-import { waitForShutdownSignal, WORKERS_SKIPPED } from '../shutdown-signal.js';
+import { runUntilStopped, WORKERS_SKIPPED } from '../shutdown-signal.js';
 
 const USAGE = `Usage: jobscope demo [--rate <jobs/s>] [--workers <n>] [--seed <n>]
 
@@ -89,10 +89,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const env = values.rate !== undefined ? { ...io.env, DEMO_RATE_PER_SEC: values.rate } : io.env;
-  const shutdown = waitForShutdownSignal({ command: 'demo', stderr: io.stderr, skipped: WORKERS_SKIPPED });
-  try {
-    return await runDemo({ workers, ...(seed !== undefined ? { seed } : {}) }, { ...io, env }, shutdown.received);
-  } finally {
-    shutdown.finished();
-  }
+  return runUntilStopped({ command: 'demo', stderr: io.stderr, skipped: WORKERS_SKIPPED }, (received) =>
+    runDemo({ workers, ...(seed !== undefined ? { seed } : {}) }, { ...io, env }, received),
+  );
 }

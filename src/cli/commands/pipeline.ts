@@ -9,7 +9,7 @@ import { registerBuiltinSinks } from '../../pipeline/builtin-sinks.js';
 import { startMetricsServer, type MetricsServer } from '../../pipeline/metrics-server.js';
 import { createSinksFromConfig, registeredSinkNames } from '../../pipeline/sink-registry.js';
 import type { CliIo } from '../commands.js';
-import { waitForShutdownSignal } from '../shutdown-signal.js';
+import { runUntilStopped } from '../shutdown-signal.js';
 
 const USAGE = `Usage: jobscope pipeline [--sinks <a,b,...>]
 
@@ -98,10 +98,6 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   const config = loadPipelineConfig(env);
   const redisConfig = loadRedisConfig(env);
   const logger = pino({ name: 'jobscope-pipeline', level: config.logLevel }, io.stdout);
-  const shutdown = waitForShutdownSignal({ command: 'pipeline', stderr: io.stderr, skipped: 'events read but not yet acknowledged stay pending in the stream, and the next pipeline process claims them' });
-  try {
-    return await runPipelineProcess(config, redisConfig, { ...io, env }, { stopped: shutdown.received, logger });
-  } finally {
-    shutdown.finished();
-  }
+  const skipped = 'events read but not yet acknowledged stay pending in the stream, and the next pipeline process claims them';
+  return runUntilStopped({ command: 'pipeline', stderr: io.stderr, skipped }, (received) => runPipelineProcess(config, redisConfig, { ...io, env }, { stopped: received, logger }));
 }

@@ -18,7 +18,7 @@ import { createPipeline, type Pipeline } from '../../pipeline/pipeline.js';
 import { createSinksFromConfig } from '../../pipeline/sink-registry.js';
 import { resolveLocalRedis, type LocalRedis } from '../../start/local-redis.js';
 import type { CliIo } from '../commands.js';
-import { waitForShutdownSignal, WORKERS_SKIPPED } from '../shutdown-signal.js';
+import { runUntilStopped, WORKERS_SKIPPED } from '../shutdown-signal.js';
 import { apiServerOptions } from './api.js';
 
 const USAGE = `Usage: jobscope start [--port <n>] [--rate <jobs/s>] [--workers <n>] [--no-demo]
@@ -80,26 +80,26 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const parts: StartParts = {};
-  const shutdown = waitForShutdownSignal({
+  const shutdown = {
     command: 'start',
     stderr: io.stderr,
     skipped: `${WORKERS_SKIPPED}; the pipeline's unacknowledged events are read again at the next start`,
     // A redis-server started here goes too (its data was for this run only).
     onForce: () => parts.redis?.stopNow(),
+  };
+  return runUntilStopped(shutdown, async (received) => {
+    try {
+      await startStack(values, io, parts);
+      const signal = await received;
+      io.stdout.write(`\njobscope start: ${signal}: stopping (producer, workers, pipeline, API)…\n`);
+      await stopAll(parts);
+      io.stdout.write('jobscope start: stopped\n');
+      return 0;
+    } catch (err) {
+      await stopAll(parts).catch(() => undefined);
+      throw err;
+    }
   });
-  try {
-    await startStack(values, io, parts);
-    const signal = await shutdown.received;
-    io.stdout.write(`\njobscope start: ${signal}: stopping (producer, workers, pipeline, API)…\n`);
-    await stopAll(parts);
-    io.stdout.write('jobscope start: stopped\n');
-    return 0;
-  } catch (err) {
-    await stopAll(parts).catch(() => undefined);
-    throw err;
-  } finally {
-    shutdown.finished();
-  }
 }
 
 async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: StartParts): Promise<void> {

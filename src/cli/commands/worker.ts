@@ -12,7 +12,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { registerPublisherMetrics } from '../../jobs/publisher-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../pipeline/metrics-server.js';
 import type { CliIo } from '../commands.js';
-import { waitForShutdownSignal, WORKERS_SKIPPED } from '../shutdown-signal.js';
+import { runUntilStopped, WORKERS_SKIPPED } from '../shutdown-signal.js';
 
 const USAGE = `Usage: jobscope worker --connector <name> [--queue <name>] [--concurrency <n>]
 
@@ -116,10 +116,5 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     ...(values.queue !== undefined ? { JOBSCOPE_QUEUE: values.queue } : {}),
     ...(values.concurrency !== undefined ? { WORKER_CONCURRENCY: values.concurrency } : {}),
   };
-  const shutdown = waitForShutdownSignal({ command: 'worker', stderr: io.stderr, skipped: WORKERS_SKIPPED });
-  try {
-    return await runWorkerProcess(connectorName, { ...io, env }, shutdown.received);
-  } finally {
-    shutdown.finished();
-  }
+  return runUntilStopped({ command: 'worker', stderr: io.stderr, skipped: WORKERS_SKIPPED }, (received) => runWorkerProcess(connectorName, { ...io, env }, received));
 }
