@@ -17,6 +17,10 @@ export interface MetricsServerOptions {
   host?: string;
   /** The health answer: `ok` and any detail to show. */
   health: () => { ok: boolean; [key: string]: unknown };
+  /** What is starting, for a listen error. Default `the metrics server`. */
+  what?: string;
+  /** The setting that picks another port, for a listen error. Default `METRICS_PORT (0 turns it off)`. */
+  portSetting?: string;
 }
 
 /** A running metrics server. */
@@ -46,7 +50,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new ListenError('the metrics server', `${options.host ?? '0.0.0.0'}:${options.port}`, 'METRICS_PORT (0 turns it off)', err)),
+      reject(new ListenError(options.what ?? 'the metrics server', `${options.host ?? '0.0.0.0'}:${options.port}`, options.portSetting ?? 'METRICS_PORT (0 turns it off)', err)),
     );
     server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
   });

@@ -41,6 +41,8 @@ async function startWorkerHealth(port: number, logger: ConnectorLogger): Promise
   return startMetricsServer({
     registry,
     port,
+    what: "the worker's health server",
+    portSetting: 'PORT (0 turns it off)',
     health: () => {
       const s = logger.stats();
       // Unhealthy only when events are being lost; Redis being away is what the spool is for.
@@ -75,7 +77,17 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
   // A stop asked for while Redis is not there yet (the worker waits for it) is not put off.
   const early = await Promise.race([worker.ready.then(() => undefined), stopped]);
   // Railway (and any orchestrator) health-checks PORT: /healthz while the worker runs, /metrics for the publisher.
-  const server = early === undefined && config.healthPort > 0 ? await startWorkerHealth(config.healthPort, logger) : undefined;
+  let server: MetricsServer | undefined;
+  try {
+    server = early === undefined && config.healthPort > 0 ? await startWorkerHealth(config.healthPort, logger) : undefined;
+  } catch (err) {
+    // The worker already takes jobs: stop it as a signal would (running jobs finish or go back),
+    // or it would run on without its health check, and the process would not end.
+    io.stderr.write(`jobscope worker: ${(err as Error).message}\njobscope worker: stopping (running jobs finish within ${config.shutdownTimeoutMs} ms)\n`);
+    await worker.close('health server failed');
+    await logger.close(1000);
+    return 1;
+  }
   if (early === undefined) {
     io.stderr.write(`jobscope worker: ${connectorName} on queue "${config.queue}" (concurrency ${config.concurrency}) as ${logger.identity.machineId}/${logger.identity.workerId}\n`);
   }

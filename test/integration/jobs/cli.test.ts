@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
@@ -53,6 +55,28 @@ it('jobscope worker runs jobs with the configured identity and stops cleanly', a
   expect(events.find((e) => e.type === 'job.completed')).toMatchObject({ source: { machineId: 'cli-machine', workerId: 'cli-worker', serviceType: 'simulated' }, ai: { costUsd: expect.any(Number) } });
   expect(events.at(-1)).toMatchObject({ type: 'worker.stopped', data: { reason: 'SIGTERM' } });
   expect(out.join('')).toContain(`queue "${queue}"`);
+});
+
+it('jobscope worker whose health port is taken says which setting to change, stops its worker and ends with 1', async () => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', resolve));
+  const port = (holder.address() as AddressInfo).port;
+  try {
+    const queue = `${prefix}-q`;
+    const { io: cli, out } = io({ JOBSCOPE_QUEUE: queue, PORT: String(port) });
+    // Never stopped by a signal: the worker must end on its own.
+    const code = await runWorkerProcess('simulated', cli, new Promise<string>(() => undefined));
+    expect(code).toBe(1);
+    const text = out.join('');
+    expect(text).toContain(`the worker's health server cannot listen on 0.0.0.0:${port}`);
+    expect(text).toContain('pick another port with PORT (0 turns it off)');
+    expect(text).not.toContain('METRICS_PORT');
+    // The worker stopped, and says so in the stream.
+    const events = await streamEvents(redis, prefix);
+    expect(events.at(-1)).toMatchObject({ type: 'worker.stopped', data: { reason: 'health server failed' } });
+  } finally {
+    holder.close();
+  }
 });
 
 it('jobscope demo enqueues a mix over both services and its workers report usage and cost', async () => {
