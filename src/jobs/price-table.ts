@@ -7,13 +7,14 @@ import { ConfigError } from '../errors.js';
 /**
  * The price table: USD per 1M tokens per model, USD per GPU-second per GPU class, and the GPU
  * class each service runs on. The defaults ship as `prices.json` at the package root; a user
- * file (`JOBSCOPE_PRICES_FILE`) is merged over them entry by entry.
+ * file (`JOBSCOPE_PRICES_FILE`) is merged over them: a model's fields one by one (a field the
+ * file leaves out keeps the shipped value), GPU classes and services whole.
  */
 
 const usd = z.number().nonnegative().max(1_000_000);
 
-/** One model's prices. */
-export const modelPriceSchema = z.object({
+/** One model's prices. Strict, as the table is: a misspelled key fails instead of leaving the shipped price in force. */
+export const modelPriceSchema = z.strictObject({
   provider: z.string().max(64).optional(),
   /** USD per 1M input tokens (cache misses). */
   inputPerMTokUsd: usd.optional(),
@@ -26,7 +27,9 @@ export const modelPriceSchema = z.object({
 });
 export type ModelPrice = z.infer<typeof modelPriceSchema>;
 
-export const priceTableSchema = z.object({
+const serviceSchema = z.strictObject({ gpuClass: z.string().min(1).max(64) });
+
+export const priceTableSchema = z.strictObject({
   $comment: z.string().optional(),
   /** The date the prices were checked (YYYY-MM-DD). */
   asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').optional(),
@@ -34,7 +37,7 @@ export const priceTableSchema = z.object({
   sources: z.array(z.string()).max(100).optional(),
   models: z.record(z.string().min(1).max(256), modelPriceSchema).default({}),
   gpuPerSecondUsd: z.record(z.string().min(1).max(64), usd).default({}),
-  services: z.record(z.string().min(1).max(64), z.object({ gpuClass: z.string().min(1).max(64) })).default({}),
+  services: z.record(z.string().min(1).max(64), serviceSchema).default({}),
 });
 export type PriceTable = z.infer<typeof priceTableSchema>;
 
@@ -59,10 +62,19 @@ export function readPriceFile(path: string, variable: string): PriceTable {
   }
   const r = priceTableSchema.safeParse(raw);
   if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new ConfigError(variable, `price file ${path} is invalid at "${issue.path.join('.')}": ${issue.message}`);
+    // A misspelled key first: it is usually also why a required one is missing.
+    const issue = r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0]!;
+    const where = issue.path.length > 0 ? `at "${issue.path.join('.')}"` : 'at its top level';
+    const known = issue.code === 'unrecognized_keys' ? ` (the keys there: ${knownKeys(issue.path).join(', ')})` : '';
+    throw new ConfigError(variable, `price file ${path} is invalid ${where}: ${issue.message}${known}`);
   }
   return r.data;
+}
+
+/** The keys a price file may have at `path` (for an unrecognized key's message). */
+function knownKeys(path: readonly PropertyKey[]): string[] {
+  const schema = path.length === 0 ? priceTableSchema : path[0] === 'models' ? modelPriceSchema : serviceSchema;
+  return Object.keys(schema.shape);
 }
 
 /** `override` merged over `base`: per model (field by field), per GPU class, per service. */

@@ -58,6 +58,22 @@ describe('pricing', () => {
     expect(() => loadPriceTable({ file: join(dir, 'missing.json') })).toThrow(/JOBSCOPE_PRICES_FILE/);
   });
 
+  it('a misspelled or misplaced key fails instead of leaving the shipped price in force', () => {
+    // A field name that is not ours: without the check gpt-4o-mini would stay at $0.15 silently.
+    const misspelled = file('misspelled.json', JSON.stringify({ models: { 'gpt-4o-mini': { inputPricePerMTok: 1 } } }));
+    expect(() => loadPriceTable({ file: misspelled })).toThrow(/JOBSCOPE_PRICES_FILE.*at "models\.gpt-4o-mini".*inputPricePerMTok.*the keys there: provider, inputPerMTokUsd/);
+    // Models at the top level, without the "models" wrapper.
+    const unwrapped = file('unwrapped.json', JSON.stringify({ 'gpt-4o-mini': { inputPerMTokUsd: 1 } }));
+    expect(() => loadPriceTable({ file: unwrapped })).toThrow(/at its top level.*gpt-4o-mini.*the keys there: .*models/);
+    const service = file('service.json', JSON.stringify({ services: { comfyui: { gpu: 'a100' } } }));
+    expect(() => loadPriceTable({ file: service })).toThrow(/at "services\.comfyui".*gpu.*the keys there: gpuClass/);
+  });
+
+  it("a model's fields are merged one by one: what the file leaves out keeps the shipped value", () => {
+    const user = file('partial.json', JSON.stringify({ $comment: 'ours', models: { 'gpt-4o-mini': { inputPerMTokUsd: 1, outputPerMTokUsd: 2 } } }));
+    expect(createPricing(loadPriceTable({ file: user })).modelPrice('gpt-4o-mini')).toMatchObject({ inputPerMTokUsd: 1, outputPerMTokUsd: 2, cachedInputPerMTokUsd: 0.075 });
+  });
+
   it('the shipped table is dated', () => {
     expect(loadPriceTable().asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
