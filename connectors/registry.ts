@@ -38,6 +38,6 @@ export function createConnector(name: string, options: ConnectorRegistryOptions 
       return createComfyUiConnector({ ...o, baseUrl: o.baseUrl }) as Connector;
     }
     default:
-      throw new ConfigError('--connector', `must be one of ${CONNECTOR_NAMES.join(', ')} (got "${name}")`);
+      throw new ConfigError('--connector', `must be one of ${CONNECTOR_NAMES.join(', ')} (got "${name.slice(0, 64)}")`, 'required');
   }
 }

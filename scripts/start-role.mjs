@@ -2,7 +2,7 @@
 // The one entry of the container image (Dockerfile CMD, railway.json startCommand). One image
 // serves every role; JOBSCOPE_ROLE picks which:
 //
-//   worker   → jobscope worker --connector $JOBSCOPE_CONNECTOR   (BullMQ job worker)
+//   worker   → jobscope worker (connector: $JOBSCOPE_CONNECTOR)       (BullMQ job worker)
 //   pipeline → jobscope pipeline   (sink loops; /metrics and /healthz on METRICS_PORT)
 //   api      → jobscope api        (REST, SSE, dashboard; /healthz on PORT)
 //   all      → jobscope start      (everything in one process, for a single small box)
@@ -99,8 +99,9 @@ function alignPipelinePort(role, env, notes) {
 }
 
 /**
- * `jobscope worker` needs `--connector <name>`; on a platform the start command is shared by every
- * service, so the worker service names its connector in JOBSCOPE_CONNECTOR instead.
+ * `jobscope worker` needs its connector; on a platform the start command is shared by every
+ * service, so the worker service names it in JOBSCOPE_CONNECTOR, which the CLI reads (and, when
+ * it is not a connector, reports under that name). Checked here too: said before anything runs.
  */
 function roleArgs(role, args, env) {
   const given = args.some((a) => a === '--connector' || a.startsWith('--connector=') || a === '--help' || a === '-h');
@@ -108,7 +109,7 @@ function roleArgs(role, args, env) {
   if (!set(env.JOBSCOPE_CONNECTOR)) {
     throw new LaunchError('JOBSCOPE_CONNECTOR is not set: the worker role needs its connector, e.g. JOBSCOPE_CONNECTOR=openai-compatible (see "jobscope worker --help")');
   }
-  return ['--connector', env.JOBSCOPE_CONNECTOR.trim(), ...args];
+  return args;
 }
 
 /** The port the role serves /healthz on, or undefined when it serves none. */

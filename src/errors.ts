@@ -11,6 +11,12 @@ export class JobscopeError extends Error {
   }
 }
 
+const CONFIG_FIX = {
+  invalid: 'Fix the value (or unset it to use the default)',
+  required: 'Fix the value',
+  flag: 'Fix the value (or leave the flag out to use the default)',
+} as const;
+
 /** A configuration value (usually an environment variable) is missing or malformed. */
 export class ConfigError extends JobscopeError {
   override readonly name = 'ConfigError';
@@ -19,13 +25,17 @@ export class ConfigError extends JobscopeError {
     readonly variable: string,
     /** The rule it broke, in words. */
     readonly rule: string,
-    /** `missing`: a required variable is not set (the fix is to set it, not to unset it). */
-    readonly kind: 'invalid' | 'missing' = 'invalid',
+    /**
+     * `missing`: a required variable is not set (the fix is to set it, not to unset it).
+     * `required`: a setting without a default has a bad value (unsetting it is no fix).
+     * `flag`: a bad value given as a command-line flag.
+     */
+    readonly kind: 'invalid' | 'missing' | 'required' | 'flag' = 'invalid',
   ) {
     super(
       kind === 'missing'
         ? `Missing configuration ${variable}: ${rule}. Set it and start again.`
-        : `Invalid configuration ${variable}: ${rule}. Fix the value (or unset it to use the default) and start again.`,
+        : `Invalid configuration ${variable}: ${rule}. ${CONFIG_FIX[kind]} and start again.`,
     );
   }
 }

@@ -13,6 +13,8 @@ export interface RateLimitedWarningOptions {
   intervalMs?: number;
   /** Clock, Unix ms (tests). Default `Date.now`. */
   now?: () => number;
+  /** Most keys remembered; past it the oldest is forgotten (its next warning is said at once). Default 256. */
+  maxKeys?: number;
 }
 
 /** Warns through `sink`, at most once per `intervalMs` per key. */
@@ -22,6 +24,7 @@ export type RateLimitedWarning = (key: string, message: string, fields?: Record<
 export function createRateLimitedWarning(options: RateLimitedWarningOptions): RateLimitedWarning {
   const intervalMs = options.intervalMs ?? 10_000;
   const now = options.now ?? Date.now;
+  const maxKeys = options.maxKeys ?? 256;
   const state = new Map<string, { last: number; suppressed: number }>();
   return (key, message, fields = {}) => {
     const t = now();
@@ -31,7 +34,8 @@ export function createRateLimitedWarning(options: RateLimitedWarningOptions): Ra
       return;
     }
     const suppressed = s?.suppressed ?? 0;
-    // Keys are a handful of fixed strings; the map cannot grow with traffic.
+    // Bounded however many keys the caller makes (its keys may come from error messages).
+    if (!s && state.size >= maxKeys) state.delete(state.keys().next().value!);
     state.set(key, { last: t, suppressed: 0 });
     try {
       options.sink(message, suppressed > 0 ? { ...fields, suppressed } : fields);

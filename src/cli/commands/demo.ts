@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadLoggerConfig } from '../../config/logger-config.js';
 import { loadRedisConfig } from '../../config/redis-config.js';
 import { loadWorkerConfig } from '../../config/worker-config.js';
+import { flagSettings } from '../flag-settings.js';
 import { createDemoProducer } from '../../jobs/demo-producer.js';
 import { startDemoWorkers, type DemoWorkers } from '../../jobs/demo-workers.js';
 import { loadPriceTable } from '../../jobs/price-table.js';
@@ -88,7 +89,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`jobscope: --seed must be a whole number (got "${values.seed}")\n\n${USAGE}\n`);
     return 2;
   }
-  const env = values.rate !== undefined ? { ...io.env, DEMO_RATE_PER_SEC: values.rate } : io.env;
+  const settings = flagSettings(io.env, [['--rate', 'DEMO_RATE_PER_SEC', values.rate]]);
+  // Checked before anything starts, so that a bad --rate is reported as --rate.
+  settings.load(loadWorkerConfig);
+  const env = settings.env;
   return runUntilStopped({ command: 'demo', stderr: io.stderr, skipped: WORKERS_SKIPPED }, (received) =>
     runDemo({ workers, ...(seed !== undefined ? { seed } : {}) }, { ...io, env }, received),
   );

@@ -5,6 +5,7 @@ import { JobscopeError } from '../../errors.js';
 import { createStatusReader } from '../../status/status-reader.js';
 import { parseCommand, writeJson } from '../args.js';
 import type { CliIo } from '../commands.js';
+import { redactUrl } from '../redact-url.js';
 import { checkDeadLetters, checkProducerGaps, checkRedisServer, checkStreams, checkWorkers, type CheckResult } from '../doctor-checks.js';
 import { checkSinks } from '../doctor-sink-checks.js';
 
@@ -82,17 +83,6 @@ async function runChecks(io: CliIo, timeoutMs: number): Promise<CheckResult[]> {
     redis.disconnect();
   }
   return [...results, ...(await sinks)];
-}
-
-/** `redis://user:secret@host` → `redis://user:***@host`: never print a password. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 /** The report: one line per check and a summary. */

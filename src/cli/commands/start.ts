@@ -8,6 +8,7 @@ import { loadLoggerConfig } from '../../config/logger-config.js';
 import { loadPipelineConfig } from '../../config/pipeline-config.js';
 import { loadRedisConfig } from '../../config/redis-config.js';
 import { loadWorkerConfig } from '../../config/worker-config.js';
+import { flagSettings } from '../flag-settings.js';
 import { JobscopeError } from '../../errors.js';
 import { createDemoProducer, type DemoProducer } from '../../jobs/demo-producer.js';
 import { startDemoWorkers, type DemoWorkers } from '../../jobs/demo-workers.js';
@@ -107,11 +108,15 @@ async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: St
   parts.redis = await resolveLocalRedis(userRedis.urlExplicit ? { explicitUrl: userRedis.url } : {});
   // Local use: without a token the API is open, but only on this machine (127.0.0.1).
   const local = io.env.JOBSCOPE_API_TOKEN ? {} : { JOBSCOPE_API_ALLOW_ANONYMOUS: 'true', JOBSCOPE_METRICS_PUBLIC: 'true', HOST: io.env.HOST ?? '127.0.0.1' };
-  const env = { ...io.env, ...local, REDIS_URL: parts.redis.url, ...(values.port ? { PORT: values.port } : {}), ...(values.rate ? { DEMO_RATE_PER_SEC: values.rate } : {}) };
-  const redisConfig = loadRedisConfig(env);
-  const pipelineConfig = loadPipelineConfig(env);
-  const apiConfig = loadApiConfig(env);
-  const workerConfig = loadWorkerConfig(env);
+  const settings = flagSettings({ ...io.env, ...local, REDIS_URL: parts.redis.url }, [
+    ['--port', 'PORT', values.port || undefined],
+    ['--rate', 'DEMO_RATE_PER_SEC', values.rate || undefined],
+  ]);
+  const env = settings.env;
+  const redisConfig = settings.load(loadRedisConfig);
+  const pipelineConfig = settings.load(loadPipelineConfig);
+  const apiConfig = settings.load(loadApiConfig);
+  const workerConfig = settings.load(loadWorkerConfig);
   const logger = pino({ name: 'jobscope', level: pipelineConfig.logLevel === 'info' ? 'warn' : pipelineConfig.logLevel });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'jobscope_process_' });

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CONNECTOR_NAMES, createConnector } from '../../../connectors/registry.js';
+import { CONNECTOR_NAMES, createConnector, isConnectorName } from '../../../connectors/registry.js';
 import { loadLoggerConfig } from '../../config/logger-config.js';
 import { loadRedisConfig } from '../../config/redis-config.js';
 import { loadWorkerConfig, type WorkerConfig } from '../../config/worker-config.js';
@@ -12,6 +12,12 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { registerPublisherMetrics } from '../../jobs/publisher-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../pipeline/metrics-server.js';
 import type { CliIo } from '../commands.js';
+import { ConfigError } from '../../errors.js';
+import { flagSettings } from '../flag-settings.js';
+import { redactUrl } from '../redact-url.js';
+import { createRateLimitedWarning } from '../../logger/rate-limited-warning.js';
+import type { Attrs } from '../../events/index.js';
+import type { PublisherStats } from '../../logger/types.js';
 import { runUntilStopped, WORKERS_SKIPPED } from '../shutdown-signal.js';
 
 const USAGE = `Usage: jobscope worker --connector <name> [--queue <name>] [--concurrency <n>]
@@ -26,6 +32,9 @@ Cancel a job with JobProducer.cancel(jobId): a Redis cancel request the worker h
 Settings: REDIS_URL, JOBSCOPE_PREFIX, JOBSCOPE_QUEUE, WORKER_CONCURRENCY, HEARTBEAT_INTERVAL_MS,
 WORKER_SHUTDOWN_TIMEOUT_MS, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL, COMFYUI_URL,
 JOBSCOPE_PRICES_FILE, MACHINE_ID, WORKER_ID, CONNECTOR_ID, LOG_LEVEL, JOBSCOPE_SPOOL_DIR.`;
+
+/** After this long without Redis the worker says it waits for it, in ms. */
+const SLOW_START_MS = 3000;
 
 function connectorFor(name: string, c: WorkerConfig): Connector {
   return createConnector(name, {
@@ -51,6 +60,19 @@ async function startWorkerHealth(port: number, logger: ConnectorLogger): Promise
   });
 }
 
+/** What a stop left undelivered (Redis away), and where it is. */
+function undelivered(s: PublisherStats, spoolDir: string, identity: { machineId: string; workerId: string }): string {
+  const parts: string[] = [];
+  if (s.spoolPending > 0) {
+    parts.push(
+      `${s.spoolPending} event(s) wait in the spool (${spoolDir}): a worker started again with that spool as MACHINE_ID=${identity.machineId} WORKER_ID=${identity.workerId} sends them once Redis answers`,
+    );
+  }
+  const lost = s.buffered + s.dropped;
+  if (lost > 0) parts.push(`${lost} event(s) were lost (no room in memory or in the spool)`);
+  return `stopped before Redis took every event${parts.length > 0 ? `: ${parts.join('; ')}` : ''}`;
+}
+
 /**
  * Runs a job worker until `stopped` resolves, then shuts it down. Resolves 0 after a clean
  * stop. Exported for tests, which pass their own environment and stop promise.
@@ -62,6 +84,8 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
   const pricing = createPricing(loadPriceTable(config.pricesFile ? { file: config.pricesFile } : {}));
   const connector = connectorFor(connectorName, config);
   const logger = new ConnectorLogger({ ...loggerConfig, env: io.env, serviceType: connector.serviceType, redis: redisConfig.url, prefix: redisConfig.prefix, shards: redisConfig.shards });
+  const warnError = createRateLimitedWarning({ sink: (message, fields) => logger.log('warn', message, fields as Attrs) });
+  let lastError = '';
   const worker = createJobWorker({
     connection: redisConfig.url,
     queue: config.queue,
@@ -72,10 +96,19 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     prefix: redisConfig.prefix,
     pricing,
-    onError: (err) => logger.log('warn', `worker error: ${(err as Error)?.message ?? String(err)}`),
+    onError: (err) => {
+      lastError = (err as Error)?.message ?? String(err);
+      // Redis away makes every connection fail on each retry: one line per kind of error per 10 s.
+      warnError(lastError.replace(/\d+/g, '#').slice(0, 160), `worker error: ${lastError}`);
+    },
   });
+  // Said once when the start takes long: the worker waits for Redis (its BullMQ and cancel connections).
+  const slowStart = setTimeout(() => {
+    io.stderr.write(`jobscope worker: waiting for Redis at ${redactUrl(redisConfig.url)}${lastError ? ` (${lastError})` : ''}; start Redis or fix REDIS_URL (Ctrl-C stops)\n`);
+  }, SLOW_START_MS);
   // A stop asked for while Redis is not there yet (the worker waits for it) is not put off.
   const early = await Promise.race([worker.ready.then(() => undefined), stopped]);
+  clearTimeout(slowStart);
   // Railway (and any orchestrator) health-checks PORT: /healthz while the worker runs, /metrics for the publisher.
   let server: MetricsServer | undefined;
   try {
@@ -98,6 +131,7 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
   // is left goes to the spool, when there is one).
   const drained = await logger.close(1000);
   await server?.close();
+  if (!drained) io.stderr.write(`jobscope worker: ${undelivered(logger.stats(), loggerConfig.spoolDir, logger.identity)}\n`);
   return drained ? 0 : 1;
 }
 
@@ -118,15 +152,22 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const connectorName = values.connector ?? loadWorkerConfig(io.env).connector;
+  const settings = flagSettings(io.env, [
+    ['--connector', 'JOBSCOPE_CONNECTOR', values.connector],
+    ['--queue', 'JOBSCOPE_QUEUE', values.queue],
+    ['--concurrency', 'WORKER_CONCURRENCY', values.concurrency],
+  ]);
+  // Checked here, before anything starts, so that a bad value names what the user typed.
+  const config = settings.load(loadWorkerConfig);
+  const connectorName = config.connector;
   if (!connectorName) {
     io.stderr.write(`jobscope: --connector (or JOBSCOPE_CONNECTOR) is required\n\n${USAGE}\n`);
     return 2;
   }
-  const env = {
-    ...io.env,
-    ...(values.queue !== undefined ? { JOBSCOPE_QUEUE: values.queue } : {}),
-    ...(values.concurrency !== undefined ? { WORKER_CONCURRENCY: values.concurrency } : {}),
-  };
+  if (!isConnectorName(connectorName)) {
+    const name = values.connector !== undefined ? '--connector' : 'JOBSCOPE_CONNECTOR';
+    throw new ConfigError(name, `must be one of ${CONNECTOR_NAMES.join(', ')} (got "${connectorName.slice(0, 64)}")`, values.connector !== undefined ? 'flag' : 'required');
+  }
+  const env = settings.env;
   return runUntilStopped({ command: 'worker', stderr: io.stderr, skipped: WORKERS_SKIPPED }, (received) => runWorkerProcess(connectorName, { ...io, env }, received));
 }

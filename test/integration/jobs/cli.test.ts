@@ -1,4 +1,7 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -76,6 +79,39 @@ it('jobscope worker whose health port is taken says which setting to change, sto
     expect(events.at(-1)).toMatchObject({ type: 'worker.stopped', data: { reason: 'health server failed' } });
   } finally {
     holder.close();
+  }
+});
+
+it('jobscope worker without Redis says what it waits for, and at the stop where the events it could not write are', async () => {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const spoolDir = mkdtempSync(join(tmpdir(), 'jobscope-cli-spool-'));
+  try {
+    const { io: cli, out } = io({
+      REDIS_URL: `redis://user:secret@127.0.0.1:${port}`,
+      JOBSCOPE_QUEUE: `${prefix}-q`,
+      JOBSCOPE_SPOOL_DIR: spoolDir,
+      JOBSCOPE_SPOOL_MAX_BYTES: String(1 << 20),
+      MACHINE_ID: 'm-1',
+      WORKER_ID: 'w-1',
+    });
+    const { stopped, stop } = stopper();
+    const running = runWorkerProcess('simulated', cli, stopped);
+    await waitFor(() => out.join('').includes('waiting for Redis'), { what: 'the worker to say it waits for Redis', timeoutMs: 10_000 });
+    const text = out.join('');
+    expect(text).toContain(`waiting for Redis at redis://user:***@127.0.0.1:${port}`);
+    expect(text).toContain('ECONNREFUSED');
+    expect(text).toContain('start Redis or fix REDIS_URL');
+    expect(text).not.toContain('secret');
+    stop('SIGTERM');
+    expect(await running).toBe(1);
+    // worker.started and worker.stopped at least, kept for a worker started again under the same identity.
+    expect(out.join('')).toMatch(new RegExp(`stopped before Redis took every event: [2-9] event\\(s\\) wait in the spool \\(${spoolDir}\\): .*MACHINE_ID=m-1 WORKER_ID=w-1`));
+    expect(readdirSync(spoolDir).some((f) => f.startsWith('m-1_w-1_') && f.endsWith('.spool'))).toBe(true);
+  } finally {
+    rmSync(spoolDir, { recursive: true, force: true });
   }
 });
 

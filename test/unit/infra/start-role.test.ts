@@ -14,7 +14,8 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 const FAKE_CLI = `
 process.stdout.write(JSON.stringify({ argv: process.argv.slice(2), env: {
   METRICS_PORT: process.env.METRICS_PORT, WORKER_SHUTDOWN_TIMEOUT_MS: process.env.WORKER_SHUTDOWN_TIMEOUT_MS,
-  PIPELINE_SHUTDOWN_TIMEOUT_MS: process.env.PIPELINE_SHUTDOWN_TIMEOUT_MS, API_SHUTDOWN_TIMEOUT_MS: process.env.API_SHUTDOWN_TIMEOUT_MS } }) + '\\n');
+  PIPELINE_SHUTDOWN_TIMEOUT_MS: process.env.PIPELINE_SHUTDOWN_TIMEOUT_MS, API_SHUTDOWN_TIMEOUT_MS: process.env.API_SHUTDOWN_TIMEOUT_MS,
+  JOBSCOPE_CONNECTOR: process.env.JOBSCOPE_CONNECTOR } }) + '\\n');
 if (process.env.FAKE_CLI_SERVE) {
   const timer = setInterval(() => {}, 1000);
   process.on('SIGTERM', () => { process.stdout.write('drained\\n'); clearInterval(timer); process.exitCode = 0; });
@@ -89,9 +90,11 @@ describe('scripts/start-role.mjs', () => {
     }
   });
 
-  it('gives the worker its connector from JOBSCOPE_CONNECTOR, and says so when it is missing', () => {
+  it('leaves the worker its connector in JOBSCOPE_CONNECTOR, and says so when it is missing', () => {
     const r = launch({ JOBSCOPE_ROLE: 'worker', JOBSCOPE_CONNECTOR: 'openai-compatible' }, ['--concurrency', '2']);
-    expect(started(r.stdout).argv).toEqual(['worker', '--connector', 'openai-compatible', '--concurrency', '2']);
+    // The CLI reads JOBSCOPE_CONNECTOR itself, so a bad one is reported under the name the user set.
+    expect(started(r.stdout).argv).toEqual(['worker', '--concurrency', '2']);
+    expect(started(r.stdout).env.JOBSCOPE_CONNECTOR).toBe('openai-compatible');
     // An explicit --connector wins.
     expect(started(launch({ JOBSCOPE_ROLE: 'worker', JOBSCOPE_CONNECTOR: 'comfyui' }, ['--connector=simulated']).stdout).argv).toEqual(['worker', '--connector=simulated']);
     const missing = launch({ JOBSCOPE_ROLE: 'worker' });

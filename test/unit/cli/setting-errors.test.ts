@@ -1,0 +1,44 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { run as demo } from '../../../src/cli/commands/demo.js';
+import { run as worker } from '../../../src/cli/commands/worker.js';
+import { flagSettings } from '../../../src/cli/flag-settings.js';
+import { loadWorkerConfig } from '../../../src/config/worker-config.js';
+import { ConfigError } from '../../../src/errors.js';
+
+/** A CLI io whose Redis does not matter: every case here fails before anything connects. */
+function io(env: Record<string, string> = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  return { stdout, stderr, env: { REDIS_URL: 'redis://127.0.0.1:1', ...env } };
+}
+
+describe('a bad setting is reported under the name the user gave it', () => {
+  it('a flag that stands for a variable is named as the flag, with the variable beside it', async () => {
+    await expect(worker(['--connector', 'simulated', '--concurrency', 'abc'], io())).rejects.toThrow(
+      /^Invalid configuration --concurrency \(WORKER_CONCURRENCY\): must be a whole number.*"abc".*Fix the value \(or leave the flag out to use the default\) and start again\.$/,
+    );
+    await expect(worker(['--connector', 'simulated', '--queue', 'a b'], io())).rejects.toThrow(/^Invalid configuration --queue \(JOBSCOPE_QUEUE\): /);
+    await expect(demo(['--rate', 'fast'], io())).rejects.toThrow(/^Invalid configuration --rate \(DEMO_RATE_PER_SEC\): /);
+  });
+
+  it('the same value set as a variable is named as the variable', async () => {
+    await expect(worker(['--connector', 'simulated'], io({ WORKER_CONCURRENCY: 'abc' }))).rejects.toThrow(/^Invalid configuration WORKER_CONCURRENCY: .*or unset it to use the default/);
+  });
+
+  it('an unknown connector names where it came from, and offers no default (there is none)', async () => {
+    const fromEnv = worker([], io({ JOBSCOPE_CONNECTOR: 'bogus' }));
+    await expect(fromEnv).rejects.toThrow(ConfigError);
+    await expect(worker([], io({ JOBSCOPE_CONNECTOR: 'bogus' }))).rejects.toThrow(
+      /^Invalid configuration JOBSCOPE_CONNECTOR: must be one of simulated, openai-compatible, comfyui \(got "bogus"\)\. Fix the value and start again\.$/,
+    );
+    await expect(worker(['--connector', 'bogus'], io({ JOBSCOPE_CONNECTOR: 'simulated' }))).rejects.toThrow(/^Invalid configuration --connector: must be one of .*\(got "bogus"\)\. Fix the value \(or leave the flag out/);
+  });
+
+  it('flagSettings leaves errors about other variables as they are', () => {
+    const s = flagSettings({ HEARTBEAT_INTERVAL_MS: 'often' }, [['--queue', 'JOBSCOPE_QUEUE', 'q1'], ['--concurrency', 'WORKER_CONCURRENCY', undefined]]);
+    expect(s.env.JOBSCOPE_QUEUE).toBe('q1');
+    expect('WORKER_CONCURRENCY' in s.env).toBe(false);
+    expect(() => s.load(loadWorkerConfig)).toThrow(/^Invalid configuration HEARTBEAT_INTERVAL_MS: /);
+  });
+});
