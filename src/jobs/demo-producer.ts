@@ -2,6 +2,7 @@ import { createRandom } from '../../connectors/seeded-random.js';
 import { DEMO_QUEUES, nextDemoJob } from './demo-mix.js';
 import { createJobProducer, type JobProducer } from './producer.js';
 import type { RedisConnection } from './redis-connection.js';
+import { withDeadline } from './with-deadline.js';
 
 /**
  * The demo producer: enqueues a continuous, realistic mix of jobs (see demo-mix.ts) at a steady
@@ -28,12 +29,17 @@ export interface DemoProducerStats {
   enqueued: number;
   errors: number;
   byQueue: Record<string, number>;
+  /** Adds still waiting for Redis when the stop gave up on them (see {@link STOP_WAIT_MS}). */
+  abandoned: number;
 }
+
+/** How long a stop waits for in-flight adds, and then for the queues to close, in ms (Redis may be away). */
+export const STOP_WAIT_MS = 3000;
 
 /** A running demo producer. */
 export interface DemoProducer {
   stats(): DemoProducerStats;
-  /** Stops enqueuing, waits for in-flight adds, closes the queues. Idempotent. */
+  /** Stops enqueuing, waits for in-flight adds, closes the queues, each within STOP_WAIT_MS. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -44,7 +50,7 @@ export function createDemoProducer(options: DemoProducerOptions): DemoProducer {
   for (const queue of Object.values(DEMO_QUEUES)) {
     producers.set(queue, createJobProducer({ connection: options.connection, queue, ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.bullPrefix ? { bullPrefix: options.bullPrefix } : {}) }));
   }
-  const stats: DemoProducerStats = { enqueued: 0, errors: 0, byQueue: {} };
+  const stats: DemoProducerStats = { enqueued: 0, errors: 0, byQueue: {}, abandoned: 0 };
   const inflight = new Set<Promise<void>>();
   const intervalMs = Math.max(1, Math.round(1000 / (options.ratePerSec ?? 2)));
   // One add at a time per tick; a tick that finds more than 100 adds in flight skips (Redis is slow).
@@ -72,8 +78,9 @@ export function createDemoProducer(options: DemoProducerOptions): DemoProducer {
     stop() {
       stopping ??= (async () => {
         clearInterval(timer);
-        await Promise.all(inflight);
-        await Promise.all([...producers.values()].map((p) => p.close()));
+        // With Redis away an add waits for it forever: the stop does not.
+        if (!(await withDeadline(Promise.all(inflight), STOP_WAIT_MS))) stats.abandoned = inflight.size;
+        await withDeadline(Promise.all([...producers.values()].map((p) => p.close())), STOP_WAIT_MS);
       })();
       return stopping;
     },

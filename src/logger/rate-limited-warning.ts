@@ -44,3 +44,11 @@ export function createRateLimitedWarning(options: RateLimitedWarningOptions): Ra
     }
   };
 }
+
+/**
+ * A key for an error message: the same failure with other numbers in it (ports, ids, counts)
+ * is one key, so a flood of retries of one failure is said once per interval.
+ */
+export function errorKey(message: string): string {
+  return message.replace(/\d+/g, '#').slice(0, 160);
+}

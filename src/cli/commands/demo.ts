@@ -3,6 +3,7 @@ import { loadLoggerConfig } from '../../config/logger-config.js';
 import { loadRedisConfig } from '../../config/redis-config.js';
 import { loadWorkerConfig } from '../../config/worker-config.js';
 import { flagSettings } from '../flag-settings.js';
+import { createRateLimitedWarning, errorKey } from '../../logger/rate-limited-warning.js';
 import { createDemoProducer } from '../../jobs/demo-producer.js';
 import { startDemoWorkers, type DemoWorkers } from '../../jobs/demo-workers.js';
 import { loadPriceTable } from '../../jobs/price-table.js';
@@ -27,6 +28,8 @@ export async function runDemo(options: { workers: number; seed?: number; bullPre
   const config = loadWorkerConfig(io.env);
   const redisConfig = loadRedisConfig(io.env);
   let workers: DemoWorkers | undefined;
+  // Redis away fails every connection on each retry: one line per kind of error per 10 s.
+  const warn = createRateLimitedWarning({ sink: (message, fields) => io.stderr.write(`${message}${fields.suppressed ? ` (and ${String(fields.suppressed)} more like it)` : ''}\n`) });
   if (options.workers > 0) {
     const loggerConfig = loadLoggerConfig(io.env);
     workers = startDemoWorkers({
@@ -37,7 +40,10 @@ export async function runDemo(options: { workers: number; seed?: number; bullPre
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       pricing: createPricing(loadPriceTable(config.pricesFile ? { file: config.pricesFile } : {})),
       logger: { ...loggerConfig, stdout: false, env: io.env },
-      onError: (err) => io.stderr.write(`jobscope demo: worker error: ${(err as Error)?.message ?? String(err)}\n`),
+      onError: (err) => {
+        const message = (err as Error)?.message ?? String(err);
+        warn(errorKey(message), `jobscope demo: worker error: ${message}`);
+      },
     });
   }
   let lastError = '';
@@ -62,7 +68,7 @@ export async function runDemo(options: { workers: number; seed?: number; bullPre
   await producer.stop();
   await workers?.close(signal);
   const s = producer.stats();
-  io.stdout.write(`enqueued ${s.enqueued} job(s) in total\n`);
+  io.stdout.write(`enqueued ${s.enqueued} job(s) in total${s.abandoned ? `; gave up on ${s.abandoned} add(s) still waiting for Redis` : ''}\n`);
   return 0;
 }
 

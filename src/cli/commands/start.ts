@@ -9,6 +9,7 @@ import { loadPipelineConfig } from '../../config/pipeline-config.js';
 import { loadRedisConfig } from '../../config/redis-config.js';
 import { loadWorkerConfig } from '../../config/worker-config.js';
 import { flagSettings } from '../flag-settings.js';
+import { createRateLimitedWarning, errorKey } from '../../logger/rate-limited-warning.js';
 import { JobscopeError } from '../../errors.js';
 import { createDemoProducer, type DemoProducer } from '../../jobs/demo-producer.js';
 import { startDemoWorkers, type DemoWorkers } from '../../jobs/demo-workers.js';
@@ -118,6 +119,8 @@ async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: St
   const apiConfig = settings.load(loadApiConfig);
   const workerConfig = settings.load(loadWorkerConfig);
   const logger = pino({ name: 'jobscope', level: pipelineConfig.logLevel === 'info' ? 'warn' : pipelineConfig.logLevel });
+  // The demo's errors, one line per kind per 10 s: Redis away fails every connection on each retry.
+  const warn = createRateLimitedWarning({ sink: (message, fields) => logger.warn(fields, message) });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'jobscope_process_' });
   parts.client = new Redis(redisConfig.url, { maxRetriesPerRequest: null });
@@ -159,14 +162,17 @@ async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: St
       pricing: createPricing(loadPriceTable(workerConfig.pricesFile ? { file: workerConfig.pricesFile } : {})),
       logger: { ...loggerConfig, stdout: false, env },
       // Jobscope's own errors say it all (e.g. jobs handed back at a stop); others keep their stack.
-      onError: (err) => (err instanceof JobscopeError ? logger.warn(`demo worker: ${err.message}`) : logger.warn({ err }, 'demo worker error')),
+      onError: (err) => {
+        const message = (err as Error)?.message ?? String(err);
+        warn(`worker ${errorKey(message)}`, err instanceof JobscopeError ? `demo worker: ${err.message}` : 'demo worker error', err instanceof JobscopeError ? {} : { err });
+      },
     });
     parts.producer = createDemoProducer({
       connection: redisConfig.url,
       prefix: redisConfig.prefix,
       ...bull,
       ratePerSec: workerConfig.demoRatePerSec,
-      onError: (err) => logger.warn({ err }, 'demo producer could not enqueue'),
+      onError: (err) => warn(`producer ${errorKey((err as Error)?.message ?? String(err))}`, 'demo producer could not enqueue', { err }),
     });
   }
   io.stdout.write(banner({ redis: parts.redis, sinks: pipelineConfig.sinks, apiUrl: parts.api.url, token: Boolean(io.env.JOBSCOPE_API_TOKEN), demo, workersPerQueue, rate: workerConfig.demoRatePerSec }));

@@ -15,7 +15,7 @@ import type { CliIo } from '../commands.js';
 import { ConfigError } from '../../errors.js';
 import { flagSettings } from '../flag-settings.js';
 import { redactUrl } from '../redact-url.js';
-import { createRateLimitedWarning } from '../../logger/rate-limited-warning.js';
+import { createRateLimitedWarning, errorKey } from '../../logger/rate-limited-warning.js';
 import type { Attrs } from '../../events/index.js';
 import type { PublisherStats } from '../../logger/types.js';
 import { runUntilStopped, WORKERS_SKIPPED } from '../shutdown-signal.js';
@@ -99,7 +99,7 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
     onError: (err) => {
       lastError = (err as Error)?.message ?? String(err);
       // Redis away makes every connection fail on each retry: one line per kind of error per 10 s.
-      warnError(lastError.replace(/\d+/g, '#').slice(0, 160), `worker error: ${lastError}`);
+      warnError(errorKey(lastError), `worker error: ${lastError}`);
     },
   });
   // Said once when the start takes long: the worker waits for Redis (its BullMQ and cancel connections).
