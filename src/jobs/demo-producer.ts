@@ -80,7 +80,9 @@ export function createDemoProducer(options: DemoProducerOptions): DemoProducer {
         clearInterval(timer);
         // With Redis away an add waits for it forever: the stop does not.
         if (!(await withDeadline(Promise.all(inflight), STOP_WAIT_MS))) stats.abandoned = inflight.size;
-        await withDeadline(Promise.all([...producers.values()].map((p) => p.close())), STOP_WAIT_MS);
+        const closed = await withDeadline(Promise.all([...producers.values()].map((p) => p.close())), STOP_WAIT_MS);
+        // A close still waiting for Redis: its connections would retry for ever and keep the process up.
+        if (!closed) await Promise.all([...producers.values()].map((p) => p.queue.disconnect().catch(() => undefined)));
       })();
       return stopping;
     },

@@ -35,7 +35,9 @@ export function createRateLimitedWarning(options: RateLimitedWarningOptions): Ra
     }
     const suppressed = s?.suppressed ?? 0;
     // Bounded however many keys the caller makes (its keys may come from error messages).
-    if (!s && state.size >= maxKeys) state.delete(state.keys().next().value!);
+    // Least recently said first: a key said again moves to the end.
+    if (s) state.delete(key);
+    else if (state.size >= maxKeys) state.delete(state.keys().next().value!);
     state.set(key, { last: t, suppressed: 0 });
     try {
       options.sink(message, suppressed > 0 ? { ...fields, suppressed } : fields);

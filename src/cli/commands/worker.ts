@@ -118,7 +118,7 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
     // or it would run on without its health check, and the process would not end.
     io.stderr.write(`jobscope worker: ${(err as Error).message}\njobscope worker: stopping (running jobs finish within ${config.shutdownTimeoutMs} ms)\n`);
     await worker.close('health server failed');
-    await logger.close(1000);
+    if (!(await logger.close(1000))) io.stderr.write(`jobscope worker: ${undelivered(logger.stats(), loggerConfig.spoolDir, logger.identity)}\n`);
     return 1;
   }
   if (early === undefined) {
@@ -166,7 +166,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   if (!isConnectorName(connectorName)) {
     const name = values.connector !== undefined ? '--connector' : 'JOBSCOPE_CONNECTOR';
-    throw new ConfigError(name, `must be one of ${CONNECTOR_NAMES.join(', ')} (got "${connectorName.slice(0, 64)}")`, values.connector !== undefined ? 'flag' : 'required');
+    throw new ConfigError(name, `must be one of ${CONNECTOR_NAMES.join(', ')} (got "${connectorName.slice(0, 64)}")`, 'required');
   }
   const env = settings.env;
   return runUntilStopped({ command: 'worker', stderr: io.stderr, skipped: WORKERS_SKIPPED }, (received) => runWorkerProcess(connectorName, { ...io, env }, received));

@@ -29,6 +29,21 @@ describe('createRateLimitedWarning', () => {
     expect(said).toEqual(['a', 'b', 'c', 'd', 'a again']);
   });
 
+  it('forgets the key said least recently, not the busiest one', () => {
+    let t = 0;
+    const said: string[] = [];
+    const warn = createRateLimitedWarning({ sink: (m) => said.push(m), intervalMs: 1000, now: () => t, maxKeys: 3 });
+    for (const k of ['busy', 'b', 'c']) warn(k, k);
+    t = 1000;
+    warn('busy', 'busy again');
+    warn('d', 'd');
+    t = 1010;
+    // 'b' went for 'd'; 'busy' is still remembered, so it stays held back.
+    warn('busy', 'busy a third time');
+    warn('b', 'b again');
+    expect(said).toEqual(['busy', 'b', 'c', 'busy again', 'd', 'b again']);
+  });
+
   it('a sink that throws does not reach the caller', () => {
     const warn = createRateLimitedWarning({
       sink: () => {
