@@ -22,8 +22,14 @@ export function isConnectorName(name: string): name is ConnectorName {
   return (CONNECTOR_NAMES as readonly string[]).includes(name);
 }
 
+/** Throws a ConfigError naming `setting` (where the name came from) unless `name` is a known connector. */
+export function assertConnectorName(name: string, setting = '--connector'): asserts name is ConnectorName {
+  if (!isConnectorName(name)) throw new ConfigError(setting, `must be one of ${CONNECTOR_NAMES.join(', ')} (got "${name.slice(0, 64)}")`, 'required');
+}
+
 /** Creates the connector registered as `name`; a missing setting fails naming its variable. */
 export function createConnector(name: string, options: ConnectorRegistryOptions = {}): Connector {
+  assertConnectorName(name);
   switch (name) {
     case 'simulated':
       return createSimulatedConnector(options.simulated);
@@ -37,7 +43,5 @@ export function createConnector(name: string, options: ConnectorRegistryOptions 
       if (!o.baseUrl) throw new ConfigError('COMFYUI_URL', 'is required for --connector comfyui (e.g. http://127.0.0.1:8188)', 'missing');
       return createComfyUiConnector({ ...o, baseUrl: o.baseUrl }) as Connector;
     }
-    default:
-      throw new ConfigError('--connector', `must be one of ${CONNECTOR_NAMES.join(', ')} (got "${name.slice(0, 64)}")`, 'required');
   }
 }

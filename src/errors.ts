@@ -11,6 +11,11 @@ export class JobscopeError extends Error {
   }
 }
 
+/** The message of whatever was thrown (an Error's, else its text). */
+export function errorMessage(err: unknown): string {
+  return (err as Error | undefined)?.message ?? String(err);
+}
+
 const CONFIG_FIX = {
   invalid: 'Fix the value (or unset it to use the default)',
   required: 'Fix the value',

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadLoggerConfig } from '../../config/logger-config.js';
 import { loadRedisConfig } from '../../config/redis-config.js';
 import { loadWorkerConfig } from '../../config/worker-config.js';
+import { errorMessage } from '../../errors.js';
 import { flagSettings } from '../flag-settings.js';
 import { createRateLimitedWarning, errorKey } from '../../logger/rate-limited-warning.js';
 import { createDemoProducer } from '../../jobs/demo-producer.js';
@@ -41,7 +42,7 @@ export async function runDemo(options: { workers: number; seed?: number; bullPre
       pricing: createPricing(loadPriceTable(config.pricesFile ? { file: config.pricesFile } : {})),
       logger: { ...loggerConfig, stdout: false, env: io.env },
       onError: (err) => {
-        const message = (err as Error)?.message ?? String(err);
+        const message = errorMessage(err);
         warn(errorKey(message), `jobscope demo: worker error: ${message}`);
       },
     });
@@ -53,7 +54,7 @@ export async function runDemo(options: { workers: number; seed?: number; bullPre
     ratePerSec: config.demoRatePerSec,
     ...bull,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    onError: (err) => (lastError = (err as Error)?.message ?? String(err)),
+    onError: (err) => (lastError = errorMessage(err)),
   });
   io.stdout.write(`jobscope demo: enqueuing ${config.demoRatePerSec} job(s)/s${workers ? ` with ${options.workers} worker(s) per queue` : ''}; Ctrl-C to stop\n`);
   const progress = setInterval(() => {

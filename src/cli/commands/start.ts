@@ -10,7 +10,7 @@ import { loadRedisConfig } from '../../config/redis-config.js';
 import { loadWorkerConfig } from '../../config/worker-config.js';
 import { flagSettings } from '../flag-settings.js';
 import { createRateLimitedWarning, errorKey } from '../../logger/rate-limited-warning.js';
-import { JobscopeError } from '../../errors.js';
+import { errorMessage, JobscopeError } from '../../errors.js';
 import { createDemoProducer, type DemoProducer } from '../../jobs/demo-producer.js';
 import { startDemoWorkers, type DemoWorkers } from '../../jobs/demo-workers.js';
 import { loadPriceTable } from '../../jobs/price-table.js';
@@ -163,7 +163,7 @@ async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: St
       logger: { ...loggerConfig, stdout: false, env },
       // Jobscope's own errors say it all (e.g. jobs handed back at a stop); others keep their stack.
       onError: (err) => {
-        const message = (err as Error)?.message ?? String(err);
+        const message = errorMessage(err);
         warn(`worker ${errorKey(message)}`, err instanceof JobscopeError ? `demo worker: ${err.message}` : 'demo worker error', err instanceof JobscopeError ? {} : { err });
       },
     });
@@ -172,7 +172,7 @@ async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: St
       prefix: redisConfig.prefix,
       ...bull,
       ratePerSec: workerConfig.demoRatePerSec,
-      onError: (err) => warn(`producer ${errorKey((err as Error)?.message ?? String(err))}`, 'demo producer could not enqueue', { err }),
+      onError: (err) => warn(`producer ${errorKey(errorMessage(err))}`, 'demo producer could not enqueue', { err }),
     });
   }
   io.stdout.write(banner({ redis: parts.redis, sinks: pipelineConfig.sinks, apiUrl: parts.api.url, token: Boolean(io.env.JOBSCOPE_API_TOKEN), demo, workersPerQueue, rate: workerConfig.demoRatePerSec }));

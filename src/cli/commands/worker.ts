@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CONNECTOR_NAMES, createConnector, isConnectorName } from '../../../connectors/registry.js';
+import { assertConnectorName, CONNECTOR_NAMES, createConnector } from '../../../connectors/registry.js';
 import { loadLoggerConfig } from '../../config/logger-config.js';
 import { loadRedisConfig } from '../../config/redis-config.js';
 import { loadWorkerConfig, type WorkerConfig } from '../../config/worker-config.js';
@@ -12,7 +12,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { registerPublisherMetrics } from '../../jobs/publisher-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../pipeline/metrics-server.js';
 import type { CliIo } from '../commands.js';
-import { ConfigError } from '../../errors.js';
+import { errorMessage } from '../../errors.js';
 import { flagSettings } from '../flag-settings.js';
 import { redactUrl } from '../redact-url.js';
 import { createRateLimitedWarning, errorKey } from '../../logger/rate-limited-warning.js';
@@ -84,6 +84,12 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
   const pricing = createPricing(loadPriceTable(config.pricesFile ? { file: config.pricesFile } : {}));
   const connector = connectorFor(connectorName, config);
   const logger = new ConnectorLogger({ ...loggerConfig, env: io.env, serviceType: connector.serviceType, redis: redisConfig.url, prefix: redisConfig.prefix, shards: redisConfig.shards });
+  /** The last call after the worker's close (what is left goes to the spool); says what was not delivered. */
+  async function closeLogger(): Promise<boolean> {
+    const drained = await logger.close(1000);
+    if (!drained) io.stderr.write(`jobscope worker: ${undelivered(logger.stats(), loggerConfig.spoolDir, logger.identity)}\n`);
+    return drained;
+  }
   const warnError = createRateLimitedWarning({ sink: (message, fields) => logger.log('warn', message, fields as Attrs) });
   let lastError = '';
   const worker = createJobWorker({
@@ -97,7 +103,7 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
     prefix: redisConfig.prefix,
     pricing,
     onError: (err) => {
-      lastError = (err as Error)?.message ?? String(err);
+      lastError = errorMessage(err);
       // Redis away makes every connection fail on each retry: one line per kind of error per 10 s.
       warnError(errorKey(lastError), `worker error: ${lastError}`);
     },
@@ -118,7 +124,7 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
     // or it would run on without its health check, and the process would not end.
     io.stderr.write(`jobscope worker: ${(err as Error).message}\njobscope worker: stopping (running jobs finish within ${config.shutdownTimeoutMs} ms)\n`);
     await worker.close('health server failed');
-    if (!(await logger.close(1000))) io.stderr.write(`jobscope worker: ${undelivered(logger.stats(), loggerConfig.spoolDir, logger.identity)}\n`);
+    await closeLogger();
     return 1;
   }
   if (early === undefined) {
@@ -127,11 +133,9 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
   const signal = early ?? (await stopped);
   io.stderr.write(`jobscope worker: ${signal}, finishing running jobs (up to ${config.shutdownTimeoutMs} ms)\n`);
   await worker.close(signal);
-  // The worker's close gave the flush its time already: this is the last call (then whatever
-  // is left goes to the spool, when there is one).
-  const drained = await logger.close(1000);
+  // The worker's close gave the flush its time already.
+  const drained = await closeLogger();
   await server?.close();
-  if (!drained) io.stderr.write(`jobscope worker: ${undelivered(logger.stats(), loggerConfig.spoolDir, logger.identity)}\n`);
   return drained ? 0 : 1;
 }
 
@@ -164,10 +168,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`jobscope: --connector (or JOBSCOPE_CONNECTOR) is required\n\n${USAGE}\n`);
     return 2;
   }
-  if (!isConnectorName(connectorName)) {
-    const name = values.connector !== undefined ? '--connector' : 'JOBSCOPE_CONNECTOR';
-    throw new ConfigError(name, `must be one of ${CONNECTOR_NAMES.join(', ')} (got "${connectorName.slice(0, 64)}")`, 'required');
-  }
+  assertConnectorName(connectorName, values.connector !== undefined ? '--connector' : 'JOBSCOPE_CONNECTOR');
   const env = settings.env;
   return runUntilStopped({ command: 'worker', stderr: io.stderr, skipped: WORKERS_SKIPPED }, (received) => runWorkerProcess(connectorName, { ...io, env }, received));
 }
