@@ -106,7 +106,7 @@ export class ConnectorLogger {
     this.producer = `${this.identity.connectorId.slice(0, 64)}-${randomBytes(8).toString('hex')}`;
     const now = o.now ?? Date.now;
     this.startedAt = now();
-    const { log, linesEnabled } = createLogLines({ identity: this.identity, level: o.level, stdout: o.stdout, destination: o.destination });
+    const { log, linesEnabled, write } = createLogLines({ identity: this.identity, level: o.level, stdout: o.stdout, destination: o.destination });
     const onWarn = (message: string, fields: Record<string, unknown>) => log.warn({ event_type: 'jobscope.publisher', ...fields }, message);
     // ioredis reports every failed reconnect; say it at most once per 10 s.
     const connectionWarning = createRateLimitedWarning({ sink: onWarn, intervalMs: 10_000 });
@@ -134,12 +134,12 @@ export class ConnectorLogger {
       },
       onWarn: (message, fields) => onWarn(message, fields),
     });
-    this.core = createLoggerCore({ identity: id, producer: this.producer, publisher: this.publisher, log, linesEnabled, validateEvents: o.validateEvents ?? false, now });
+    this.core = createLoggerCore({ identity: id, producer: this.producer, publisher: this.publisher, log, linesEnabled, write, validateEvents: o.validateEvents ?? false, now });
     const shards = Math.max(1, o.shards ?? 1);
     // One string per shard, made once: a job's stream is looked up, not built, per job.
     const streams = eventStreamKeys({ prefix: o.prefix, shards });
     this.streamFor = shards === 1 ? () => streams[0]! : (key) => streams[shardFor(key, shards)]!;
-    this.root = { attemptJson: undefined, stream: this.streamFor(this.producer), log };
+    this.root = { attemptJson: undefined, stream: this.streamFor(this.producer), log, lineMembers: '' };
   }
 
   /** A logger bound to one job attempt, with its own trace span (joining `traceparent` when given). */

@@ -73,13 +73,30 @@ export function ownMembers(
   attrs: Attrs | undefined,
   data: object | string,
 ): string {
+  const aiJson = ai === undefined ? undefined : flatObjectJson(ai);
+  const attrsJson = attrs === undefined ? undefined : flatObjectJson(attrs);
+  return ownMembersJson(id, time, level, type, seq, message, aiJson, attrsJson, typeof data === 'string' ? data : flatObjectJson(data));
+}
+
+/** {@link ownMembers} with `ai`, `attrs` and `data` given as their JSON. */
+export function ownMembersJson(
+  id: string,
+  time: number,
+  level: Level,
+  type: EventType,
+  seq: number,
+  message: string | undefined,
+  ai: string | undefined,
+  attrs: string | undefined,
+  data: string,
+): string {
   // id, level and type are safe by construction (hex + dashes, fixed enums): no escaping. The
   // level and type part is one string made in advance: fewer pieces, less to allocate.
   let s = `"id":"${id}","time":${timeText(time)}${LEVEL_TYPE[type][level]}${seq}`;
   if (message !== undefined) s += `,"message":${quote(message)}`;
-  if (ai !== undefined) s += `,"ai":${flatObjectJson(ai)}`;
-  if (attrs !== undefined) s += `,"attrs":${flatObjectJson(attrs)}`;
-  return `${s},"data":${typeof data === 'string' ? data : flatObjectJson(data)}`;
+  if (ai !== undefined) s += `,"ai":${ai}`;
+  if (attrs !== undefined) s += `,"attrs":${attrs}`;
+  return `${s},"data":${data}`;
 }
 
 /**

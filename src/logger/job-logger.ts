@@ -16,6 +16,7 @@ import { attemptTraceparent, createJobAttempt } from './job-context.js';
 import { attemptMembers, millisText, numberMember, ownMembers, plainOwnMembersLength } from './event-encoder.js';
 import { cancelledData, completedData, failedData, progressData, receivedData, retryingData, startedData, type DataBuilder } from './lifecycle-data.js';
 import type { EmitTarget, LoggerCore } from './logger-core.js';
+import { attemptBindings, bindingMembers, eventLine } from './log-lines.js';
 import { cleanAi, cleanAttrs, cleanFields, cleanMessage, cleanNumber, mergeUsage, type Issues } from './sanitize.js';
 
 /**
@@ -124,6 +125,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
   startedAt: number | undefined;
   private usage: AiUsage | undefined;
   private members: string | undefined;
+  private lineJson: string | undefined;
   private pino: Logger | undefined;
   /** The time of the event being built (for `elapsed`). */
   private eventTime = 0;
@@ -151,6 +153,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     this.startedAt = undefined;
     this.usage = undefined;
     this.members = undefined;
+    this.lineJson = undefined;
     this.pino = undefined;
     if (issues.length > 0) core.invalid('withJobContext', issues, this.log);
   }
@@ -167,7 +170,13 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
 
   get log(): Logger {
     const { job, trace } = this;
-    return (this.pino ??= this.core.log.child({ job_id: job.id, attempt: job.attempt, trace_id: trace.traceId, span_id: trace.spanId }));
+    return (this.pino ??= this.core.log.child(attemptBindings(job.id, job.attempt, trace.traceId, trace.spanId)));
+  }
+
+  /** What {@link log} adds to a line, as its members (for the lines of events, written by hand). */
+  get lineMembers(): string {
+    const { job, trace } = this;
+    return (this.lineJson ??= bindingMembers(attemptBindings(job.id, job.attempt, trace.traceId, trace.spanId)));
   }
 
   /** `durationMs` as given, else from start (or receipt, or creation) to the event being built. */
@@ -264,12 +273,6 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     const { core } = this;
     this.markStarted(at);
     try {
-      if (core.linesEnabled) {
-        // A JSON line per event: the data as objects.
-        core.emit(this, 'job.received', 'info', undefined, undefined, this.usage, { enqueuedAt, queueWaitMs: waitOf(at, enqueuedAt, queueWaitMs), priority }, at);
-        core.emit(this, 'job.started', 'info', undefined, undefined, this.usage, { queueWaitMs }, at);
-        return;
-      }
       // The data's JSON written here (the values are checked above).
       const received = receivedJson(at, enqueuedAt, queueWaitMs, priority);
       const started = startedJson(queueWaitMs);
@@ -289,10 +292,6 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     }
     const { core } = this;
     try {
-      if (core.linesEnabled) {
-        core.emit(this, 'job.completed', 'info', undefined, undefined, this.usage, { durationMs, outputCount, outputSize }, at);
-        return;
-      }
       const data = completedJson(durationMs, outputCount, outputSize);
       if (this.writeLines(at, 'job.completed', data)) return;
       core.emit(this, 'job.completed', 'info', undefined, undefined, this.usage, data, at);
@@ -351,22 +350,35 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     const before = direct.lastStamp;
     // The ids are taken as emit takes them; their text is made only for a line that writes it.
     const emitted = this.core.now();
+    // The JSON lines of the events (when written), each with its id's text, made as the id is taken.
+    const head = this.core.lineHead('info');
     const stamp = takeEventId(emitted);
     const first = this.lineOf(before !== undefined && stamp === before + 1, at, direct.lastTime, type, seq, data, gen, line);
+    const out = head === undefined ? '' : this.outLine(head, type, seq, data, at);
     if (n === 1) {
       direct.append(this.stream, 1, first, bytes, stamp, at);
+      if (head !== undefined) this.core.writeOut(out);
       return true;
     }
     const stamp2 = takeEventId(emitted);
     const second = this.lineOf(stamp2 === stamp + 1, at, at, type2!, seq + 1, data2!, gen, line + 1);
+    const out2 = head === undefined ? '' : this.outLine(head, type2!, seq + 1, data2!, at);
     if (n === 2) {
       direct.append(this.stream, 2, `${first}\n${second}`, bytes, stamp2, at);
+      if (head !== undefined) this.core.writeOut(out + out2);
       return true;
     }
     const stamp3 = takeEventId(emitted);
     const third = this.lineOf(stamp3 === stamp2 + 1, at3, at, type3!, seq + 2, data3!, gen, line + 2);
     direct.append(this.stream, 3, `${first}\n${second}\n${third}`, bytes, stamp3, at3);
+    // One write for the attempt's lines.
+    if (head !== undefined) this.core.writeOut(out + out2 + this.outLine(head, type3!, seq + 2, data3!, at3));
     return true;
+  }
+
+  /** The JSON line of an `info` event {@link writeLines} writes, whose id was taken last. */
+  private outLine(head: string, type: EventType, seq: number, data: string, at: number): string {
+    return eventLine(head, this.lineMembers, type, lastEventId(), seq, data, at, undefined, undefined, undefined);
   }
 
   /**

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { createEventId, decodeEventJson, type AiUsage, type Attrs, type EventType, type Identity, type Level } from '../events/index.js';
-import { ownMembers, sharedMembers } from './event-encoder.js';
+import { flatObjectJson, ownMembersJson, sharedMembers } from './event-encoder.js';
 import { wholeJson, type PendingEntry } from './event-buffer.js';
+import { bindingMembers, eventLine, identityBindings, LEVEL_NUMBER } from './log-lines.js';
 import type { Publisher } from './publisher.js';
 
 /**
@@ -16,6 +17,8 @@ export interface EmitTarget {
   readonly stream: string;
   /** pino child with the fields of this target (job, trace); may be a lazy getter. */
   readonly log: Logger;
+  /** Those fields as members of a JSON line (`,"job_id":…`; "" for none); may be a lazy getter. */
+  readonly lineMembers: string;
 }
 
 
@@ -27,7 +30,7 @@ export type Emit = (
   message: string | undefined,
   attrs: Attrs | undefined,
   ai: AiUsage | undefined,
-  /** The event's data, or its JSON text when the caller wrote it (only while JSON lines are off). */
+  /** The event's data, or its JSON text when the caller wrote it. */
   data: object | string,
   /** When it happened, Unix ms. Default: now. */
   at?: number,
@@ -75,8 +78,15 @@ export interface LoggerCore {
    * Seqs follow the calls, whatever their times.
    */
   readonly emit: Emit;
-  /** Writing lines directly; undefined while JSON lines or validation are on (they need each event whole). */
+  /** Writing lines directly; undefined while validation is on (it needs each event whole). */
   readonly direct: DirectLines | undefined;
+  /**
+   * The start of an event's JSON line of `level` up to its target's members (`{"level":…,"time":…,
+   * "machine_id":…`, see log-lines.ts), or undefined when no such line is written.
+   */
+  lineHead(level: Level): string | undefined;
+  /** Writes JSON lines (each ending in "\n") where the logger's lines go. */
+  writeOut(text: string): void;
   /** Counts and reports a call with bad arguments; `dropped` says why the event was not sent. */
   invalid(call: string, issues: string[], log?: Logger, dropped?: string): void;
   readonly invalidCalls: number;
@@ -89,6 +99,8 @@ export interface LoggerCoreOptions {
   publisher: Publisher;
   log: Logger;
   linesEnabled: boolean;
+  /** Where `log` writes: the JSON lines of events are written there by hand (see log-lines.ts). */
+  write: (text: string) => void;
   /** Check every event against the zod schema before sending (tests, development). */
   validateEvents: boolean;
   now: () => number;
@@ -96,7 +108,7 @@ export interface LoggerCoreOptions {
 
 /** Creates the {@link LoggerCore}. */
 export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
-  const { publisher, linesEnabled, validateEvents, now, producer } = options;
+  const { publisher, linesEnabled, validateEvents, now, producer, log, write } = options;
   let seq = 0;
   let invalidCalls = 0;
   // Bad calls are counted exactly, but said at most once a second per call name (a fixed set).
@@ -105,6 +117,11 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
   // The identity and producer, serialized once for every event of this logger.
   const shared = sharedMembers(options.identity, options.producer);
   const sharedChars = shared.length + 10;
+  const identityLine = bindingMembers(identityBindings(options.identity));
+
+  function lineHead(level: Level): string | undefined {
+    return linesEnabled && log.isLevelEnabled(level) ? `{"level":${LEVEL_NUMBER[level]},"time":${Date.now()}${identityLine}` : undefined;
+  }
 
   function invalid(call: string, issues: string[], log: Logger = options.log, dropped?: string): void {
     invalidCalls++;
@@ -139,7 +156,10 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     const time = at ?? emitted;
     const id = createEventId(emitted);
     const s = seq;
-    const own = ownMembers(id, time, level, type, s, message, ai, attrs, data);
+    const dataJson = typeof data === 'string' ? data : flatObjectJson(data);
+    const aiJson = ai === undefined ? undefined : flatObjectJson(ai);
+    const attrsJson = attrs === undefined ? undefined : flatObjectJson(attrs);
+    const own = ownMembersJson(id, time, level, type, s, message, aiJson, attrsJson, dataJson);
     const attempt = target.attemptJson;
     const entry: PendingEntry = {
       stream: target.stream,
@@ -159,35 +179,35 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     }
     seq++;
     publisher.publish(entry);
-    if (linesEnabled) writeLine(target.log, type, level, message, attrs, ai, data, id, s, at);
+    const head = lineHead(level);
+    if (head !== undefined) write(eventLine(head, target.lineMembers, type, id, s, dataJson, at, attrsJson, aiJson, message));
     return id;
   };
 
-  const direct: DirectLines | undefined =
-    linesEnabled || validateEvents
-      ? undefined
-      : {
-          get nextSeq() {
-            return seq;
-          },
-          get generation() {
-            return publisher.packGeneration;
-          },
-          reserve: (stream, n, bytes) => publisher.reserveLines(stream, producer, shared, n, bytes + n * sharedChars),
-          get lastStamp() {
-            return lastGeneration === publisher.packGeneration ? lastStamp : undefined;
-          },
-          get lastTime() {
-            return lastTime;
-          },
-          append(stream, n, text, bytes, stamp, time) {
-            publisher.appendLines(stream, producer, shared, seq, n, text, bytes + n * sharedChars);
-            seq += n;
-            lastGeneration = publisher.packGeneration;
-            lastStamp = stamp;
-            lastTime = time;
-          },
-        };
+  const direct: DirectLines | undefined = validateEvents
+    ? undefined
+    : {
+        get nextSeq() {
+          return seq;
+        },
+        get generation() {
+          return publisher.packGeneration;
+        },
+        reserve: (stream, n, bytes) => publisher.reserveLines(stream, producer, shared, n, bytes + n * sharedChars),
+        get lastStamp() {
+          return lastGeneration === publisher.packGeneration ? lastStamp : undefined;
+        },
+        get lastTime() {
+          return lastTime;
+        },
+        append(stream, n, text, bytes, stamp, time) {
+          publisher.appendLines(stream, producer, shared, seq, n, text, bytes + n * sharedChars);
+          seq += n;
+          lastGeneration = publisher.packGeneration;
+          lastStamp = stamp;
+          lastTime = time;
+        },
+      };
 
   return {
     identity: options.identity,
@@ -197,29 +217,11 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     linesEnabled,
     emit,
     direct,
+    lineHead,
+    writeOut: write,
     invalid,
     get invalidCalls() {
       return invalidCalls;
     },
   };
-}
-
-function writeLine(
-  log: Logger,
-  type: EventType,
-  level: Level,
-  message: string | undefined,
-  attrs: Attrs | undefined,
-  ai: AiUsage | undefined,
-  data: object | string,
-  id: string,
-  seq: number,
-  at: number | undefined,
-): void {
-  const fields: Record<string, unknown> = { event_type: type, event_id: id, seq, data: typeof data === 'string' ? (JSON.parse(data) as object) : data };
-  // A line written after the fact (a staged event) says when the event happened.
-  if (at !== undefined) fields.event_time = at;
-  if (attrs !== undefined) fields.attrs = attrs;
-  if (ai !== undefined) fields.ai = ai;
-  log[level](fields, message ?? type);
 }

@@ -68,7 +68,13 @@ export function captureCore(options: { stdout?: boolean; level?: 'debug' | 'info
     flush: async () => true,
     close: async () => true,
   };
-  const destination = { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) };
+  // One write may hold several lines (a short attempt's events are written at once).
+  const destination = {
+    write: (s: string) => {
+      if (!s.endsWith('\n')) throw new Error(`a write that does not end a line: ${s.slice(-40)}`);
+      for (const line of s.slice(0, -1).split('\n')) lines.push(JSON.parse(line) as Record<string, unknown>);
+    },
+  };
   const log = pino({ level: options.level ?? 'debug', base: null }, destination).child({
     machine_id: 'm-1',
     worker_id: 'w-1',
@@ -81,6 +87,7 @@ export function captureCore(options: { stdout?: boolean; level?: 'debug' | 'info
     publisher,
     log,
     linesEnabled: options.stdout ?? true,
+    write: (s) => destination.write(s),
     validateEvents: false,
     now: () => clock.ms,
   });
