@@ -1,13 +1,19 @@
 import type { Connector, ConnectorContext, ConnectorJob, ConnectorResult, UsageReport } from './connector.js';
 import { ConnectorError } from './connector-error.js';
-import { fetchError, httpError } from './http-errors.js';
-import { readSseData } from './sse-reader.js';
+import { apiError, fetchError, httpError } from './http-errors.js';
+import { readSseEvents } from './sse-reader.js';
 
 /**
  * A connector for any OpenAI-compatible chat completions API (OpenAI, vLLM, Ollama, LiteLLM,
- * Together, …). Streams by default (`stream_options.include_usage` so the last chunk carries the
- * token counts) and records the model, input/output/cached/reasoning tokens and the time to the
- * first token. HTTP failures are classified (see `http-errors.ts`); `ctx.signal` aborts the call.
+ * Together, OpenRouter, …). Streams by default (`stream_options.include_usage` so the last chunk
+ * carries the token counts) and records the model, input/output/cached/reasoning tokens (the last
+ * usage block of the answer: some servers send running totals on every chunk) and, when
+ * streaming, the time to the first token (content, reasoning or tool call). HTTP failures are
+ * classified (see `http-errors.ts`), and so is an error inside a 200 answer (a chunk with
+ * `error`, an SSE `event: error`, a JSON body with `error`); a stream that ends with neither a
+ * `finish_reason` nor `[DONE]` was cut and fails as a retryable network error. `timeoutMs` bounds
+ * the wait for the response headers and each silence while the body arrives, not the whole
+ * generation. `ctx.signal` aborts the call.
  *
  * Job data: `{ messages: [{ role, content }], model?, stream?, max_tokens?, temperature? }`, or
  * `{ prompt }` for a single user message.
@@ -23,7 +29,11 @@ export interface OpenAiCompatibleConnectorOptions {
   model?: string;
   /** Stream unless the job says otherwise. Default true. */
   stream?: boolean;
-  /** Deadline of one request, in ms. Default 120000. */
+  /**
+   * Longest wait for the response headers, then for each piece of the body (a silence of this
+   * long fails the attempt as a `timeout`), in ms; a long stream that keeps sending is not cut.
+   * Default 120000 (`OPENAI_TIMEOUT_MS`).
+   */
   timeoutMs?: number;
   /** `gen_ai.provider.name` on events. Default `openai`. */
   provider?: string;
@@ -82,6 +92,14 @@ function messagesOf(data: ChatJobData): ChatMessage[] {
   throw new ConnectorError('chat job has neither "messages" nor "prompt"', { category: 'validation', type: 'ValidationError', retryable: false });
 }
 
+
+/** What the answer said about itself so far: reported once, when the attempt ends, however it ends. */
+interface AnswerFacts {
+  model?: string;
+  /** The last usage block, field by field (servers that send running totals on every chunk count once). */
+  usage?: UsageReport;
+}
+
 /** Creates the OpenAI-compatible connector. */
 export function createOpenAiCompatibleConnector(options: OpenAiCompatibleConnectorOptions): Connector<ChatJobData> {
   const url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
@@ -100,15 +118,24 @@ export function createOpenAiCompatibleConnector(options: OpenAiCompatibleConnect
     ctx.reportUsage({ model, provider });
     ctx.progress(0, { stage: 'requesting' });
     const started = performance.now();
-    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
+    const deadline = new IdleDeadline(timeoutMs);
+    const signal = AbortSignal.any([ctx.signal, deadline.signal]);
+    const facts: AnswerFacts = {};
     try {
       const res = await fetch(url, { method: 'POST', headers: headers(ctx.traceparent), body: JSON.stringify(body), signal });
-      if (!res.ok) throw httpError(service, res.status, await res.text().catch(() => ''), res.headers.get('retry-after'));
-      const out = stream ? await readStream(res, ctx, started, data.max_tokens) : await readJson(res, ctx, started);
+      deadline.headersArrived();
+      if (!res.ok) throw httpError(service, res.status, await res.text().catch(() => ''), res.headers);
+      // A server that cannot stream (or fails before it starts) may answer a stream request with JSON.
+      const sse = stream && !/^application\/json\b/i.test(res.headers.get('content-type') ?? '');
+      const out = sse ? await readStream(res, ctx, started, data.max_tokens, facts, deadline) : await readJson(res, facts, deadline);
       ctx.progress(100, { stage: 'done' });
       return { output: out, outputCount: 1, outputSize: Buffer.byteLength(out.content) };
     } catch (err) {
+      if (deadline.fired && !ctx.signal.aborted && !(err instanceof ConnectorError)) throw deadline.error(service, err);
       throw fetchError(service, err, ctx.signal, timeoutMs);
+    } finally {
+      deadline.clear();
+      if (facts.usage || facts.model) ctx.reportUsage({ ...facts.usage, ...(facts.model ? { model: facts.model } : {}) });
     }
   }
 
@@ -118,56 +145,178 @@ export function createOpenAiCompatibleConnector(options: OpenAiCompatibleConnect
     return h;
   }
 
-  async function readJson(res: Response, ctx: ConnectorContext, started: number): Promise<ChatOutput> {
-    const json = (await res.json()) as { model?: string; usage?: OpenAiUsage; choices?: { message?: { content?: string }; finish_reason?: string }[] };
-    const model = json.model ?? 'unknown';
-    ctx.reportUsage({ ...usageFromOpenAi(json.usage), model, timeToFirstTokenMs: performance.now() - started });
+  async function readJson(res: Response, facts: AnswerFacts, deadline: IdleDeadline): Promise<ChatOutput> {
+    let text = '';
+    if (res.body) {
+      const decoder = new TextDecoder();
+      for await (const chunk of touching(res.body, deadline)) text += decoder.decode(chunk, { stream: true });
+      text += decoder.decode();
+    }
+    const json = parseJson(text) as JsonAnswer | undefined;
+    if (typeof json !== 'object' || json === null) throw new ConnectorError(`${service} answered with something that is not JSON: ${text.slice(0, 200)}`, { category: 'model', type: 'ResponseError' });
+    const error = errorOf(json);
+    if (error !== undefined) throw apiError(service, 'in its answer', error);
+    if (typeof json.model === 'string' && json.model.length > 0) facts.model = json.model;
+    if (json.usage) facts.usage = usageFromOpenAi(json.usage);
     const choice = json.choices?.[0];
-    return { content: choice?.message?.content ?? '', model, finishReason: choice?.finish_reason ?? null };
+    // No time to first token: without streaming it would be the whole request.
+    return { content: choice?.message?.content ?? '', model: facts.model ?? 'unknown', finishReason: choice?.finish_reason ?? null };
   }
 
-  async function readStream(res: Response, ctx: ConnectorContext, started: number, maxTokens: number | undefined): Promise<ChatOutput> {
+  async function readStream(res: Response, ctx: ConnectorContext, started: number, maxTokens: number | undefined, facts: AnswerFacts, deadline: IdleDeadline): Promise<ChatOutput> {
     if (!res.body) throw new ConnectorError(`${service} sent no body`, { category: 'network', type: 'StreamError' });
     let content = '';
-    let model = 'unknown';
     let finishReason: string | null = null;
-    let chunks = 0;
+    let sawDone = false;
+    // A chunk that is not JSON: a protocol error, unless it is the last thing before the body
+    // ends, which is a stream cut in the middle of a line.
+    let notJson: string | undefined;
+    let deltas = 0;
     let lastProgress = 0;
     const interval = options.progressIntervalMs ?? 500;
-    for await (const payload of readSseData(res.body)) {
-      if (payload.trim() === '[DONE]') break;
-      const chunk = parseChunk(payload);
-      if (chunk.model) model = chunk.model;
-      if (chunk.usage) ctx.reportUsage({ ...usageFromOpenAi(chunk.usage), model });
+    for await (const event of readSseEvents(touching(res.body, deadline))) {
+      if (notJson !== undefined) throw new ConnectorError(`stream chunk is not JSON: ${notJson.slice(0, 200)}`, { category: 'model', type: 'StreamError' });
+      if (event.event === 'error') throw apiError(service, 'in the stream (event: error)', errorOfEventData(event.data));
+      if (event.event !== 'message') continue;
+      if (event.data.trim() === '[DONE]') {
+        sawDone = true;
+        break;
+      }
+      const chunk = parseJson(event.data) as StreamChunk | undefined;
+      if (typeof chunk !== 'object' || chunk === null) {
+        notJson = event.data;
+        continue;
+      }
+      const error = errorOf(chunk);
+      if (error !== undefined) throw apiError(service, 'in the stream', error);
+      if (typeof chunk.model === 'string' && chunk.model.length > 0) facts.model = chunk.model;
+      if (chunk.usage) facts.usage = { ...facts.usage, ...usageFromOpenAi(chunk.usage) };
       const choice = chunk.choices?.[0];
       if (choice?.finish_reason) finishReason = choice.finish_reason;
-      const delta = choice?.delta?.content;
-      if (typeof delta !== 'string' || delta.length === 0) continue;
-      if (chunks++ === 0) ctx.reportUsage({ timeToFirstTokenMs: performance.now() - started });
-      content += delta;
+      const delta = choice?.delta;
+      if (typeof delta?.content === 'string') content += delta.content;
+      if (!isOutput(delta)) continue;
+      if (deltas++ === 0) ctx.reportUsage({ timeToFirstTokenMs: performance.now() - started });
       const now = performance.now();
       if (now - lastProgress >= interval) {
         lastProgress = now;
-        const pct = maxTokens ? Math.min(99, (chunks / maxTokens) * 100) : Math.min(95, 10 + chunks);
-        ctx.progress(pct, { step: chunks, stage: 'streaming' });
+        const pct = maxTokens ? Math.min(99, (deltas / maxTokens) * 100) : Math.min(95, 10 + deltas);
+        ctx.progress(pct, { step: deltas, stage: 'streaming' });
       }
     }
-    return { content, model, finishReason };
+    if (notJson !== undefined || (!sawDone && finishReason === null)) {
+      throw new ConnectorError(`${service} ended the stream before the answer was complete (no finish_reason and no [DONE])`, { category: 'network', type: 'StreamError' });
+    }
+    if (finishReason === 'error') throw new ConnectorError(`${service} ended the answer with finish_reason "error"`, { category: 'model', type: 'StreamError' });
+    return { content, model: facts.model ?? 'unknown', finishReason };
   }
 
   return { serviceType: options.serviceType ?? 'openai', name: 'openai-compatible', run };
 }
 
+/**
+ * Aborts its signal when `ms` pass without {@link IdleDeadline.touch}: first the wait for the
+ * response headers, then each silence while the body arrives.
+ */
+class IdleDeadline {
+  readonly signal: AbortSignal;
+  fired = false;
+  private readonly controller = new AbortController();
+  private readonly ms: number;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private phase: 'headers' | 'body' = 'headers';
+
+  constructor(ms: number) {
+    this.ms = ms;
+    this.signal = this.controller.signal;
+    this.touch();
+  }
+
+  touch(): void {
+    if (this.timer) {
+      this.timer.refresh();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.fired = true;
+      this.controller.abort(new DOMException(`nothing received for ${this.ms} ms`, 'TimeoutError'));
+    }, this.ms);
+  }
+
+  headersArrived(): void {
+    this.phase = 'body';
+    this.touch();
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+
+  error(service: string, cause: unknown): ConnectorError {
+    const what = this.phase === 'headers' ? `sent no response headers within ${this.ms} ms` : `sent nothing for ${this.ms} ms while answering`;
+    return new ConnectorError(`${service} ${what}`, { category: 'timeout', type: 'TimeoutError', code: 'ETIMEDOUT', cause });
+  }
+}
+
+/** The body's chunks, each one restarting the deadline. */
+async function* touching(body: ReadableStream<Uint8Array>, deadline: IdleDeadline): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    deadline.touch();
+    yield chunk;
+  }
+}
+
+interface StreamDelta {
+  content?: string | null;
+  /** vLLM, DeepSeek. */
+  reasoning_content?: string | null;
+  /** OpenRouter, Ollama. */
+  reasoning?: string | null;
+  refusal?: string | null;
+  tool_calls?: unknown[] | null;
+  function_call?: unknown;
+}
+
 interface StreamChunk {
   model?: string;
   usage?: OpenAiUsage | null;
-  choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
+  error?: unknown;
+  object?: string;
+  choices?: { delta?: StreamDelta; finish_reason?: string | null }[];
 }
 
-function parseChunk(payload: string): StreamChunk {
+interface JsonAnswer {
+  model?: string;
+  usage?: OpenAiUsage | null;
+  error?: unknown;
+  object?: string;
+  choices?: { message?: { content?: string | null }; finish_reason?: string | null }[];
+}
+
+/** True when a delta carries output: text, reasoning, a refusal or a tool call (the first one is the first token). */
+function isOutput(d: StreamDelta | undefined): boolean {
+  if (!d) return false;
+  const text = (v: unknown) => typeof v === 'string' && v.length > 0;
+  return text(d.content) || text(d.reasoning_content) || text(d.reasoning) || text(d.refusal) || (Array.isArray(d.tool_calls) && d.tool_calls.length > 0) || (d.function_call !== undefined && d.function_call !== null);
+}
+
+/** The error a chunk or answer carries: its `error` (OpenAI, OpenRouter, vLLM), or itself when it is an old vLLM `{"object":"error"}`. */
+function errorOf(json: { error?: unknown; object?: string }): unknown {
+  if (json.error) return json.error;
+  return json.object === 'error' ? json : undefined;
+}
+
+/** The error of an `event: error`: its JSON's `error`, the JSON itself, or the text. */
+function errorOfEventData(data: string): unknown {
+  const json = parseJson(data);
+  if (typeof json !== 'object' || json === null) return { message: data || 'no details' };
+  return errorOf(json as { error?: unknown; object?: string }) ?? json;
+}
+
+function parseJson(text: string): unknown {
   try {
-    return JSON.parse(payload) as StreamChunk;
+    return JSON.parse(text) as unknown;
   } catch {
-    throw new ConnectorError(`stream chunk is not JSON: ${payload.slice(0, 200)}`, { category: 'model', type: 'StreamError' });
+    return undefined;
   }
 }

@@ -16,6 +16,8 @@ export interface WorkerConfig {
   openaiApiKey: string | undefined;
   /** `OPENAI_MODEL`: model when a job names none. Default `gpt-4o-mini`. */
   openaiModel: string;
+  /** `OPENAI_TIMEOUT_MS`: longest wait for the response headers and each silence of the body, in ms. Default 120000 (1000–3600000). */
+  openaiTimeoutMs: number;
   /** `COMFYUI_URL`: ComfyUI's HTTP base for the comfyui connector. */
   comfyuiUrl: string | undefined;
   /** `JOBSCOPE_PRICES_FILE`: a price file merged over the shipped `prices.json`. */
@@ -41,6 +43,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
       OPENAI_BASE_URL: urlVar(['http:', 'https:']),
       OPENAI_API_KEY: optionalStringVar(),
       OPENAI_MODEL: stringVar('gpt-4o-mini'),
+      OPENAI_TIMEOUT_MS: intVar(120_000, 1000, 3_600_000),
       COMFYUI_URL: urlVar(['http:', 'https:']),
       JOBSCOPE_PRICES_FILE: optionalStringVar(),
       DEMO_RATE_PER_SEC: numberVar(2, 0.01, 1000),
@@ -57,6 +60,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     openaiBaseUrl: v.OPENAI_BASE_URL,
     openaiApiKey: v.OPENAI_API_KEY,
     openaiModel: v.OPENAI_MODEL,
+    openaiTimeoutMs: v.OPENAI_TIMEOUT_MS,
     comfyuiUrl: v.COMFYUI_URL,
     pricesFile: v.JOBSCOPE_PRICES_FILE,
     demoRatePerSec: v.DEMO_RATE_PER_SEC,

@@ -4,8 +4,26 @@ import type { AddressInfo } from 'node:net';
 /**
  * A local server speaking OpenAI's `/v1/chat/completions`, streaming (SSE, with
  * `stream_options.include_usage`) and not, with usage blocks. Behaviour per request comes from
- * the last user message: `fail:429` → 429 with Retry-After, `fail:503`/`fail:500` → that status,
- * `slow:<ms>` → waits before the first token (and honors client disconnects).
+ * directives in the last user message, separated by spaces:
+ * - `fail:<status>` → that status with an OpenAI error body; 429 carries `retry-after: 7` unless
+ *   `retry-after:<seconds>`, `retry-after:date:<seconds from now>` (an HTTP-date) or
+ *   `retry-after-ms:<ms>` says otherwise; `code:<code>` sets the body's `error.code`
+ *   (e.g. `insufficient_quota`)
+ * - `slow:<ms>` → waits before the response headers (and honors client disconnects)
+ * - `gap:<ms>` → the pause between streamed chunks (default 5); `stall:<ms>` → one silence of
+ *   that long after the first piece of content
+ * - `usage:running` → every chunk carries the running usage totals (vLLM's
+ *   `continuous_usage_stats`, Gemini), the last one the same totals as usual
+ * - `reasoning:<field>[:<ms>]` → two reasoning deltas in `delta.<field>` (`reasoning_content`:
+ *   vLLM, DeepSeek; `reasoning`: OpenRouter, Ollama), then a pause of `<ms>`, then the content
+ * - `tools[:<ms>]` → answers with a tool call (deltas of `tool_calls`, no content), after `<ms>`
+ * - `stream-error:<code>` → after two pieces a chunk `{"error":{…}}` with `finish_reason: "error"`
+ *   (OpenRouter), then `[DONE]` (as vLLM does); a 3-digit code is sent as a number
+ * - `event-error:<code>` → after two pieces an SSE `event: error` and the end of the body
+ * - `body-error:<code>` → a 200 JSON body `{"error":{…}}`, streaming asked or not
+ * - `cut` → after two pieces the body ends (no `finish_reason`, no `[DONE]`); `cut:mid` → it ends
+ *   in the middle of a chunk's line
+ * - `eol:cr` / `eol:crlf` → SSE lines end in a bare CR / CRLF instead of LF
  */
 
 /** A request the server received. */
@@ -53,6 +71,19 @@ export async function startOpenAiServer(): Promise<OpenAiServer> {
   };
 }
 
+/** The value of directive `name` in `prompt` (`''` when it has none), or undefined when absent. */
+function directive(prompt: string, name: string): string | undefined {
+  const m = new RegExp(`(?:^|\\s)${name}(?::(\\S+))?(?=\\s|$)`).exec(prompt);
+  return m ? (m[1] ?? '') : undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function errorBody(message: string, code: string | undefined): { error: Record<string, unknown> } {
+  const c = code === undefined ? null : /^\d{3}$/.test(code) ? Number(code) : code;
+  return { error: { message, type: typeof c === 'number' && c < 500 ? 'invalid_request_error' : 'server_error', param: null, code: c } };
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, raw: string, state: { requests: RecordedRequest[]; aborted: number }): Promise<void> {
   if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
     res.writeHead(404).end(JSON.stringify({ error: { message: 'not found' } }));
@@ -61,14 +92,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, raw: string, st
   const body = JSON.parse(raw) as RecordedRequest['body'];
   state.requests.push({ headers: req.headers, body });
   const prompt = body.messages?.at(-1)?.content ?? '';
-  const fail = /fail:(\d{3})/.exec(prompt);
+  const opt = (name: string) => directive(prompt, name);
+  const fail = opt('fail');
   if (fail) {
-    const status = Number(fail[1]);
-    res.writeHead(status, { 'content-type': 'application/json', ...(status === 429 ? { 'retry-after': '7' } : {}) });
-    res.end(JSON.stringify({ error: { message: status === 429 ? 'Rate limit reached for requests' : 'upstream overloaded', type: 'server_error' } }));
+    const status = Number(fail);
+    const code = opt('code');
+    const h: Record<string, string> = { 'content-type': 'application/json' };
+    const after = opt('retry-after');
+    const afterMs = opt('retry-after-ms');
+    if (afterMs !== undefined) h['retry-after-ms'] = afterMs;
+    else if (after?.startsWith('date:')) h['retry-after'] = new Date(Date.now() + Number(after.slice(5)) * 1000).toUTCString();
+    else if (after !== undefined) h['retry-after'] = after;
+    else if (status === 429) h['retry-after'] = '7';
+    res.writeHead(status, h);
+    const message = code === 'insufficient_quota' ? 'You exceeded your current quota, please check your plan and billing details.' : status === 429 ? 'Rate limit reached for requests' : 'upstream overloaded';
+    res.end(JSON.stringify({ error: { message, type: code ?? 'server_error', param: null, code: code ?? null } }));
     return;
   }
-  const slow = /slow:(\d+)/.exec(prompt);
+  const slow = opt('slow');
   let gone = false;
   res.on('close', () => {
     if (!res.writableFinished) {
@@ -76,22 +117,77 @@ async function handle(req: IncomingMessage, res: ServerResponse, raw: string, st
       state.aborted++;
     }
   });
-  if (slow) await new Promise((r) => setTimeout(r, Number(slow[1])));
+  if (slow) await sleep(Number(slow));
   if (gone) return;
   const model = `${body.model ?? 'gpt-4o-mini'}-2024-07-18`;
-  if (!body.stream) {
+  const bodyError = opt('body-error');
+  if (bodyError !== undefined) {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', model, choices: [{ index: 0, message: { role: 'assistant', content: ANSWER.join('') }, finish_reason: 'stop' }], usage: USAGE }));
+    res.end(JSON.stringify(errorBody('The server had an error while processing your request', bodyError || undefined)));
+    return;
+  }
+  const tools = opt('tools');
+  if (!body.stream) {
+    if (tools !== undefined) await sleep(Number(tools || 0));
+    const message = tools !== undefined ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] } : { role: 'assistant', content: ANSWER.join('') };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', model, choices: [{ index: 0, message, finish_reason: tools !== undefined ? 'tool_calls' : 'stop' }], usage: USAGE }));
     return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
-  send({ id: 'c', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }], usage: null });
-  for (const piece of ANSWER) {
-    send({ id: 'c', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }], usage: null });
-    await new Promise((r) => setTimeout(r, 5));
+  const eol = opt('eol') === 'cr' ? '\r' : opt('eol') === 'crlf' ? '\r\n' : '\n';
+  const running = opt('usage') === 'running';
+  let sent = 0;
+  // Running totals as vLLM's continuous_usage_stats sends them: the prompt, and the completion so far.
+  const usageNow = () => (running ? { prompt_tokens: USAGE.prompt_tokens, completion_tokens: sent, total_tokens: USAGE.prompt_tokens + sent } : null);
+  const send = (obj: unknown, event?: string) => res.write(`${event ? `event: ${event}${eol}` : ''}data: ${JSON.stringify(obj)}${eol}${eol}`);
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) => send({ id: 'c', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta, finish_reason: finish }], usage: usageNow() });
+  const gap = Number(opt('gap') ?? 5);
+  chunk({ role: 'assistant', content: '' });
+  const reasoning = opt('reasoning');
+  if (reasoning) {
+    const [field, pause] = reasoning.split(':');
+    for (const piece of ['Let me think', ' about it.']) {
+      sent++;
+      chunk({ [field!]: piece });
+      await sleep(gap);
+    }
+    await sleep(Number(pause ?? 0));
   }
-  send({ id: 'c', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: null });
-  if (body.stream_options?.include_usage) send({ id: 'c', object: 'chat.completion.chunk', model, choices: [], usage: USAGE });
-  res.end('data: [DONE]\n\n');
+  if (tools !== undefined) {
+    await sleep(Number(tools || 0));
+    chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '' } }] });
+    sent++;
+    chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] });
+    chunk({}, 'tool_calls');
+  } else {
+    const stall = opt('stall');
+    const streamError = opt('stream-error');
+    const eventError = opt('event-error');
+    const cut = opt('cut');
+    for (const [i, piece] of ANSWER.entries()) {
+      if (i === 2 && streamError !== undefined) {
+        const e = errorBody('Provider disconnected unexpectedly', streamError || undefined);
+        send({ id: 'c', object: 'chat.completion.chunk', model, ...e, choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }] });
+        res.end(`data: [DONE]${eol}${eol}`);
+        return;
+      }
+      if (i === 2 && eventError !== undefined) {
+        send(errorBody('Model overloaded, try again later', eventError || undefined), 'error');
+        res.end();
+        return;
+      }
+      if (i === 2 && cut !== undefined) {
+        res.end(cut === 'mid' ? `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"wor` : undefined);
+        return;
+      }
+      sent++;
+      chunk({ content: piece });
+      await sleep(i === 0 && stall ? Number(stall) : gap);
+      if (gone) return;
+    }
+    chunk({}, 'stop');
+  }
+  if (body.stream_options?.include_usage) send({ id: 'c', object: 'chat.completion.chunk', model, choices: [], usage: running ? { ...USAGE, completion_tokens: sent, total_tokens: USAGE.prompt_tokens + sent } : USAGE });
+  res.end(`data: [DONE]${eol}${eol}`);
 }

@@ -30,7 +30,7 @@ WORKER_SHUTDOWN_TIMEOUT_MS (then hands them back to the queue), flushes the even
   --concurrency <n>   jobs at once (default: WORKER_CONCURRENCY, else 4)
 Cancel a job with JobProducer.cancel(jobId): a Redis cancel request the worker hears.
 Settings: REDIS_URL, JOBSCOPE_PREFIX, JOBSCOPE_QUEUE, WORKER_CONCURRENCY, HEARTBEAT_INTERVAL_MS,
-WORKER_SHUTDOWN_TIMEOUT_MS, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL, COMFYUI_URL,
+WORKER_SHUTDOWN_TIMEOUT_MS, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL, OPENAI_TIMEOUT_MS, COMFYUI_URL,
 JOBSCOPE_PRICES_FILE, MACHINE_ID, WORKER_ID, CONNECTOR_ID, LOG_LEVEL, JOBSCOPE_SPOOL_DIR.`;
 
 /** After this long without Redis the worker says it waits for it, in ms. */
@@ -38,7 +38,7 @@ const SLOW_START_MS = 3000;
 
 function connectorFor(name: string, c: WorkerConfig): Connector {
   return createConnector(name, {
-    openai: { ...(c.openaiBaseUrl ? { baseUrl: c.openaiBaseUrl } : {}), ...(c.openaiApiKey ? { apiKey: c.openaiApiKey } : {}), model: c.openaiModel },
+    openai: { ...(c.openaiBaseUrl ? { baseUrl: c.openaiBaseUrl } : {}), ...(c.openaiApiKey ? { apiKey: c.openaiApiKey } : {}), model: c.openaiModel, timeoutMs: c.openaiTimeoutMs },
     comfyui: c.comfyuiUrl ? { baseUrl: c.comfyuiUrl } : {},
   });
 }

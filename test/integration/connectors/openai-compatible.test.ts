@@ -13,6 +13,16 @@ afterAll(() => server.close());
 
 const job = (data: Record<string, unknown>) => ({ id: 'j1', name: 'chat', data, attempt: 1, queue: 'q' });
 
+/** What the job fails with (and a test failure when it succeeds). */
+async function failure(c: ReturnType<typeof createOpenAiCompatibleConnector>, prompt: string, data: Record<string, unknown> = {}): Promise<ConnectorError> {
+  const result = await c.run(job({ prompt, ...data }), recordingContext()).then(
+    (r) => new Error(`"${prompt}" succeeded: ${JSON.stringify(r)}`),
+    (e: unknown) => e,
+  );
+  expect(result).toBeInstanceOf(ConnectorError);
+  return result as ConnectorError;
+}
+
 describe('openai-compatible connector', () => {
   it('streams: content, model, tokens (cached, reasoning), time to first token, trace header', async () => {
     const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl, apiKey: 'sk-test', model: 'gpt-4o-mini' });
@@ -64,5 +74,116 @@ describe('openai-compatible connector', () => {
     ctx.controller.abort(reason);
     expect(await running).toBe(reason);
     await waitFor(() => server.aborted > before, { what: 'the server to see the client go' });
+  });
+
+  it('408 and 409 are retryable; a 429 for insufficient_quota is not; Retry-After as an HTTP-date and retry-after-ms read right', async () => {
+    const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl });
+    expect(await failure(c, 'fail:408')).toMatchObject({ category: 'timeout', retryable: true, code: '408' });
+    expect(await failure(c, 'fail:409')).toMatchObject({ retryable: true, code: '409' });
+    const quota = await failure(c, 'fail:429 code:insufficient_quota');
+    expect(quota).toMatchObject({ category: 'rate_limit', type: 'InsufficientQuotaError', retryable: false });
+    expect(quota.message).toContain('You exceeded your current quota');
+    const date = await failure(c, 'fail:429 retry-after:date:30');
+    expect(date).toMatchObject({ category: 'rate_limit', retryable: true });
+    expect(date.message).toMatch(/retry after (29|30)s\)/);
+    expect((await failure(c, 'fail:429 retry-after-ms:1500')).message).toContain('retry after 1.5s)');
+    expect((await failure(c, 'fail:429 retry-after:soon')).message).not.toContain('retry after');
+  });
+});
+
+describe('openai-compatible connector: errors inside a 200 answer', () => {
+  it('a stream chunk with "error" (OpenRouter, vLLM) fails the job with its message, retryable by its code', async () => {
+    const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl });
+    const err = await failure(c, 'stream-error:server_error');
+    expect(err).toMatchObject({ category: 'model', retryable: true, code: 'server_error' });
+    expect(err.message).toContain('Provider disconnected unexpectedly');
+    expect(await failure(c, 'stream-error:502')).toMatchObject({ category: 'network', retryable: true, code: '502' });
+    expect(await failure(c, 'stream-error:429')).toMatchObject({ category: 'rate_limit', retryable: true });
+    expect(await failure(c, 'stream-error:400')).toMatchObject({ category: 'validation', retryable: false, code: '400' });
+  });
+
+  it('an SSE "event: error" fails the job; an unknown code is not retried', async () => {
+    const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl });
+    const err = await failure(c, 'event-error:overloaded');
+    expect(err).toMatchObject({ category: 'network', retryable: true, code: 'overloaded' });
+    expect(err.message).toContain('Model overloaded, try again later');
+    expect(await failure(c, 'event-error:context_length_exceeded')).toMatchObject({ retryable: false, code: 'context_length_exceeded' });
+  });
+
+  it('a 200 JSON body with "error" fails the job, streaming or not', async () => {
+    const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl });
+    const err = await failure(c, 'body-error:503', { stream: false });
+    expect(err).toMatchObject({ category: 'network', retryable: true, code: '503' });
+    expect(err.message).toContain('The server had an error while processing your request');
+    expect(await failure(c, 'body-error:invalid_request_error', { stream: false })).toMatchObject({ retryable: false });
+    expect(await failure(c, 'body-error:429')).toMatchObject({ category: 'rate_limit', retryable: true });
+  });
+
+  it('a stream that ends without finish_reason and without [DONE] was cut: a retryable network error, not a short answer', async () => {
+    const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl });
+    const err = await failure(c, 'cut');
+    expect(err).toMatchObject({ category: 'network', type: 'StreamError', retryable: true });
+    expect(err.message).toContain('before the answer was complete');
+    expect(await failure(c, 'cut:mid')).toMatchObject({ category: 'network', type: 'StreamError', retryable: true });
+  });
+});
+
+describe('openai-compatible connector: usage and time to first token', () => {
+  it('running usage totals on every chunk (vLLM continuous_usage_stats, Gemini) count once', async () => {
+    const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl });
+    const ctx = recordingContext();
+    await c.run(job({ prompt: 'usage:running' }), ctx);
+    expect(mergedUsage(ctx.usage)).toMatchObject({ inputTokens: 42, outputTokens: 4, cachedTokens: 10, reasoningTokens: 2 });
+  });
+
+  it.each(['reasoning_content', 'reasoning'])('a reasoning delta (%s) is the first token and moves progress', async (field) => {
+    const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl, progressIntervalMs: 0 });
+    const ctx = recordingContext();
+    // The content comes 600 ms after the reasoning.
+    const result = await c.run(job({ prompt: `reasoning:${field}:600` }), ctx);
+    expect(result).toMatchObject({ output: { content: 'Hello, world!' } });
+    const ttft = mergedUsage(ctx.usage).timeToFirstTokenMs;
+    expect(ttft).toBeGreaterThan(0);
+    expect(ttft).toBeLessThan(400);
+    expect(ctx.progressed.filter((p) => p.detail?.stage === 'streaming').length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('a tool-call delta is the first token of an answer without content', async () => {
+    const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl, progressIntervalMs: 0 });
+    const ctx = recordingContext();
+    const result = await c.run(job({ prompt: 'tools:50' }), ctx);
+    expect(result).toMatchObject({ output: { content: '', finishReason: 'tool_calls' } });
+    expect(mergedUsage(ctx.usage).timeToFirstTokenMs).toBeGreaterThanOrEqual(40);
+    expect(ctx.progressed.some((p) => p.detail?.stage === 'streaming')).toBe(true);
+  });
+
+  it('without streaming there is no time to first token (it would be the whole request)', async () => {
+    const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl, stream: false });
+    const ctx = recordingContext();
+    await c.run(job({ prompt: 'hi' }), ctx);
+    const usage = mergedUsage(ctx.usage);
+    expect(usage).toMatchObject({ inputTokens: 42, outputTokens: 4 });
+    expect(usage.timeToFirstTokenMs).toBeUndefined();
+  });
+});
+
+describe('openai-compatible connector: timeout and framing', () => {
+  it('the timeout bounds the wait for headers and each silence, not a long stream that keeps sending', async () => {
+    const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl, timeoutMs: 400 });
+    // Four pieces 150 ms apart: longer than 400 ms in all, never 400 ms silent.
+    await expect(c.run(job({ prompt: 'gap:150' }), recordingContext())).resolves.toMatchObject({ output: { content: 'Hello, world!', finishReason: 'stop' } });
+    const headers = await failure(c, 'slow:2000');
+    expect(headers).toMatchObject({ category: 'timeout', retryable: true, code: 'ETIMEDOUT' });
+    expect(headers.message).toContain('sent no response headers within 400 ms');
+    const idle = await failure(c, 'stall:2000');
+    expect(idle).toMatchObject({ category: 'timeout', retryable: true, code: 'ETIMEDOUT' });
+    expect(idle.message).toContain('sent nothing for 400 ms');
+  });
+
+  it.each(['cr', 'crlf'])('reads SSE lines ending in %s', async (eol) => {
+    const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl });
+    const ctx = recordingContext();
+    await expect(c.run(job({ prompt: `eol:${eol}` }), ctx)).resolves.toMatchObject({ output: { content: 'Hello, world!', finishReason: 'stop' } });
+    expect(mergedUsage(ctx.usage)).toMatchObject({ inputTokens: 42, outputTokens: 4 });
   });
 });
