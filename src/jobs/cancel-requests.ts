@@ -8,6 +8,11 @@ import { withDeadline } from './with-deadline.js';
  * attempt (the connector's `ctx.signal`); a worker that starts later loads the marks at start
  * and ends the job as soon as it runs. The job then fails as `cancelled` and is not retried.
  *
+ * A mark is used up when it is applied (the attempt it ended is final): the worker that applied
+ * it calls {@link CancelListener.consume}, which deletes the stored mark and tells the other
+ * listeners (the queue's cancel-done channel) to forget it, so a later run of the same job id
+ * (`job.retry()`, a job re-added with the same custom id) runs normally.
+ *
  * The marks of a queue are two keys: a sorted set of job ids scored by when their mark expires,
  * and a hash of their reasons. A worker loads the live ones with one script call whose cost
  * grows with the marks, not with the keyspace (a key per mark would have to be found with a
@@ -26,6 +31,11 @@ export interface CancelKeyOptions {
 /** The pub/sub channel of a queue's cancel requests. */
 export function cancelChannel(o: CancelKeyOptions): string {
   return `{${o.prefix ?? 'jobscope'}}:cancel:${o.queue}`;
+}
+
+/** The pub/sub channel on which a listener that applied a mark tells the others it is used up. */
+export function cancelDoneChannel(o: CancelKeyOptions): string {
+  return `{${o.prefix ?? 'jobscope'}}:cancel-done:${o.queue}`;
 }
 
 /** The sorted set of a queue's cancel marks (job id, scored by expiry in Unix ms). */
@@ -101,6 +111,17 @@ end
 return out
 `;
 
+/**
+ * Deletes one mark and tells the other listeners it is used up, atomically (a request made after
+ * it is stored and published after it, so no listener forgets that one).
+ * KEYS: marks, reasons. ARGV: job id, cancel-done channel.
+ */
+const CONSUME_MARK_LUA = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return redis.call('PUBLISH', ARGV[2], ARGV[1])
+`;
+
 /** Requests the cancellation of a job; resolves with how many workers heard it live. */
 export async function requestCancel(
   redis: Redis,
@@ -134,6 +155,12 @@ export interface CancelListener {
   ready: Promise<void>;
   /** The reason of a cancel request for `jobId` heard or loaded, if any. No Redis round trip. */
   pending(jobId: string): string | undefined;
+  /**
+   * Uses up the request for `jobId` once it has been applied (the attempt it ended is final):
+   * forgets it, deletes its stored mark and tells the other listeners to forget it, so a later
+   * run of the same id runs. In the background (failures go to `onError`).
+   */
+  consume(jobId: string): void;
   /** Requests forgotten because more than `maxRemembered` were pending. */
   readonly forgotten: number;
   close(): Promise<void>;
@@ -149,6 +176,7 @@ const CLOSE_WAIT_MS = 1000;
  */
 export function createCancelListener(o: CancelListenerOptions): CancelListener {
   const channel = cancelChannel(o);
+  const doneChannel = cancelDoneChannel(o);
   const onError = o.onError ?? (() => undefined);
   const max = o.maxRemembered ?? 10_000;
   const remembered = new Map<string, string>();
@@ -164,7 +192,14 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
   // Its connection errors (Redis away: one per reconnect attempt) are reported, not left to
   // ioredis, which prints an "Unhandled error event" with a stack trace for each.
   o.subscriber.on('error', onError);
+  // A mark used up while the stored ones load: the load may have read it before it was deleted.
+  let consumedWhileLoading: Set<string> | undefined = new Set();
   o.subscriber.on('message', (ch: string, text: string) => {
+    if (ch === doneChannel) {
+      remembered.delete(text);
+      consumedWhileLoading?.add(text);
+      return;
+    }
     if (ch !== channel) return;
     try {
       const m = JSON.parse(text) as Partial<CancelMessage>;
@@ -179,13 +214,20 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
   // Subscribed first, then loaded: a request made in between is stored before it is published,
   // so it is either heard or loaded.
   const loaded = (jobId: string, reason: string): void => {
-    if (!remembered.has(jobId)) remember(jobId, reason);
+    if (!remembered.has(jobId) && !consumedWhileLoading?.has(jobId)) remember(jobId, reason);
   };
-  const ready = o.subscriber.subscribe(channel).then(() => loadStored(o, loaded, max));
+  const ready = o.subscriber
+    .subscribe(channel, doneChannel)
+    .then(() => loadStored(o, loaded, max))
+    .finally(() => (consumedWhileLoading = undefined));
   let closing: Promise<void> | undefined;
   return {
     ready,
     pending: (jobId) => remembered.get(jobId),
+    consume(jobId) {
+      remembered.delete(jobId);
+      o.commands.eval(CONSUME_MARK_LUA, 2, cancelMarksKey(o), cancelReasonsKey(o), jobId, doneChannel).catch(onError);
+    },
     get forgotten() {
       return forgotten;
     },

@@ -49,8 +49,18 @@ export interface JobProcessorOptions {
   pricing?: Pricing;
   /** Mirror `ctx.progress` to BullMQ's `job.updateProgress`. Default true. */
   mirrorProgress?: boolean;
-  /** Asked at start whether a cancel was requested before the job ran; returns the reason. */
+  /**
+   * Asked at start whether a cancel was requested before the job ran; returns the reason. The
+   * connector is then not run: the attempt ends as cancelled at once.
+   */
   pendingCancel?: (jobId: string) => string | undefined;
+  /**
+   * For a job whose backoff is a custom strategy: the delay BullMQ will wait after this failure,
+   * -1 when it will not retry (BullMQ's rule), rejecting when the strategy throws; undefined when
+   * the built-in computation applies. See `memoizeBackoffStrategy` (backoff-delay.ts), which
+   * makes sure the strategy is asked once. Without it a custom strategy's -1 is not known here.
+   */
+  backoffDelay?: (job: Job, attempt: number, err: unknown) => Promise<number> | undefined;
   /** Background failures (progress mirroring); never thrown. */
   onError?: (err: unknown) => void;
 }
@@ -72,6 +82,11 @@ export interface JobProcessor {
   process(job: Job): Promise<unknown>;
   /** Jobs running now, by id (bounded by the worker's concurrency). */
   readonly active: ReadonlyMap<string, ActiveJob>;
+  /**
+   * Whether this BullMQ job object's attempt ran here and its failure (or cancellation) was
+   * reported: BullMQ's `failed` event for it needs no report of its own.
+   */
+  reportedFailure(job: Job): boolean;
   /** Aborts one running job as cancelled; false when it does not run here. */
   cancel(jobId: string, reason: string): boolean;
   /**
@@ -83,9 +98,15 @@ export interface JobProcessor {
   flush(): void;
 }
 
-/** Queue wait of a first attempt: processedOn − timestamp − delay, from BullMQ's timestamps. */
-export function queueWaitMs(job: Pick<Job, 'timestamp' | 'processedOn' | 'delay'>, now = Date.now()): number {
-  return Math.max(0, (job.processedOn ?? now) - job.timestamp - (job.delay ?? 0));
+/**
+ * Queue wait of a first attempt: processedOn − timestamp − delay, from BullMQ's timestamps. The
+ * delay is the job's `delay` option: BullMQ (5.x) sets the job's `delay` field to 0 when it moves
+ * the job from delayed to wait, so by the time it runs only `opts.delay` still has it. (A delay
+ * changed with `job.changeDelay()` is not seen; a delayed job promoted early counts as no wait.)
+ */
+export function queueWaitMs(job: Pick<Job, 'timestamp' | 'processedOn' | 'delay'> & { opts?: { delay?: number | undefined } }, now = Date.now()): number {
+  const delay = Math.max(job.delay || 0, job.opts?.delay || 0);
+  return Math.max(0, (job.processedOn ?? now) - job.timestamp - delay);
 }
 
 /**
@@ -101,6 +122,8 @@ export function telemetryJobId(bullJobId: string, queue: string): string {
 export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
   const { connector, queue } = options;
   const active = new Map<string, AttemptRun>();
+  /** The job objects whose attempt ended here in failure (reported); filled on failures only. */
+  const failedHere = new WeakSet<Job>();
   const onError = options.onError ?? (() => undefined);
   const mirrorProgress = options.mirrorProgress ?? true;
 
@@ -189,6 +212,9 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     stage(run, false);
     const started = performance.now();
     try {
+      // A cancel requested before the start (begin() aborted the run): the connector is not run. An
+      // already-aborted signal never fires 'abort', so a connector would not even notice it.
+      if (run.aborted) throw run.reason;
       const result = (await connector.run({ id: jobId, name: job.name, data: job.data as unknown, attempt, queue }, run)) as ConnectorResult | undefined;
       // A connector that ignored its signal still ends as cancelled / handed back.
       if (run.aborted) throw run.reason;
@@ -198,31 +224,46 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
       stage(run, true);
       return result?.output ?? null;
     } catch (err) {
-      // run.logger hands over what is staged first: the failure comes after them.
-      throw failed(job, run.logger, run, err, performance.now() - started, price(run));
+      failedHere.add(job);
+      throw await failed(job, run, err, performance.now() - started, price(run));
     } finally {
       active.delete(jobId);
       run.finish();
     }
   }
 
-  function failed(job: Job, jl: JobLogger, entry: ActiveJob, err: unknown, durationMs: number, ai: AiUsage | undefined): unknown {
+  async function failed(job: Job, entry: AttemptRun, err: unknown, durationMs: number, ai: AiUsage | undefined): Promise<unknown> {
     const reason: unknown = entry.reason;
+    // entry.logger hands over what is staged first: the failure comes after them.
     if (reason instanceof JobHandedBackError) {
+      const jl = entry.logger;
       jl.warn('job handed back to the queue at shutdown', { kind: 'handed_back', deadlineMs: reason.deadlineMs });
       return reason;
     }
     if (reason instanceof JobCancelledError) {
-      jl.jobCancelled({ reason: reason.reason.slice(0, 1024), durationMs, ...(ai ? { ai } : {}) });
+      entry.logger.jobCancelled({ reason: reason.reason.slice(0, 1024), durationMs, ...(ai ? { ai } : {}) });
       return new UnrecoverableError(reason.message);
     }
     const final = err instanceof UnrecoverableError || isNonRetryable(err);
-    const willRetry = !final && entry.attempt < (job.opts.attempts ?? 1);
-    jl.jobFailed(err as Error, { durationMs, willRetry, ...(ai ? { ai } : {}) });
+    // As BullMQ's shouldRetryJob: attempts left and not unrecoverable, then the backoff has its say.
+    let willRetry: boolean | undefined = !final && entry.attempt < (job.opts.attempts ?? 1);
+    let delayMs: number | undefined;
     if (willRetry) {
-      const delayMs = backoffDelayMs(job.opts.backoff as BackoffOption, entry.attempt);
-      jl.jobRetrying({ nextAttempt: entry.attempt + 1, error: err as Error, ...(delayMs !== undefined ? { delayMs } : {}) });
+      const custom = options.backoffDelay?.(job, entry.attempt, err);
+      if (custom === undefined) delayMs = backoffDelayMs(job.opts.backoff as BackoffOption, entry.attempt);
+      else {
+        // BullMQ: -1 is "do not retry"; a falsy delay retries at once. A strategy that throws
+        // keeps BullMQ from moving the job at all (its lock expires, the stalled check takes
+        // over): whether it runs again is not known here.
+        const answer = await custom.then(Number, () => undefined);
+        if (answer === undefined) willRetry = undefined;
+        else if (answer === -1) willRetry = false;
+        else delayMs = answer > 0 ? answer : 0;
+      }
     }
+    const jl = entry.logger;
+    jl.jobFailed(err as Error, { durationMs, ...(willRetry !== undefined ? { willRetry } : {}), ...(ai ? { ai } : {}) });
+    if (willRetry) jl.jobRetrying({ nextAttempt: entry.attempt + 1, error: err as Error, ...(delayMs !== undefined ? { delayMs } : {}) });
     if (final && !(err instanceof UnrecoverableError)) return new UnrecoverableError((err as Error).message);
     return err;
   }
@@ -230,6 +271,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
   return {
     process: (job) => process(job),
     active,
+    reportedFailure: (job) => failedHere.has(job),
     cancel(jobId, reason) {
       const entry = active.get(jobId);
       if (!entry) return false;

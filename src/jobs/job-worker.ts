@@ -1,11 +1,12 @@
-import { Worker, type WorkerOptions } from 'bullmq';
+import { Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Connector } from '../../connectors/connector.js';
 import { TimeoutError } from '../errors.js';
+import { memoizeBackoffStrategy } from './backoff-delay.js';
 import { createCancelListener, type CancelListener } from './cancel-requests.js';
 import { createJobProcessor, type JobProcessor, telemetryJobId } from './job-processor.js';
 import type { Pricing } from './pricing.js';
 import { asBullConnection, bullClient, quietAfterClose, type RedisConnection } from './redis-connection.js';
-import { reportStalled } from './stalled-report.js';
+import { reportFailedUnrun, reportStalled } from './stalled-report.js';
 import type { WorkerLogger } from './worker-logger.js';
 import { withDeadline } from './with-deadline.js';
 
@@ -14,10 +15,22 @@ import { withDeadline } from './with-deadline.js';
  * the whole lifecycle (see job-processor.ts), stalled jobs (BullMQ's `stalled` event → a `log`
  * event of kind `stalled`), the worker's start, heartbeats with the jobs it runs, and its stop.
  *
+ * A job BullMQ fails without calling the processor (one that stalled more than `maxStalledCount`
+ * times: BullMQ 5 stores the failure on it and the next worker that fetches it fails it; or one
+ * started more than `maxStartedAttempts` times) is seen only by the worker's `failed` event: it
+ * is reported there as a final `job.failed` (the listener runs on failures only).
+ *
+ * A custom backoff strategy (`workerOptions.settings.backoffStrategy`) decides whether a failed
+ * job is retried (-1: not). The runtime asks it once per failure, to report `willRetry` and
+ * `job.retrying` right, and BullMQ gets that same answer instead of calling it again (the
+ * strategy is wrapped, see backoff-delay.ts): a strategy with side effects or randomness runs
+ * once, and what is reported is what BullMQ does.
+ *
  * Shutdown: `close()` stops taking jobs and waits for the running ones up to
  * `shutdownTimeoutMs`; past it the jobs are handed back (their signal aborts, the worker closes
  * without completing them, and BullMQ's stalled check gives them to another worker), and the
- * logger is flushed.
+ * logger is flushed. Heartbeats go on while it drains (a drain outlasts the 3 missed beats after
+ * which a worker counts as dead) and stop just before `worker.stopped`.
  */
 
 /** Options of {@link createJobWorker}. */
@@ -74,6 +87,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   const redis = bullClient(options.connection);
   const onError = options.onError ?? ((err: unknown) => console.warn(`jobscope worker (${queue}):`, (err as Error)?.message ?? err));
   let cancels: CancelListener | undefined;
+  const userBackoff = options.workerOptions?.settings?.backoffStrategy;
+  const backoff = userBackoff ? memoizeBackoffStrategy(userBackoff) : undefined;
   const processor: JobProcessor = createJobProcessor({
     logger,
     connector,
@@ -81,10 +96,17 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     onError,
     ...(options.pricing ? { pricing: options.pricing } : {}),
     ...(options.mirrorProgress !== undefined ? { mirrorProgress: options.mirrorProgress } : {}),
-    pendingCancel: (jobId) => cancels?.pending(jobId),
+    // A mark applied at the start ends that attempt for good: it is used up (cancel-requests.ts).
+    pendingCancel: (jobId) => {
+      const reason = cancels?.pending(jobId);
+      if (reason !== undefined) cancels!.consume(jobId);
+      return reason;
+    },
+    ...(backoff ? { backoffDelay: backoff.delayFor } : {}),
   });
   const worker = new Worker(queue, (job) => processor.process(job), {
     ...options.workerOptions,
+    ...(backoff ? { settings: { ...options.workerOptions!.settings, backoffStrategy: backoff.strategy } } : {}),
     connection: asBullConnection(redis),
     concurrency,
     ...(options.bullPrefix ? { prefix: options.bullPrefix } : {}),
@@ -95,6 +117,15 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   worker.on('stalled', (jobId) => {
     reportStalled({ worker, jobId, queue, logger }).catch(onError);
   });
+  // Failures only. One the processor reported itself is skipped; what is left, BullMQ failed without running it.
+  worker.on('failed', (job: Job | undefined) => {
+    if (!job || processor.reportedFailure(job) || processor.active.has(job.id ?? '')) return;
+    try {
+      reportFailedUnrun({ job, queue, logger });
+    } catch (err) {
+      onError(err);
+    }
+  });
   if (options.cancelRequests ?? true) {
     cancels = createCancelListener({
       subscriber: redis.duplicate(),
@@ -102,8 +133,11 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       prefix: options.prefix ?? 'jobscope',
       queue,
       onError,
-      // Straight to the running attempt (BullMQ's job ids; the processor keys by them too).
-      onCancel: ({ jobId, reason }) => void processor.cancel(jobId, reason),
+      // Straight to the running attempt (BullMQ's job ids; the processor keys by them too); one
+      // applied is used up, so a later run of the same id is not cancelled again.
+      onCancel: ({ jobId, reason }) => {
+        if (processor.cancel(jobId, reason)) cancels?.consume(jobId);
+      },
     });
   }
   // The logger's flush and close cover the lifecycle events the processor stages.
@@ -125,7 +159,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
 
   let closing: Promise<void> | undefined;
   async function shutdown(reason: string): Promise<void> {
-    stopHeartbeats();
+    // Heartbeats go on while draining (up to shutdownTimeoutMs): a worker missing 3 counts as
+    // dead and its jobs as orphaned. They stop just before worker.stopped.
     // pause() stops fetching and waits for the running jobs; close() then has nothing to wait for.
     const drained = await withDeadline(worker.pause(), shutdownTimeoutMs);
     if (drained) {
@@ -148,6 +183,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     await cancels?.close().catch(onError);
     processor.flush();
     removeHandOver();
+    stopHeartbeats();
     logger.workerStopped({ reason: drained ? reason : `${reason}; handed back unfinished jobs` });
     await logger.flush(options.flushTimeoutMs ?? 5000);
     await connector.close?.().catch(onError);

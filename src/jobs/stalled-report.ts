@@ -1,11 +1,18 @@
 import { Job, type Worker } from 'bullmq';
+import { attemptContext } from './connector-context.js';
 import { telemetryJobId } from './job-processor.js';
 import type { WorkerLogger } from './worker-logger.js';
 
 /**
  * Reports a job BullMQ found stalled (its worker died or blocked the event loop past the lock):
- * a `log` event of kind `stalled` on the job, at the attempt that stalled. When BullMQ gave up
- * on it (past `maxStalledCount`), the job has failed for good and a final `job.failed` follows.
+ * a `log` event of kind `stalled` on the job, at the attempt that stalled.
+ *
+ * Past `maxStalledCount`, BullMQ 5 does not fail the job there: it stores the failure on it
+ * (`deferredFailure`, hash field `defa`), moves it back to wait, and the next worker that fetches
+ * it fails it without calling the processor. The stalled report says so (`final: true`), and the
+ * final `job.failed` comes from that worker (BullMQ's `failed` event, {@link reportFailedUnrun}),
+ * once: reported here too, it would come twice, or for a job that in the meantime ran again and
+ * failed for another reason.
  */
 
 /** What {@link reportStalled} needs. */
@@ -27,13 +34,35 @@ export async function reportStalled(o: StalledReportOptions): Promise<void> {
     ...(typeof job?.data?.traceparent === 'string' ? { traceparent: job.data.traceparent as string } : {}),
   });
   const state = job ? await job.getState() : 'unknown';
+  const deferred = job?.deferredFailure;
   // A `log` event on the job; `attrs.kind` says `stalled` (the JobLogger surface has no typed kinds).
-  jl.warn(`job stalled: its worker stopped renewing the lock; BullMQ moved it to ${state}`, {
-    kind: 'stalled',
-    state,
-    stalledCount: job?.stalledCounter ?? 0,
-  });
-  if (state === 'failed' && job) {
-    jl.jobFailed({ type: 'StalledError', category: 'timeout', message: job.failedReason || 'job stalled more than allowed' }, { willRetry: false });
-  }
+  jl.warn(
+    deferred
+      ? `job stalled more often than allowed (maxStalledCount): BullMQ moved it to ${state} and fails it, without running it again, when a worker takes it: ${deferred}`
+      : `job stalled: its worker stopped renewing the lock; BullMQ moved it to ${state}`,
+    { kind: 'stalled', state, stalledCount: job?.stalledCounter ?? 0, ...(deferred ? { final: true } : {}) },
+  );
+}
+
+/** What {@link reportFailedUnrun} needs. */
+export interface FailedUnrunOptions {
+  /** The job of BullMQ's `failed` event (after its move to failed). */
+  job: Job;
+  queue: string;
+  logger: WorkerLogger;
+}
+
+/**
+ * Reports the final failure of a job BullMQ failed without running it (the processor saw nothing):
+ * a deferred failure after too many stalls (`job.deferredFailure`), or one started more than
+ * `maxStartedAttempts` times. BullMQ fails these as unrecoverable: no retry follows.
+ */
+export function reportFailedUnrun(o: FailedUnrunOptions): void {
+  const { job } = o;
+  // moveToFailed counted the attempt already: attemptsMade is the attempt that failed.
+  const attempt = Math.max(1, job.attemptsMade);
+  const jl = o.logger.withJobContext(telemetryJobId(job.id ?? 'unknown', o.queue), attemptContext(job, attempt, o.queue));
+  const stalled = job.deferredFailure !== undefined && job.deferredFailure !== '';
+  const message = job.failedReason || job.deferredFailure || 'failed by BullMQ without running';
+  jl.jobFailed({ type: stalled ? 'StalledError' : 'UnrecoverableError', category: stalled ? 'timeout' : 'unknown', message }, { durationMs: 0, willRetry: false });
 }

@@ -6,7 +6,7 @@ import type { JobscopeEvent } from '../../events/index.js';
  * any pipeline process may handle any event of a job: one small hash per attempt,
  * `{<prefix>}:otel:<jobId>:<attempt>`, with a TTL so abandoned attempts disappear.
  *
- * Fields: `r` = received `{t, eq?}`, `s` = started time, `p:<eventId>` = one progress point,
+ * Fields: `r` = received `{t, eq?, qw?}`, `s` = started time, `p:<eventId>` = one progress point,
  * `pn` = progress points kept, `pd` = progress points dropped past the cap.
  */
 
@@ -28,6 +28,8 @@ export interface AttemptState {
   receivedAt?: number;
   /** Unix ms the job was enqueued (from `job.received`). */
   enqueuedAt?: number;
+  /** The attempt's queue wait in ms (from `job.received`): since the job was ready to run, a delay excluded. */
+  queueWaitMs?: number;
   /** Unix ms of `job.started`. */
   startedAt?: number;
   /** Oldest first. */
@@ -134,7 +136,7 @@ export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {
 function fieldFor(e: JobscopeEvent): { field: string; value: string; progress: boolean } | undefined {
   switch (e.type) {
     case 'job.received':
-      return { field: 'r', value: JSON.stringify({ t: e.time, eq: e.data.enqueuedAt }), progress: false };
+      return { field: 'r', value: JSON.stringify({ t: e.time, eq: e.data.enqueuedAt, qw: e.data.queueWaitMs }), progress: false };
     case 'job.started':
       return { field: 's', value: String(e.time), progress: false };
     case 'job.progress': {
@@ -150,9 +152,10 @@ function fieldFor(e: JobscopeEvent): { field: string; value: string; progress: b
 function parseState(hash: Record<string, string>): AttemptState {
   const state: AttemptState = { progress: [], droppedProgress: Number(hash.pd ?? 0) };
   if (hash.r) {
-    const r = JSON.parse(hash.r) as { t: number; eq?: number };
+    const r = JSON.parse(hash.r) as { t: number; eq?: number; qw?: number };
     state.receivedAt = r.t;
     if (typeof r.eq === 'number') state.enqueuedAt = r.eq;
+    if (typeof r.qw === 'number') state.queueWaitMs = r.qw;
   }
   if (hash.s) state.startedAt = Number(hash.s);
   for (const [field, value] of Object.entries(hash)) {

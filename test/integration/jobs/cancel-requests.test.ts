@@ -102,3 +102,27 @@ describe('cancel requests', () => {
     await l.close();
   });
 });
+
+describe('used-up cancel requests', () => {
+  it('consume() deletes the mark and makes every listener forget it; a request after it is heard again', async () => {
+    const keys = { prefix, queue };
+    const a = listen();
+    const b = listen();
+    await Promise.all([a.ready, b.ready]);
+    expect(await requestCancel(redis, keys, 'nightly-sync', 'skip tonight')).toBe(2);
+    await waitFor(() => a.pending('nightly-sync') !== undefined && b.pending('nightly-sync') !== undefined, { what: 'both listeners to hear it' });
+    a.consume('nightly-sync');
+    expect(a.pending('nightly-sync')).toBeUndefined();
+    await waitFor(() => b.pending('nightly-sync') === undefined, { what: 'the other listener to forget it' });
+    expect(await redis.zcard(cancelMarksKey(keys))).toBe(0);
+    expect(await redis.hlen(cancelReasonsKey(keys))).toBe(0);
+    // A listener started now does not load it.
+    const c = listen();
+    await c.ready;
+    expect(c.pending('nightly-sync')).toBeUndefined();
+    // A new request for the same id counts again, everywhere.
+    await requestCancel(redis, keys, 'nightly-sync', 'skip again');
+    await waitFor(() => [a, b, c].every((l) => l.pending('nightly-sync') === 'skip again'), { what: 'the new request' });
+    for (const l of [a, b, c]) await l.close();
+  });
+});

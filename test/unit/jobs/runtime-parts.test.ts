@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { loadWorkerConfig } from '../../../src/config/worker-config.js';
-import { backoffDelayMs } from '../../../src/jobs/backoff-delay.js';
+import type { Job } from 'bullmq';
+import { backoffDelayMs, memoizeBackoffStrategy } from '../../../src/jobs/backoff-delay.js';
 import { queueWaitMs } from '../../../src/jobs/job-processor.js';
 import { enqueueTraceparent } from '../../../src/jobs/producer.js';
 import { createUsageAccumulator } from '../../../src/jobs/usage-accumulator.js';
@@ -18,10 +19,50 @@ describe('backoffDelayMs', () => {
   });
 });
 
+describe('memoizeBackoffStrategy', () => {
+  const job = (backoff: unknown) => ({ id: 'j', opts: { backoff } }) as unknown as Job;
+
+  it('asks a custom strategy once per failure: BullMQ gets the answer the runtime got', async () => {
+    let calls = 0;
+    const memo = memoizeBackoffStrategy(() => (++calls === 1 ? -1 : 100));
+    const j = job({ type: 'custom' });
+    const err = new Error('x');
+    expect(await memo.delayFor(j, 1, err)).toBe(-1);
+    expect(await memo.strategy(1, 'custom', err, j)).toBe(-1);
+    expect(calls).toBe(1);
+    // Not asked by the runtime (another attempt, another job): BullMQ's call goes to the strategy.
+    expect(await memo.strategy(2, 'custom', err, j)).toBe(100);
+    expect(calls).toBe(2);
+  });
+
+  it('leaves built-in types and jobs without backoff to the built-in computation', () => {
+    const memo = memoizeBackoffStrategy(() => -1);
+    expect(memo.delayFor(job({ type: 'fixed', delay: 10 }), 1, new Error('x'))).toBeUndefined();
+    expect(memo.delayFor(job({ type: 'exponential', delay: 10 }), 1, new Error('x'))).toBeUndefined();
+    expect(memo.delayFor(job(undefined), 1, new Error('x'))).toBeUndefined();
+  });
+
+  it('a strategy that throws: both see the same rejection, from one call', async () => {
+    let calls = 0;
+    const memo = memoizeBackoffStrategy(() => {
+      calls++;
+      throw new Error('no strategy for this');
+    });
+    const j = job({ type: 'custom' });
+    await expect(memo.delayFor(j, 1, new Error('x'))).rejects.toThrow('no strategy for this');
+    await expect(Promise.resolve().then(() => memo.strategy(1, 'custom', new Error('x'), j))).rejects.toThrow('no strategy for this');
+    expect(calls).toBe(1);
+  });
+});
+
 describe('queueWaitMs', () => {
   it('is processedOn − timestamp − delay, never negative', () => {
     expect(queueWaitMs({ timestamp: 1000, processedOn: 1750, delay: 500 })).toBe(250);
     expect(queueWaitMs({ timestamp: 1000, processedOn: 1100, delay: 500 })).toBe(0);
+  });
+
+  it("subtracts the delay option too: BullMQ zeroes the job's delay field when the delayed job becomes due", () => {
+    expect(queueWaitMs({ timestamp: 1000, processedOn: 3_601_250, delay: 0, opts: { delay: 3_600_000 } })).toBe(250);
   });
 });
 
@@ -56,6 +97,7 @@ describe('loadWorkerConfig', () => {
       openaiBaseUrl: undefined,
       openaiApiKey: undefined,
       openaiModel: 'gpt-4o-mini',
+      openaiTimeoutMs: 120_000,
       comfyuiUrl: undefined,
       pricesFile: undefined,
       demoRatePerSec: 2,
@@ -69,5 +111,8 @@ describe('loadWorkerConfig', () => {
     expect(() => loadWorkerConfig({ WORKER_CONCURRENCY: 'x' })).toThrow(/WORKER_CONCURRENCY/);
     expect(() => loadWorkerConfig({ COMFYUI_URL: 'ftp://x' })).toThrow(/COMFYUI_URL/);
     expect(() => loadWorkerConfig({ DEMO_RATE_PER_SEC: '-1' })).toThrow(/DEMO_RATE_PER_SEC/);
+    expect(() => loadWorkerConfig({ OPENAI_TIMEOUT_MS: '500' })).toThrow(/OPENAI_TIMEOUT_MS: must be at least 1000/);
+    expect(() => loadWorkerConfig({ OPENAI_TIMEOUT_MS: '2m' })).toThrow(/OPENAI_TIMEOUT_MS: must be a whole number/);
+    expect(loadWorkerConfig({ OPENAI_TIMEOUT_MS: '300000' }).openaiTimeoutMs).toBe(300_000);
   });
 });

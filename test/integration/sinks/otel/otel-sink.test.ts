@@ -104,6 +104,21 @@ describe('otel sink against a local OTLP/HTTP receiver', () => {
     });
   });
 
+  it("a delayed job's queue-wait is the wait the runtime measured (its delay excluded), not the time since it was enqueued", async () => {
+    const t0 = Date.now() - 10_000;
+    const job = { id: 'job-delayed', attempt: 1, queue: 'images', name: 'render' };
+    const events = [
+      // Enqueued an hour before, delayed by an hour: it waited 300 ms in the queue.
+      makeEvent({ type: 'job.received', time: t0, job, trace: TRACE, data: { enqueuedAt: t0 - 3_600_000, queueWaitMs: 300 } }),
+      makeEvent({ type: 'job.started', time: t0, job, trace: TRACE, data: { queueWaitMs: 300 } }),
+      makeEvent({ type: 'job.completed', time: t0 + 1000, job, trace: TRACE, data: { durationMs: 1000 } }),
+    ];
+    expect(await sink().write(events, signal)).toEqual({ status: 'ok' });
+    const byName = Object.fromEntries(receiver.spans.map((s) => [s.name, s]));
+    expect([byName['queue-wait']!.startMs, byName['queue-wait']!.endMs]).toEqual([t0 - 300, t0]);
+    expect(byName['process images']!.attributes['jobscope.job.queue_wait_ms']).toBe(300);
+  });
+
   it('marks a failed attempt as an error with an exception event, and keeps it even when sampling drops the rest', async () => {
     const s = sink({ sampleRatio: 0 });
     const t0 = Date.now() - 5_000;

@@ -1,0 +1,278 @@
+import { Worker, type BackoffStrategy } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Connector, ConnectorJob } from '../../../connectors/connector.js';
+import type { JobscopeEvent } from '../../../src/events/index.js';
+import { cancelMarksKey, cancelReasonsKey } from '../../../src/jobs/cancel-requests.js';
+import { createJobWorker, type JobWorker, type JobWorkerOptions } from '../../../src/jobs/job-worker.js';
+import { createJobProducer, type JobProducer } from '../../../src/jobs/producer.js';
+import { asBullConnection, bullClient } from '../../../src/jobs/redis-connection.js';
+import type { ConnectorLogger } from '../../../src/logger/connector-logger.js';
+import { createOtelSink } from '../../../src/sinks/otel/index.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
+import { cleanupPrefix, TEST_REDIS_URL, testPrefix, testRedis, waitFor } from '../../helpers/redis.js';
+import { lifecycle, streamEvents, testLogger } from './stream-events.js';
+
+/**
+ * Lifecycle edge cases of the job-worker runtime against real BullMQ and Redis: what a user sees
+ * when a job is cancelled before it starts, retried after a cancel, running while its worker
+ * drains, failed by BullMQ after too many stalls, stopped by a custom backoff, or delayed.
+ */
+
+let redis: Redis;
+let prefix: string;
+let logger: ConnectorLogger;
+let producer: JobProducer;
+const workers: JobWorker[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
+const queue = 'lifecycle';
+
+beforeEach(() => {
+  redis = testRedis();
+  prefix = testPrefix('lifecycle');
+  logger = testLogger(prefix);
+  producer = createJobProducer({ connection: TEST_REDIS_URL, queue, bullPrefix: `${prefix}-bull`, prefix });
+});
+
+afterEach(async () => {
+  for (const w of workers.splice(0)) await w.close();
+  for (const c of cleanups.splice(0)) await c().catch(() => undefined);
+  await producer.close();
+  await logger.close();
+  await cleanupPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+/**
+ * A connector that records every run. `data.failUntil`: the attempts up to it throw a retryable
+ * error; `data.latencyMs`: how long a run takes (default 5).
+ */
+function recordingConnector(): Connector & { runs: ConnectorJob[] } {
+  const runs: ConnectorJob[] = [];
+  return {
+    serviceType: 'simulated',
+    name: 'recording',
+    runs,
+    async run(job, ctx) {
+      runs.push(job);
+      const data = job.data as { failUntil?: number; latencyMs?: number };
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, data.latencyMs ?? 5);
+        ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+      if ((data.failUntil ?? 0) >= job.attempt) throw new Error('upstream unavailable');
+      return { outputCount: 1 };
+    },
+  };
+}
+
+function startWorker(connector: Connector, extra: Partial<JobWorkerOptions> = {}): JobWorker {
+  const w = createJobWorker({
+    connection: TEST_REDIS_URL,
+    queue,
+    connector,
+    logger,
+    concurrency: 2,
+    heartbeatIntervalMs: 100,
+    prefix,
+    bullPrefix: `${prefix}-bull`,
+    ...extra,
+  });
+  workers.push(w);
+  return w;
+}
+
+async function stateOf(id: string): Promise<string | undefined> {
+  return (await producer.queue.getJob(id))?.getState();
+}
+
+async function settled(id: string, state: 'completed' | 'failed' = 'completed'): Promise<void> {
+  await waitFor(async () => (await stateOf(id)) === state, { what: `job ${id} ${state}` });
+}
+
+const ofType = <T extends JobscopeEvent['type']>(events: JobscopeEvent[], id: string, type: T) =>
+  events.filter((e): e is Extract<JobscopeEvent, { type: T }> => e.job?.id === id && e.type === type);
+
+describe('job worker lifecycle', () => {
+  it('a cancel requested before the job starts ends it as cancelled without running the connector', async () => {
+    const connector = recordingConnector();
+    const w = startWorker(connector);
+    await w.ready;
+    await producer.enqueue('sync', { latencyMs: 2000 }, { jobId: 'early', delay: 300, attempts: 2 });
+    await producer.cancel('early', 'no longer needed');
+    await settled('early', 'failed');
+    await logger.flush(5000);
+    expect(connector.runs).toEqual([]);
+    const events = await streamEvents(redis, prefix);
+    expect(lifecycle(events, 'early')).toEqual(['job.received@1', 'job.started@1', 'job.cancelled@1']);
+    const cancelled = ofType(events, 'early', 'job.cancelled')[0]!;
+    expect(cancelled.data.reason).toBe('no longer needed');
+    expect(cancelled.data.durationMs).toBeLessThan(50);
+    expect((await producer.queue.getJob('early'))!.attemptsMade).toBe(1);
+  });
+
+  it('a cancel is used up by the attempt it cancels: job.retry() and a job re-added with the same id run normally', async () => {
+    const connector = recordingConnector();
+    const w = startWorker(connector);
+    await w.ready;
+    const { job } = await producer.enqueue('sync', {}, { jobId: 'nightly-sync', delay: 300 });
+    await producer.cancel('nightly-sync', 'skip tonight');
+    await settled('nightly-sync', 'failed');
+    expect(connector.runs).toEqual([]);
+    // The stored mark went with the attempt it ended.
+    await waitFor(async () => (await redis.zcard(cancelMarksKey({ prefix, queue }))) === 0, { what: 'the cancel mark to be deleted' });
+    expect(await redis.hlen(cancelReasonsKey({ prefix, queue }))).toBe(0);
+
+    await job.retry('failed');
+    await settled('nightly-sync');
+    await (await producer.queue.getJob('nightly-sync'))!.remove();
+    await producer.enqueue('sync', {}, { jobId: 'nightly-sync' });
+    await settled('nightly-sync');
+    expect(connector.runs.map((r) => r.id)).toEqual(['nightly-sync', 'nightly-sync']);
+
+    // A worker started later does not load the used-up mark either.
+    await w.close();
+    const later = startWorker(connector);
+    await later.ready;
+    await (await producer.queue.getJob('nightly-sync'))!.remove();
+    await producer.enqueue('sync', {}, { jobId: 'nightly-sync' });
+    await settled('nightly-sync');
+    await logger.flush(5000);
+    const steps = lifecycle(await streamEvents(redis, prefix), 'nightly-sync');
+    expect(steps.filter((s) => s.startsWith('job.cancelled'))).toEqual(['job.cancelled@1']);
+    expect(steps.filter((s) => s.startsWith('job.completed'))).toHaveLength(3);
+  });
+
+  it('a cancel of a running job is used up too: the job re-added with the same id runs', async () => {
+    const connector = recordingConnector();
+    const w = startWorker(connector);
+    await w.ready;
+    await producer.enqueue('sync', { latencyMs: 60_000 }, { jobId: 'running' });
+    await waitFor(() => w.activeJobs().includes('running'), { what: 'the job to run' });
+    expect(await producer.cancel('running', 'stop it')).toBe(1);
+    await settled('running', 'failed');
+    await waitFor(async () => (await redis.zcard(cancelMarksKey({ prefix, queue }))) === 0, { what: 'the cancel mark to be deleted' });
+    await (await producer.queue.getJob('running'))!.remove();
+    await producer.enqueue('sync', {}, { jobId: 'running' });
+    await settled('running');
+  });
+
+  it('keeps sending heartbeats with the running jobs while it drains at shutdown, and none after worker.stopped', async () => {
+    const w = startWorker(recordingConnector(), { shutdownTimeoutMs: 5000 });
+    await w.ready;
+    await producer.enqueue('slow', { latencyMs: 900 }, { jobId: 'slow' });
+    await waitFor(() => w.activeJobs().includes('slow'), { what: 'the job to run' });
+    const closeAt = Date.now();
+    await w.close('SIGTERM');
+    await logger.flush(5000);
+    const events = await streamEvents(redis, prefix);
+    const stopped = events.find((e) => e.type === 'worker.stopped')!;
+    expect(stopped.data).toMatchObject({ reason: 'SIGTERM' });
+    const completedAt = ofType(events, 'slow', 'job.completed')[0]!.time;
+    const beats = events.filter((e) => e.type === 'worker.heartbeat');
+    // During the drain (between close() and the job's end): beats that still list the job.
+    const draining = beats.filter((e) => e.time > closeAt + 50 && e.time < completedAt);
+    expect(draining.length).toBeGreaterThanOrEqual(3);
+    for (const b of draining) expect(b.data).toMatchObject({ currentJobs: ['slow'] });
+    expect(beats.every((e) => e.time <= stopped.time && e.seq < stopped.seq)).toBe(true);
+  });
+
+  it('reports job.failed for a job BullMQ fails without running it after it stalled more than maxStalledCount', async () => {
+    // A worker that takes the job and stops renewing its lock, as a hung or crashed process does.
+    let release = (): void => undefined;
+    const doomedRedis = bullClient(TEST_REDIS_URL);
+    const doomed = new Worker(queue, () => new Promise<void>((r) => (release = r)), {
+      connection: asBullConnection(doomedRedis),
+      prefix: `${prefix}-bull`,
+      lockDuration: 400,
+      skipLockRenewal: true,
+      // Its own stalled check would hold off the others' (BullMQ throttles the check queue-wide).
+      skipStalledCheck: true,
+    });
+    cleanups.push(async () => {
+      await doomed.close(true);
+      release();
+      await doomed.disconnect();
+      doomedRedis.disconnect();
+    });
+    doomed.on('error', () => undefined);
+    await producer.enqueue('render', {}, { jobId: 'hung', attempts: 3 });
+    await waitFor(async () => (await stateOf('hung')) === 'active', { what: 'the doomed worker to take the job' });
+
+    const connector = recordingConnector();
+    startWorker(connector, { workerOptions: { stalledInterval: 300, maxStalledCount: 0 } });
+    await settled('hung', 'failed');
+    const job = (await producer.queue.getJob('hung'))!;
+    expect(job.failedReason).toBe('job stalled more than allowable limit');
+    expect(connector.runs).toEqual([]);
+    await waitFor(async () => (await streamEvents(redis, prefix)).some((e) => e.type === 'job.failed'), { what: 'job.failed' });
+    await logger.flush(5000);
+    const events = await streamEvents(redis, prefix);
+    // The doomed worker reported nothing; the job's record ends failed, for good.
+    expect(lifecycle(events, 'hung')).toEqual(['job.failed@1']);
+    expect(ofType(events, 'hung', 'job.failed')[0]).toMatchObject({
+      job: { id: 'hung', attempt: 1, queue, name: 'render' },
+      data: { willRetry: false, error: { type: 'StalledError', category: 'timeout', message: 'job stalled more than allowable limit' } },
+    });
+    await waitFor(async () => (await streamEvents(redis, prefix)).some((e) => e.type === 'log' && e.attrs?.kind === 'stalled'), { what: 'the stalled report' });
+    const stalled = (await streamEvents(redis, prefix)).find((e) => e.type === 'log' && e.attrs?.kind === 'stalled')!;
+    expect(stalled).toMatchObject({ level: 'warn', job: { id: 'hung', attempt: 1 }, attrs: { final: true } });
+  });
+
+  it('a custom backoff strategy that returns -1 stops retries: no job.retrying, willRetry false, the strategy asked once', async () => {
+    const calls: [string, number][] = [];
+    const backoffStrategy: BackoffStrategy = (attemptsMade, _type, _err, job) => {
+      calls.push([job!.id!, attemptsMade]);
+      return (job!.data as { stop?: boolean }).stop ? -1 : 40;
+    };
+    const connector = recordingConnector();
+    const w = startWorker(connector, { workerOptions: { settings: { backoffStrategy } } });
+    await w.ready;
+    const backoff = { type: 'until-quota' };
+    await producer.enqueue('chat', { failUntil: 9, stop: true }, { jobId: 'stop', attempts: 3, backoff });
+    await producer.enqueue('chat', { failUntil: 1 }, { jobId: 'again', attempts: 3, backoff });
+    await settled('stop', 'failed');
+    await settled('again');
+    await logger.flush(5000);
+    const events = await streamEvents(redis, prefix);
+
+    expect((await producer.queue.getJob('stop'))!.attemptsMade).toBe(1);
+    expect(lifecycle(events, 'stop')).toEqual(['job.received@1', 'job.started@1', 'job.failed@1']);
+    expect(ofType(events, 'stop', 'job.failed')[0]!.data.willRetry).toBe(false);
+    expect(lifecycle(events, 'again')).toEqual(['job.received@1', 'job.started@1', 'job.failed@1', 'job.retrying@1', 'job.received@2', 'job.started@2', 'job.completed@2']);
+    expect(ofType(events, 'again', 'job.failed')[0]!.data.willRetry).toBe(true);
+    expect(ofType(events, 'again', 'job.retrying')[0]!.data).toMatchObject({ nextAttempt: 2, delayMs: 40 });
+    // Once per failure: what the runtime reported is the answer BullMQ acted on.
+    expect(calls.sort()).toEqual([
+      ['again', 1],
+      ['stop', 1],
+    ]);
+  });
+
+  it('a delayed job: the trace queue-wait starts when the job was due, not when it was enqueued an hour before', async () => {
+    const receiver: OtlpReceiver = await startOtlpReceiver();
+    cleanups.push(() => receiver.close());
+    const w = startWorker(recordingConnector());
+    await w.ready;
+    // Enqueued an hour ago, delayed by an hour (and 200 ms): due 200 ms from now.
+    const hour = 3_600_000;
+    const enqueuedAt = Date.now() - hour;
+    await producer.enqueue('report', { latencyMs: 20 }, { jobId: 'report-1', timestamp: enqueuedAt, delay: hour + 200 });
+    await settled('report-1');
+    await w.close();
+    await logger.flush(5000);
+    const events = (await streamEvents(redis, prefix)).filter((e) => e.job?.id === 'report-1');
+    const received = ofType(events, 'report-1', 'job.received')[0]!;
+    expect(received.data.enqueuedAt).toBe(enqueuedAt);
+    expect(received.data.queueWaitMs).toBeLessThan(2000);
+
+    const sink = createOtelSink({ redis, prefix, tracesUrl: receiver.tracesUrl, timeoutMs: 2000 });
+    cleanups.push(() => sink.close());
+    expect(await sink.write(events, new AbortController().signal)).toEqual({ status: 'ok' });
+    const root = receiver.spans.find((s) => s.name === `process ${queue}`)!;
+    const wait = receiver.spans.find((s) => s.name === 'queue-wait')!;
+    expect(root.attributes['jobscope.job.queue_wait_ms']).toBeLessThan(2000);
+    expect(wait.endMs - wait.startMs).toBeLessThan(2000);
+    expect(wait.startMs).toBeGreaterThanOrEqual(enqueuedAt + hour);
+  });
+});
