@@ -30,7 +30,9 @@ export interface ProgressDetail {
 
 /**
  * AI usage a connector reports; several reports merge (numbers add up, strings are replaced),
- * so a connector may report tokens per streamed chunk or once at the end.
+ * so each separate call an attempt makes can be reported on its own. Report each call's usage
+ * once: a server that sends running totals with every streamed chunk would otherwise be counted
+ * many times (the openai-compatible connector keeps a request's last usage block).
  */
 export interface UsageReport {
   model?: string;
