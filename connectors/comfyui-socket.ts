@@ -7,118 +7,199 @@ import { ConnectorError } from './connector-error.js';
  * Follows one prompt over ComfyUI's WebSocket (`/ws?clientId=`): `execution_start`,
  * `execution_cached`, `executing`, `progress` {value,max}, `executed`, `execution_success`,
  * `execution_error`, `execution_interrupted`. Binary frames (previews) are ignored.
+ *
+ * ComfyUI's order at the end of a prompt: `execution_success` (sent inside `execute()`), then the
+ * history entry is stored (`task_done`), then `executing` with `node: null` and the prompt's id.
+ * So the prompt counts as finished on that last message, when `/history/<id>` has its outputs.
  */
 
-/** One open socket, created before the prompt is queued so no message is missed. */
+/** Messages kept from the socket's opening until a prompt is followed (the oldest are dropped beyond). */
+const MAX_BUFFERED = 1000;
+/** After `execution_success`, how long to wait for `executing` `node: null` before reading the history anyway. */
+const SUCCESS_GRACE_MS = 2000;
+
+/** One open socket, created before the prompt is queued: it keeps what arrives until {@link follow} is called. */
 export interface ComfyUiSocket {
-  /** Resolves when the prompt finished; rejects on error, interrupt, close or abort. */
-  follow(promptId: string, totalNodes: number, onProgress: (percent: number, detail: ProgressDetail) => void): Promise<ExecutionResult>;
+  /**
+   * Follows the prompt: first the messages that arrived since the socket opened, then live ones.
+   * Resolves when the prompt finished; rejects with its failure (error, interrupt) or, when the
+   * socket closed or failed, with a {@link ComfyUiSocketLost}. Called once per socket.
+   */
+  follow(tracker: PromptTracker): Promise<void>;
   close(): void;
 }
 
-/** Timing of a finished prompt. */
-export interface ExecutionResult {
-  /** Wall time from `execution_start` to `execution_success`, in ms. */
-  executionMs: number;
+/** The socket closed or failed before the prompt finished; the prompt may still run on ComfyUI. */
+export class ComfyUiSocketLost extends ConnectorError {
+  override readonly name: string = 'ComfyUiSocketLost';
 }
 
-interface Message {
+/** One message of the socket (or a history entry's status message). */
+export interface ComfyUiMessage {
   type: string;
   data?: Record<string, unknown>;
 }
 
-/** Opens the socket and waits for it to be ready. */
-export async function openComfyUiSocket(wsUrl: string, signal: AbortSignal): Promise<ComfyUiSocket> {
-  const ws = new WebSocket(wsUrl, { maxPayload: 16 * 1024 * 1024 });
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      ws.terminate();
-      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    ws.once('open', () => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    });
-    ws.once('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(new ConnectorError(`ComfyUI WebSocket ${wsUrl} failed: ${err.message}`, { category: 'network', type: 'NetworkError', cause: err }));
-    });
-  });
-  return {
-    follow: (promptId, totalNodes, onProgress) => follow(ws, promptId, totalNodes, onProgress),
-    close: () => ws.terminate(),
-  };
+/** What a message meant for the prompt: it finished, it succeeded (the end follows), or it failed. */
+export type MessageOutcome = 'finished' | 'succeeded' | ConnectorError | undefined;
+
+/**
+ * The state of one prompt, across the sockets that follow it (a reconnect keeps it): progress that
+ * never goes backwards, and the execution's wall time.
+ */
+export class PromptTracker {
+  private readonly done = new Set<string>();
+  private current: string | undefined;
+  private percent = 0;
+  private startedAt: number | undefined;
+  private endedAt: number | undefined;
+  private readonly followedAt = performance.now();
+
+  constructor(
+    readonly promptId: string,
+    private readonly totalNodes: number,
+    private readonly onProgress: (percent: number, detail: ProgressDetail) => void,
+  ) {}
+
+  /** Wall time from `execution_start` to `execution_success` (or to now), in ms. */
+  get executionMs(): number {
+    return Math.max(0, (this.endedAt ?? performance.now()) - (this.startedAt ?? this.followedAt));
+  }
+
+  /** Applies one message received at `at` (`performance.now()`); other prompts' messages are ignored. */
+  apply(msg: ComfyUiMessage, at: number): MessageOutcome {
+    const d = msg.data ?? {};
+    if (d.prompt_id !== undefined && d.prompt_id !== this.promptId) return undefined;
+    switch (msg.type) {
+      case 'execution_start':
+        this.startedAt ??= at;
+        this.report(0, 0, 'started');
+        return undefined;
+      case 'execution_cached':
+        for (const n of Array.isArray(d.nodes) ? (d.nodes as unknown[]) : []) this.done.add(String(n));
+        this.report(0, 0, 'cached');
+        return undefined;
+      case 'executing':
+        if (this.current !== undefined) this.done.add(this.current);
+        if (d.node === null || d.node === undefined) return d.prompt_id === this.promptId ? 'finished' : undefined;
+        this.current = String(d.node as string);
+        this.report(0, 0, `node ${this.current}`);
+        return undefined;
+      case 'progress':
+        this.report(Number(d.value ?? 0), Number(d.max ?? 0), this.current !== undefined ? `node ${this.current}` : 'sampling');
+        return undefined;
+      case 'executed':
+        if (d.node !== undefined) this.done.add(String(d.node as string));
+        return undefined;
+      case 'execution_success':
+        this.endedAt ??= at;
+        return 'succeeded';
+      case 'execution_error':
+        this.endedAt ??= at;
+        return executionError(d);
+      case 'execution_interrupted':
+        this.endedAt ??= at;
+        return interruptedError(this.promptId, d);
+      default:
+        return undefined;
+    }
+  }
+
+  private report(value: number, max: number, stage: string | undefined): void {
+    const nodeShare = max > 0 ? Math.min(1, value / max) : 0;
+    const overall = this.totalNodes > 0 ? ((this.done.size + nodeShare) / this.totalNodes) * 100 : nodeShare * 100;
+    // Never backwards: a second sampler restarts its own count, not the job's.
+    this.percent = Math.max(this.percent, Math.min(99, overall));
+    this.onProgress(this.percent, { step: value, totalSteps: max, ...(stage ? { stage } : {}) });
+  }
 }
 
-function follow(ws: WebSocket, promptId: string, totalNodes: number, onProgress: (percent: number, detail: ProgressDetail) => void): Promise<ExecutionResult> {
-  return new Promise((resolve, reject) => {
-    const done = new Set<string>();
-    let startedAt = performance.now();
-    let current: string | undefined;
-    let percent = 0;
-    const report = (value: number, max: number, stage: string | undefined): void => {
-      const nodeShare = max > 0 ? Math.min(1, value / max) : 0;
-      const overall = totalNodes > 0 ? ((done.size + nodeShare) / totalNodes) * 100 : nodeShare * 100;
-      // Never backwards: a second sampler restarts its own count, not the job's.
-      percent = Math.max(percent, Math.min(99, overall));
-      onProgress(percent, { step: value, totalSteps: max, ...(stage ? { stage } : {}) });
-    };
-    const finish = (err: Error | undefined): void => {
-      ws.off('message', onMessage);
-      ws.off('close', onClose);
-      if (err) reject(err);
-      else resolve({ executionMs: performance.now() - startedAt });
-    };
-    const onClose = (): void => finish(new ConnectorError('ComfyUI WebSocket closed before the prompt finished', { category: 'network', type: 'NetworkError' }));
-    const onMessage = (raw: WebSocket.RawData, isBinary: boolean): void => {
-      if (isBinary) return;
-      let msg: Message;
-      try {
-        msg = JSON.parse(raw.toString()) as Message;
-      } catch {
-        return;
-      }
-      const d = msg.data ?? {};
-      if (d.prompt_id !== undefined && d.prompt_id !== promptId) return;
-      switch (msg.type) {
-        case 'execution_start':
-          startedAt = performance.now();
-          report(0, 0, 'started');
-          break;
-        case 'execution_cached':
-          for (const n of (d.nodes as string[] | undefined) ?? []) done.add(String(n));
-          report(0, 0, 'cached');
-          break;
-        case 'executing':
-          if (current !== undefined) done.add(current);
-          if (d.node === null || d.node === undefined) {
-            if (d.prompt_id === promptId) finish(undefined);
-            break;
-          }
-          current = String(d.node as string);
-          report(0, 0, `node ${current}`);
-          break;
-        case 'progress':
-          report(Number(d.value ?? 0), Number(d.max ?? 0), current !== undefined ? `node ${current}` : 'sampling');
-          break;
-        case 'executed':
-          if (d.node !== undefined) done.add(String(d.node as string));
-          break;
-        case 'execution_success':
-          finish(undefined);
-          break;
-        case 'execution_error':
-          finish(executionError(d));
-          break;
-        case 'execution_interrupted':
-          finish(new ConnectorError('ComfyUI interrupted the prompt', { category: 'cancelled', type: 'InterruptedError', retryable: false }));
-          break;
-      }
-    };
-    ws.on('message', onMessage);
-    ws.on('close', onClose);
+interface Received {
+  msg: ComfyUiMessage;
+  at: number;
+}
+
+/**
+ * Opens the socket and waits for it to be ready. From then on it keeps an `error` listener for
+ * its whole life (a late `error`, e.g. an oversized frame, fails the followed prompt instead of
+ * the process) and buffers the messages that carry a prompt id until {@link ComfyUiSocket.follow}.
+ */
+export async function openComfyUiSocket(wsUrl: string, signal: AbortSignal): Promise<ComfyUiSocket> {
+  const ws = new WebSocket(wsUrl, { maxPayload: 16 * 1024 * 1024 });
+  const buffered: Received[] = [];
+  let lost: ComfyUiSocketLost | undefined;
+  let waiter: { deliver: (r: Received) => void; reject: (err: Error) => void } | undefined;
+  let onOpenFailure: ((err: Error) => void) | undefined;
+
+  const loseWith = (err: ComfyUiSocketLost): void => {
+    lost ??= err;
+    onOpenFailure?.(lost);
+    const w = waiter;
+    waiter = undefined;
+    w?.reject(lost);
+  };
+  ws.on('error', (err) => loseWith(new ComfyUiSocketLost(`ComfyUI WebSocket ${wsUrl} failed: ${err.message}`, { category: 'network', type: 'NetworkError', cause: err })));
+  ws.on('close', (code) => loseWith(new ComfyUiSocketLost(`ComfyUI WebSocket closed before the prompt finished (code ${code})`, { category: 'network', type: 'NetworkError' })));
+  ws.on('message', (raw, isBinary) => {
+    if (isBinary) return;
+    let msg: ComfyUiMessage;
+    try {
+      msg = JSON.parse(raw.toString()) as ComfyUiMessage;
+    } catch {
+      return;
+    }
+    if (msg === null || typeof msg !== 'object' || typeof msg.type !== 'string') return;
+    const received = { msg, at: performance.now() };
+    if (waiter) return waiter.deliver(received);
+    // Before the prompt id is known only messages naming a prompt can matter.
+    if (typeof msg.data?.prompt_id !== 'string') return;
+    buffered.push(received);
+    if (buffered.length > MAX_BUFFERED) buffered.shift();
   });
+
+  await new Promise<void>((resolve, reject) => {
+    const settle = (err: Error | undefined): void => {
+      signal.removeEventListener('abort', onAbort);
+      onOpenFailure = undefined;
+      if (err) reject(err);
+      else resolve();
+    };
+    const onAbort = (): void => {
+      ws.terminate();
+      settle(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    onOpenFailure = (err) => settle(err);
+    ws.once('open', () => settle(undefined));
+  });
+
+  return {
+    follow: (tracker) =>
+      new Promise<void>((resolve, reject) => {
+        let graceTimer: NodeJS.Timeout | undefined;
+        const end = (err: Error | undefined): void => {
+          clearTimeout(graceTimer);
+          waiter = undefined;
+          if (err) reject(err);
+          else resolve();
+        };
+        const deliver = (r: Received): void => {
+          const outcome = tracker.apply(r.msg, r.at);
+          if (outcome === 'finished') end(undefined);
+          else if (outcome instanceof Error) end(outcome);
+          // A server that never sends the final `executing` still gets its history read.
+          else if (outcome === 'succeeded') graceTimer ??= setTimeout(() => end(undefined), SUCCESS_GRACE_MS);
+        };
+        waiter = { deliver, reject: (err) => end(err) };
+        for (const r of buffered.splice(0)) {
+          if (waiter === undefined) return;
+          deliver(r);
+        }
+        if (waiter !== undefined && lost) end(lost);
+      }),
+    close: () => ws.terminate(),
+  };
 }
 
 function executionError(d: Record<string, unknown>): ConnectorError {
@@ -130,5 +211,19 @@ function executionError(d: Record<string, unknown>): ConnectorError {
     category: category === 'unknown' ? 'model' : category,
     type: type.slice(0, 128),
     retryable: category !== 'validation',
+  });
+}
+
+/**
+ * An interrupt this job did not ask for (the job's own cancellation ends the job before any
+ * `execution_interrupted` is read): someone stopped the prompt on ComfyUI, e.g. from its UI.
+ * A failure, not retried (whoever stopped it meant it), classified `cancelled`.
+ */
+function interruptedError(promptId: string, d: Record<string, unknown>): ConnectorError {
+  const node = d.node_type !== undefined ? ` in node ${String(d.node_id as string)} (${String(d.node_type as string)})` : '';
+  return new ConnectorError(`ComfyUI interrupted prompt ${promptId}${node}, not at this job's request (stopped on the ComfyUI server, e.g. from its UI)`, {
+    category: 'cancelled',
+    type: 'InterruptedError',
+    retryable: false,
   });
 }

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Connector, ConnectorContext, ConnectorJob, ConnectorResult } from './connector.js';
 import { ConnectorError } from './connector-error.js';
-import { openComfyUiSocket } from './comfyui-socket.js';
+import { abortableSleep } from './abortable-sleep.js';
+import { ComfyUiSocketLost, openComfyUiSocket, PromptTracker, type ComfyUiSocket } from './comfyui-socket.js';
 import { fetchError, httpError } from './http-errors.js';
 
 /**
  * A connector for ComfyUI: opens the WebSocket `/ws?clientId=`, queues the workflow with
- * POST `/prompt` (`{ prompt, client_id }`), follows progress over the socket, collects the
- * outputs from GET `/history/<prompt_id>`, and on cancellation calls POST `/interrupt`.
+ * POST `/prompt` (`{ prompt, client_id }`), follows progress over the socket (messages that beat
+ * the POST's reply included) until `executing` with `node: null`, collects the outputs from
+ * GET `/history/<prompt_id>`. A lost socket is reconnected once (the history and `/queue` tell
+ * what was missed). On cancellation, deadline or giving up, the prompt is stopped on ComfyUI:
+ * POST `/queue` `{ delete: [id] }` while queued, POST `/interrupt` `{ prompt_id }` while running.
  * GPU-seconds are the wall time of the prompt's execution (from `execution_start`).
  *
  * Job data: `{ workflow: { <nodeId>: { class_type, inputs } }, model? }`.
@@ -42,6 +46,18 @@ export interface ComfyUiOutputFile {
   type?: string;
 }
 
+/** How many times one job opens a new WebSocket (same clientId) after losing one. */
+const MAX_RECONNECTS = 1;
+/** Reads of `/history/<id>` for a finished prompt, and the pause between them, before its outputs count as lost. */
+const HISTORY_READS = 4;
+const HISTORY_PAUSE_MS = 150;
+
+/** A `/history/<id>` entry, as far as this connector reads it. */
+interface HistoryEntry {
+  outputs?: Record<string, Record<string, unknown>>;
+  status?: { status_str?: string; completed?: boolean; messages?: unknown };
+}
+
 /** Creates the ComfyUI connector. */
 export function createComfyUiConnector(options: ComfyUiConnectorOptions): Connector<ComfyUiJobData> {
   const base = options.baseUrl.replace(/\/+$/, '');
@@ -49,6 +65,8 @@ export function createComfyUiConnector(options: ComfyUiConnectorOptions): Connec
   const timeoutMs = options.timeoutMs ?? 1_800_000;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const service = `ComfyUI at ${base}`;
+  /** For calls that must finish even when the job is cancelled (they still have their own deadline). */
+  const unaborted = new AbortController().signal;
 
   async function call(path: string, init: RequestInit, signal: AbortSignal): Promise<Response> {
     try {
@@ -68,23 +86,25 @@ export function createComfyUiConnector(options: ComfyUiConnectorOptions): Connec
     const model = job.data.model ?? options.model;
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
     const clientId = randomUUID();
-    const socket = await openComfyUiSocket(`${wsBase}/ws?clientId=${clientId}`, signal);
-    let promptId: string | undefined;
+    const wsUrl = `${wsBase}/ws?clientId=${clientId}`;
+    // Open (and listening) before the prompt is queued: a fast prompt's messages can beat the POST's reply.
+    const conn = { socket: await openComfyUiSocket(wsUrl, signal) };
+    // Not tied to the job's signal: a prompt ComfyUI accepted while the job was being cancelled must still be stopped.
+    const queued = queuePrompt(workflow, clientId, ctx.traceparent);
+    let stopping: Promise<void> | undefined;
+    const stop = (promptId: string): Promise<void> => (stopping ??= stopPrompt(promptId));
     const onAbort = (): void => {
-      socket.close();
-      if (promptId) void interrupt(promptId);
+      conn.socket.close();
+      void queued.then(stop, () => undefined);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const headers = { 'content-type': 'application/json', traceparent: ctx.traceparent };
-      const res = await call('/prompt', { method: 'POST', headers, body: JSON.stringify({ prompt: workflow, client_id: clientId }) }, signal);
-      promptId = ((await res.json()) as { prompt_id?: string }).prompt_id;
-      if (!promptId) throw new ConnectorError(`${service} accepted the prompt but returned no prompt_id`, { category: 'model', type: 'ProtocolError' });
+      const promptId = await Promise.race([queued, rejectOnAbort(signal)]);
       ctx.progress(0, { stage: 'queued' });
       ctx.log.debug('prompt queued', { promptId });
-      const exec = await Promise.race([socket.follow(promptId, Object.keys(workflow).length, ctx.progress), rejectOnAbort(signal)]);
-      ctx.reportUsage({ ...(model ? { model } : {}), provider: 'comfyui', gpuSeconds: exec.executionMs / 1000 });
-      const files = await history(promptId, signal);
+      const tracker = new PromptTracker(promptId, Object.keys(workflow).length, ctx.progress);
+      const files = await Promise.race([complete(tracker, conn, wsUrl, signal, stop, ctx), rejectOnAbort(signal)]);
+      ctx.reportUsage({ ...(model ? { model } : {}), provider: 'comfyui', gpuSeconds: tracker.executionMs / 1000 });
       ctx.progress(100, { stage: 'done' });
       return { output: { promptId, files }, outputCount: files.length };
     } catch (err) {
@@ -93,28 +113,136 @@ export function createComfyUiConnector(options: ComfyUiConnectorOptions): Connec
       throw err;
     } finally {
       signal.removeEventListener('abort', onAbort);
-      socket.close();
+      conn.socket.close();
     }
   }
 
-  async function interrupt(promptId: string): Promise<void> {
-    try {
-      // Newer ComfyUI interrupts only the named prompt; older ones ignore the body.
-      await fetch(`${base}/interrupt`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ prompt_id: promptId }),
-        signal: AbortSignal.timeout(requestTimeoutMs),
-      });
-    } catch {
-      // Best effort: the job is already reported cancelled; ComfyUI finishing it costs only GPU time.
+  async function queuePrompt(workflow: Record<string, unknown>, clientId: string, traceparent: string): Promise<string> {
+    const headers = { 'content-type': 'application/json', traceparent };
+    const res = await call('/prompt', { method: 'POST', headers, body: JSON.stringify({ prompt: workflow, client_id: clientId }) }, unaborted);
+    const promptId = ((await res.json()) as { prompt_id?: unknown }).prompt_id;
+    if (typeof promptId !== 'string' || promptId === '') throw new ConnectorError(`${service} accepted the prompt but returned no prompt_id`, { category: 'model', type: 'ProtocolError' });
+    return promptId;
+  }
+
+  /**
+   * Follows the prompt to its end and returns its output files. A lost socket is replaced once
+   * (same clientId, so ComfyUI sends the rest there); what was sent while none listened is read
+   * from `/history` and `/queue`. When the prompt cannot be followed any more it is stopped on
+   * ComfyUI before the job fails, so that a retry does not run the workflow twice.
+   */
+  async function complete(tracker: PromptTracker, conn: { socket: ComfyUiSocket }, wsUrl: string, signal: AbortSignal, stop: (promptId: string) => Promise<void>, ctx: ConnectorContext): Promise<ComfyUiOutputFile[]> {
+    const { promptId } = tracker;
+    for (let reconnects = 0; ; reconnects++) {
+      let lost: ComfyUiSocketLost;
+      try {
+        await conn.socket.follow(tracker);
+        return await finishedOutputs(promptId, signal);
+      } catch (err) {
+        if (!(err instanceof ComfyUiSocketLost) || signal.aborted) throw err;
+        lost = err;
+      }
+      let found: HistoryEntry | 'waiting' | undefined;
+      try {
+        if (reconnects >= MAX_RECONNECTS) throw lost;
+        ctx.log.warn('ComfyUI WebSocket lost, reconnecting', { promptId, error: lost.message });
+        conn.socket.close();
+        conn.socket = await openComfyUiSocket(wsUrl, signal);
+        found = await lookUp(promptId, signal);
+      } catch (err) {
+        if (signal.aborted) {
+          // The job already ended: a socket opened just before the abort is not left open.
+          conn.socket.close();
+          throw err;
+        }
+        await stop(promptId);
+        const why = err === lost ? lost.message : `${lost.message}, then ${(err as Error).message}`;
+        const message = `${why}; prompt ${promptId} was stopped on ComfyUI (best effort) so that a retry does not run it twice`;
+        throw new ConnectorError(message, { category: err instanceof ConnectorError ? err.category : 'network', type: err instanceof ConnectorError ? err.type : 'NetworkError', cause: err });
+      }
+      if (found === 'waiting') continue;
+      if (found === undefined) throw new ConnectorError(`${service} no longer knows prompt ${promptId} (restarted?)`, { category: 'network', type: 'PromptLostError' });
+      return historyOutcome(found, tracker);
     }
   }
 
-  async function history(promptId: string, signal: AbortSignal): Promise<ComfyUiOutputFile[]> {
+  /**
+   * The outputs of a finished prompt. ComfyUI stores the history before it reports the end, so
+   * the first read normally has them; a few short reads cover a server that reports first. No
+   * entry at all fails the job: its files are unknown (history cleared or trimmed), and a retry
+   * is cheap (ComfyUI's cache answers a repeated workflow).
+   */
+  async function finishedOutputs(promptId: string, signal: AbortSignal): Promise<ComfyUiOutputFile[]> {
+    for (let read = 1; ; read++) {
+      const entry = await historyEntry(promptId, signal);
+      if (entry) return outputFiles(entry.outputs ?? {});
+      if (read >= HISTORY_READS) {
+        throw new ConnectorError(`${service} finished prompt ${promptId} but has no history of it, so its outputs are unknown`, { category: 'model', type: 'MissingHistoryError' });
+      }
+      await abortableSleep(HISTORY_PAUSE_MS, signal);
+    }
+  }
+
+  /** Where a prompt is after messages may have been missed: its history entry, `'waiting'` (queued or running), or undefined (ComfyUI forgot it). */
+  async function lookUp(promptId: string, signal: AbortSignal): Promise<HistoryEntry | 'waiting' | undefined> {
+    const entry = await historyEntry(promptId, signal);
+    if (entry) return entry;
+    const queue = await queueState(signal);
+    if (queue.running.includes(promptId) || queue.pending.includes(promptId)) return 'waiting';
+    // It may have ended between the two reads: ComfyUI stores the history as the prompt leaves the queue.
+    return await historyEntry(promptId, signal);
+  }
+
+  /** The end of a prompt that finished while no socket listened, from its history entry's status messages. */
+  function historyOutcome(entry: HistoryEntry, tracker: PromptTracker): ComfyUiOutputFile[] {
+    const messages = Array.isArray(entry.status?.messages) ? (entry.status.messages as unknown[]) : [];
+    const parsed = messages.flatMap((m) => (Array.isArray(m) && typeof m[0] === 'string' ? [{ type: m[0], data: (m[1] !== null && typeof m[1] === 'object' ? m[1] : {}) as Record<string, unknown> }] : []));
+    // ComfyUI's timestamps (ms) placed on this process's clock, the last one being now.
+    const stamps = parsed.map((m) => m.data.timestamp).filter((t): t is number => typeof t === 'number');
+    const last = stamps.length > 0 ? Math.max(...stamps) : undefined;
+    const now = performance.now();
+    for (const m of parsed) {
+      const at = last !== undefined && typeof m.data.timestamp === 'number' ? now - (last - m.data.timestamp) : now;
+      const outcome = tracker.apply({ type: m.type, data: { ...m.data, prompt_id: tracker.promptId } }, at);
+      if (outcome instanceof Error) throw outcome;
+    }
+    if (entry.status?.status_str === 'error') throw new ConnectorError(`${service} reports prompt ${tracker.promptId} as failed`, { category: 'model', type: 'ExecutionError' });
+    return outputFiles(entry.outputs ?? {});
+  }
+
+  async function historyEntry(promptId: string, signal: AbortSignal): Promise<HistoryEntry | undefined> {
     const res = await call(`/history/${encodeURIComponent(promptId)}`, { method: 'GET' }, signal);
-    const body = (await res.json()) as Record<string, { outputs?: Record<string, Record<string, unknown>> }>;
-    return outputFiles(body[promptId]?.outputs ?? {});
+    const body = (await res.json()) as Record<string, HistoryEntry | undefined> | null;
+    const entry = body?.[promptId];
+    return entry !== null && typeof entry === 'object' ? entry : undefined;
+  }
+
+  /** The prompt ids ComfyUI runs and holds queued (`/queue` items are `[number, prompt_id, ...]`). */
+  async function queueState(signal: AbortSignal): Promise<{ running: string[]; pending: string[] }> {
+    const res = await call('/queue', { method: 'GET' }, signal);
+    const body = (await res.json()) as { queue_running?: unknown; queue_pending?: unknown } | null;
+    const ids = (list: unknown): string[] => (Array.isArray(list) ? list.flatMap((item) => (Array.isArray(item) && typeof item[1] === 'string' ? [item[1]] : [])) : []);
+    return { running: ids(body?.queue_running), pending: ids(body?.queue_pending) };
+  }
+
+  /**
+   * Stops a prompt on ComfyUI, best effort: POST `/queue` `{ delete }` removes it while it waits,
+   * POST `/interrupt` `{ prompt_id }` stops it while it runs. Current ComfyUI interrupts only the
+   * named prompt; older ones whatever runs, so the interrupt goes out only when `/queue` lists
+   * ours as running (or cannot say).
+   */
+  async function stopPrompt(promptId: string): Promise<void> {
+    const post = async (path: string, body: unknown): Promise<void> => {
+      const res = await call(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, unaborted);
+      await res.arrayBuffer();
+    };
+    // Best effort: the job already ends (cancelled or failed); a prompt left running costs only GPU time.
+    await post('/queue', { delete: [promptId] }).catch(() => undefined);
+    const running = await queueState(unaborted).then(
+      (q) => q.running.includes(promptId),
+      () => true,
+    );
+    if (running) await post('/interrupt', { prompt_id: promptId }).catch(() => undefined);
   }
 
   return { serviceType: options.serviceType ?? 'comfyui', name: 'comfyui', run };
