@@ -24,7 +24,11 @@ export interface LogLinesOptions {
   level?: LogLevelName;
   /** Write one line per call. When false only the logger's own warnings are written. Default true. */
   stdout?: boolean;
-  /** Where lines go. Default: stdout (pino's default, synchronous). */
+  /**
+   * Where lines go. Default: stdout (pino's default, synchronous). A `pino.destination()` gets the
+   * lines of a turn of the event loop in one write, as stdout does; another destination one line
+   * per write.
+   */
   destination?: DestinationStream;
 }
 
@@ -62,15 +66,24 @@ export function createLogLines(options: LogLinesOptions): LogLines {
   // With lines off, still say what goes wrong (drops, bad calls) unless told to be silent.
   const level = linesEnabled || requested === 'silent' ? requested : 'warn';
   const given = options.destination;
-  if (given !== undefined) {
+  if (given !== undefined && !isFileStream(given)) {
     // A destination of the caller's gets one line per write, as pino gives it.
     const log = pino({ level, base: null }, given).child(identityBindings(options.identity));
     return { log, linesEnabled, write: (text) => eachLine(text, given) };
   }
-  const out = new BatchedLines(pino.destination({ dest: 1, sync: true }));
+  const out = new BatchedLines(given ?? pino.destination({ dest: 1, sync: true }));
   // pino's own lines (warnings) go after the event lines written before them.
   const log = pino({ level, base: null }, { write: (line: string) => out.writeNow(line) }).child(identityBindings(options.identity));
   return { log, linesEnabled, write: (text) => out.write(text) };
+}
+
+/**
+ * Whether a destination is pino's own file stream (`pino.destination()`, a SonicBoom: it has a
+ * file descriptor and `flushSync`), which writes bytes and takes several lines per write.
+ */
+function isFileStream(d: DestinationStream): boolean {
+  const s = d as Partial<{ fd: unknown; flushSync: unknown }>;
+  return typeof s.fd === 'number' && typeof s.flushSync === 'function';
 }
 
 /** Writes each line of `text` (lines ending in "\n") on its own. */

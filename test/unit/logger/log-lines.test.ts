@@ -69,6 +69,17 @@ describe('JSON lines of events, written by hand', () => {
     expect(writes).toHaveLength(3);
   });
 
+  it('to pino.destination(): batched as stdout is', async () => {
+    const writes: string[] = [];
+    const fileLike = { fd: 9, flushSync: () => undefined, write: (s: string) => void writes.push(s) };
+    const lines = createLogLines({ identity, destination: fileLike });
+    lines.write('{"a":1}\n');
+    lines.write('{"a":2}\n');
+    expect(writes).toEqual([]);
+    await Promise.resolve();
+    expect(writes).toEqual(['{"a":1}\n{"a":2}\n']);
+  });
+
   it("to a destination of the caller's: one line per write, at once", () => {
     const writes: string[] = [];
     const lines = createLogLines({ identity, destination: { write: (s: string) => void writes.push(s) } });
