@@ -32,6 +32,26 @@ export function createSpanId(): string {
 }
 
 /**
+ * The span id of the enqueue of a job that starts a trace of its own (the producer had no
+ * caller's span to join): the trace id's first 16 hex digits. Nothing else exports that span;
+ * the OpenTelemetry sink does, with the job's first attempt, so the trace has its root and the
+ * attempts' parent is a span the backend knows. A caller's span never has this id, but by a
+ * chance of 2^-64.
+ */
+export function enqueueSpanIdOf(traceId: string): string {
+  return traceId.slice(0, 16);
+}
+
+/** A new trace for an enqueue: a trace id and its enqueue span id ({@link enqueueSpanIdOf}), both valid. */
+export function createEnqueueTrace(): { traceId: string; spanId: string } {
+  for (;;) {
+    const traceId = createTraceId();
+    const spanId = enqueueSpanIdOf(traceId);
+    if (SPAN_ID_PATTERN.test(spanId)) return { traceId, spanId };
+  }
+}
+
+/**
  * Parses a `traceparent` header value; returns `undefined` for anything malformed, as the
  * spec asks receivers to do (start a new trace rather than fail).
  */

@@ -1,15 +1,16 @@
 import { trace } from '@opentelemetry/api';
 import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createEventId, createSpanId, createTraceId, formatTraceparent, parseTraceparent } from '../events/index.js';
+import { createEnqueueTrace, createEventId, formatTraceparent, parseTraceparent } from '../events/index.js';
 import { requestCancel } from './cancel-requests.js';
 import { asBullConnection, bullClient, quietAfterClose, type RedisConnection } from './redis-connection.js';
 
 /**
  * The producer helper for code that enqueues jobs. Each job's data gets a `traceparent`, so
  * enqueue → run is one trace: the caller's (`opts.traceparent`, else the active OpenTelemetry
- * span), or a new trace with a span for the enqueue. The job worker passes it to the job's
- * logger, and every event of every attempt carries that trace id.
+ * span), or a new trace with a span for the enqueue, which the OpenTelemetry sink exports with
+ * the job's first attempt (see enqueueSpanIdOf). The job worker passes it to the job's logger,
+ * and every event of every attempt carries that trace id.
  */
 
 /** Options of {@link createJobProducer}. */
@@ -57,7 +58,8 @@ export function enqueueTraceparent(given?: string): string {
   if (parsed) return formatTraceparent(parsed.traceId, parsed.spanId, parsed.sampled);
   const active = trace.getActiveSpan()?.spanContext();
   if (active && trace.isSpanContextValid(active)) return formatTraceparent(active.traceId, active.spanId, (active.traceFlags & 1) === 1);
-  return formatTraceparent(createTraceId(), createSpanId());
+  const { traceId, spanId } = createEnqueueTrace();
+  return formatTraceparent(traceId, spanId);
 }
 
 /** Creates a producer on one queue. */

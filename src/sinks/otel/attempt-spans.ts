@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
-import { genAiAttributes, type EventOf } from '../../events/index.js';
+import { enqueueSpanIdOf, genAiAttributes, type EventOf } from '../../events/index.js';
 import type { AttemptState } from './attempt-store.js';
 import { makeReadableSpan, msToHrTime } from './readable-span.js';
 import { childSpanId } from './span-ids.js';
@@ -61,6 +61,15 @@ function baseAttributes(event: TerminalEvent): Attributes {
   return attrs;
 }
 
+/** The enqueue span's: the job and queue (the enqueue was the producer's, not this worker's). */
+function enqueueAttributes(event: TerminalEvent): Attributes {
+  const { job } = event;
+  const attrs: Attributes = { 'jobscope.job.id': job.id, 'messaging.system': 'bullmq', 'messaging.message.id': job.id, 'messaging.operation.type': 'send' };
+  if (job.queue) attrs['messaging.destination.name'] = job.queue;
+  if (job.name) attrs['jobscope.job.name'] = job.name;
+  return attrs;
+}
+
 function attemptAttributes(event: TerminalEvent, t: Timeline, state: AttemptState): Attributes {
   const attrs: Attributes = { ...baseAttributes(event), 'jobscope.event.id': event.id, ...genAiAttributes(event.ai) };
   attrs['jobscope.job.outcome'] = event.type.slice(4);
@@ -101,7 +110,8 @@ function exceptionEvent(event: EventOf<'job.failed'>): TimedEvent {
 /**
  * The spans of one attempt: the attempt span (id = the event's span id, parent = the
  * producer's span when the job carried a traceparent) and its `queue-wait` and `processing`
- * children, which have deterministic ids. Requires `event.trace`.
+ * children, which have deterministic ids; with a first attempt whose producer started the trace,
+ * the enqueue span too (`send <queue>`, see enqueueSpanIdOf). Requires `event.trace`.
  */
 export function buildAttemptSpans(event: TerminalEvent, state: AttemptState, origin: SpanOrigin): ReadableSpan[] {
   const trace = event.trace!;
@@ -128,6 +138,21 @@ export function buildAttemptSpans(event: TerminalEvent, state: AttemptState, ori
       status,
     }),
   ];
+  // The enqueue of a job whose producer started its trace (nobody else exports that span): a
+  // root at the enqueue time, with the first attempt.
+  if (event.job.attempt === 1 && state.enqueuedAt !== undefined && trace.parentSpanId !== undefined && trace.parentSpanId === enqueueSpanIdOf(trace.traceId)) {
+    spans.push(
+      makeReadableSpan({
+        ...common,
+        name: `send ${event.job.queue ?? event.source.serviceType}`,
+        kind: SpanKind.PRODUCER,
+        spanId: trace.parentSpanId,
+        startMs: state.enqueuedAt,
+        endMs: state.enqueuedAt,
+        attributes: enqueueAttributes(event),
+      }),
+    );
+  }
   if (t.startedAt !== undefined) {
     spans.push(
       makeReadableSpan({

@@ -6,7 +6,7 @@ import { backoffDelayMs, memoizeBackoffStrategy } from '../../../src/jobs/backof
 import { queueWaitMs } from '../../../src/jobs/job-processor.js';
 import { enqueueTraceparent } from '../../../src/jobs/producer.js';
 import { createUsageAccumulator } from '../../../src/jobs/usage-accumulator.js';
-import { parseTraceparent } from '../../../src/events/index.js';
+import { enqueueSpanIdOf, parseTraceparent } from '../../../src/events/index.js';
 
 describe('backoffDelayMs', () => {
   it('matches BullMQ built-in strategies', () => {
@@ -84,6 +84,9 @@ describe('enqueueTraceparent', () => {
     const fresh = enqueueTraceparent('garbage');
     expect(parseTraceparent(fresh)).toBeDefined();
     expect(fresh).not.toBe(enqueueTraceparent());
+    // A trace of its own: its enqueue span id is the trace id's start (the OTel sink exports that span).
+    const p = parseTraceparent(fresh)!;
+    expect(p.spanId).toBe(enqueueSpanIdOf(p.traceId));
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobscopeEvent } from '../../../../src/events/index.js';
+import { parseTraceparent, type JobscopeEvent } from '../../../../src/events/index.js';
+import { enqueueTraceparent } from '../../../../src/jobs/producer.js';
 import { createOtelSink, type OtelSink, type OtelSinkOptions } from '../../../../src/sinks/otel/index.js';
 import { makeEvent } from '../../../helpers/events.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../../helpers/otlp-receiver.js';
@@ -102,6 +103,31 @@ describe('otel sink against a local OTLP/HTTP receiver', () => {
       'service.instance.id': 'machine-1/worker-1/comfyui/comfyui-local',
       'deployment.environment.name': 'test',
     });
+  });
+
+  it('exports the enqueue span of a trace the producer started, once, as the root of the first attempt', async () => {
+    const t0 = Date.now() - 10_000;
+    const traceparent = enqueueTraceparent();
+    const parsed = parseTraceparent(traceparent)!;
+    const own = { traceId: parsed.traceId, spanId: 'b7ad6b7169203331', parentSpanId: parsed.spanId };
+    const job = (attempt: number) => ({ id: 'job-send', attempt, queue: 'images', name: 'render' });
+    const run = (attempt: number, at: number, spanId: string) => [
+      makeEvent({ type: 'job.received', time: at, job: job(attempt), trace: { ...own, spanId }, data: { enqueuedAt: t0 - 500 } }),
+      makeEvent({ type: 'job.failed', time: at + 100, job: job(attempt), trace: { ...own, spanId }, data: { durationMs: 90, willRetry: attempt === 1, error: { type: 'Error', message: 'x', category: 'unknown' } } }),
+    ];
+    expect(await sink().write([...run(1, t0, 'b7ad6b7169203331'), ...run(2, t0 + 2000, 'c7ad6b7169203332')], signal)).toEqual({ status: 'ok' });
+    const sends = receiver.spans.filter((s) => s.name === 'send images');
+    expect(sends).toHaveLength(1);
+    expect(sends[0]).toMatchObject({ traceId: parsed.traceId, spanId: parsed.spanId, kind: 4, startMs: t0 - 500, endMs: t0 - 500 }); // PRODUCER
+    expect(sends[0]!.parentSpanId).toBeFalsy();
+    expect(sends[0]!.attributes).toMatchObject({ 'messaging.operation.type': 'send', 'messaging.destination.name': 'images', 'jobscope.job.id': 'job-send' });
+    const attempts = receiver.spans.filter((s) => s.name === 'process images');
+    expect(attempts.map((s) => s.parentSpanId)).toEqual([parsed.spanId, parsed.spanId]);
+
+    // A caller's own span (any other parent) is the caller's to export.
+    receiver.spans.length = 0;
+    expect(await sink().write(attempt('job-caller', t0, { type: 'job.completed', data: { durationMs: 800 } }), signal)).toEqual({ status: 'ok' });
+    expect(receiver.spans.map((s) => s.name).sort()).toEqual(['process images', 'processing', 'queue-wait']);
   });
 
   it("a delayed job's queue-wait is the wait the runtime measured (its delay excluded), not the time since it was enqueued", async () => {
