@@ -35,7 +35,7 @@ export interface EnqueueOptions extends JobsOptions {
 /** What {@link JobProducer.enqueue} resolves with. */
 export interface EnqueuedJob {
   job: Job;
-  /** The `traceparent` stored in the job's data. */
+  /** The `traceparent` stored in the job's data (an existing job's own, when BullMQ gave one back). */
   traceparent: string;
   /** The trace the job's events will carry. */
   traceId: string;
@@ -78,8 +78,13 @@ export function createJobProducer(options: JobProducerOptions): JobProducer {
       const traceparent = enqueueTraceparent(given);
       // A unique, time-ordered id: BullMQ's own ids repeat across queues.
       const jobId = jobOpts.jobId ?? `${options.queue}-${createEventId()}`;
-      const job = await queue.add(name, { ...data, traceparent }, { ...jobOpts, jobId });
-      return { job, traceparent, traceId: traceparent.slice(3, 35) };
+      const added = await queue.add(name, { ...data, traceparent }, { ...jobOpts, jobId });
+      // A job id of the caller's (or deduplication) that BullMQ already has adds nothing: the job
+      // stored is the earlier one, with its own trace (add() answers with what it was given).
+      const job = jobOpts.jobId !== undefined || jobOpts.deduplication !== undefined ? ((await queue.getJob(added.id!)) ?? added) : added;
+      const stored = (job.data as { traceparent?: unknown } | undefined)?.traceparent;
+      const kept = typeof stored === 'string' && parseTraceparent(stored) ? stored : traceparent;
+      return { job, traceparent: kept, traceId: kept.slice(3, 35) };
     },
     cancel: (jobId, reason) => requestCancel(redis, { prefix: options.prefix ?? 'jobscope', queue: options.queue }, jobId, reason),
     close() {

@@ -116,6 +116,14 @@ describe('job worker', () => {
     expect(events.some((e) => e.type === 'worker.heartbeat')).toBe(true);
   });
 
+  it("enqueueing a job id BullMQ already has returns that job's trace, not a new one", async () => {
+    const first = await producer.enqueue('x', { n: 1 }, { jobId: 'same-id' });
+    const again = await producer.enqueue('x', { n: 2 }, { jobId: 'same-id' });
+    expect(again.job.data).toMatchObject({ n: 1 });
+    expect(again.traceparent).toBe(first.traceparent);
+    expect(again.traceId).toBe(first.traceId);
+  });
+
   it('heartbeats carry the ids of the running jobs', async () => {
     const w = startWorker();
     await w.ready;
