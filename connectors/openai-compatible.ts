@@ -15,8 +15,10 @@ import { readSseEvents } from './sse-reader.js';
  * the wait for the response headers and each silence while the body arrives, not the whole
  * generation. `ctx.signal` aborts the call.
  *
- * Job data: `{ messages: [{ role, content }], model?, stream?, max_tokens?, temperature? }`, or
- * `{ prompt }` for a single user message.
+ * Job data: `{ messages: [{ role, content }], model?, stream?, max_tokens?, max_completion_tokens?,
+ * temperature?, params? }`, or `{ prompt }` for a single user message. `params` holds any other
+ * Chat Completions parameter (`tools`, `response_format`, `stop`, `seed`, `reasoning_effort`, …),
+ * sent as it is; `model`, `messages`, `stream` and `stream_options` stay the connector's.
  */
 
 /** Options of {@link createOpenAiCompatibleConnector}. */
@@ -56,7 +58,11 @@ export interface ChatJobData {
   model?: string;
   stream?: boolean;
   max_tokens?: number;
+  /** What newer OpenAI models (o-series, gpt-5) take instead of `max_tokens`. */
+  max_completion_tokens?: number;
   temperature?: number;
+  /** Any other Chat Completions parameters, sent as they are. */
+  params?: Record<string, unknown>;
 }
 
 interface OpenAiUsage {
@@ -111,10 +117,14 @@ export function createOpenAiCompatibleConnector(options: OpenAiCompatibleConnect
     const data = job.data ?? {};
     const model = data.model ?? options.model ?? 'gpt-4o-mini';
     const stream = data.stream ?? options.stream ?? true;
-    const body: Record<string, unknown> = { model, messages: messagesOf(data), stream };
+    const params = data.params !== null && typeof data.params === 'object' && !Array.isArray(data.params) ? data.params : {};
+    const body: Record<string, unknown> = { ...params, model, messages: messagesOf(data), stream };
     if (stream) body.stream_options = { include_usage: true };
+    else delete body.stream_options;
     if (data.max_tokens !== undefined) body.max_tokens = data.max_tokens;
+    if (data.max_completion_tokens !== undefined) body.max_completion_tokens = data.max_completion_tokens;
     if (data.temperature !== undefined) body.temperature = data.temperature;
+    const maxTokens = data.max_completion_tokens ?? data.max_tokens;
     ctx.reportUsage({ model, provider });
     ctx.progress(0, { stage: 'requesting' });
     const started = performance.now();
@@ -127,7 +137,7 @@ export function createOpenAiCompatibleConnector(options: OpenAiCompatibleConnect
       if (!res.ok) throw httpError(service, res.status, await res.text().catch(() => ''), res.headers);
       // A server that cannot stream (or fails before it starts) may answer a stream request with JSON.
       const sse = stream && !/^application\/json\b/i.test(res.headers.get('content-type') ?? '');
-      const out = sse ? await readStream(res, ctx, started, data.max_tokens, facts, deadline) : await readJson(res, facts, deadline);
+      const out = sse ? await readStream(res, ctx, started, maxTokens, facts, deadline) : await readJson(res, facts, deadline);
       ctx.progress(100, { stage: 'done' });
       return { output: out, outputCount: 1, outputSize: Buffer.byteLength(out.content) };
     } catch (err) {

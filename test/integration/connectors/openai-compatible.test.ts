@@ -39,6 +39,17 @@ describe('openai-compatible connector', () => {
     expect(ctx.progressed.at(-1)).toMatchObject({ percent: 100 });
   });
 
+  it('sends max_completion_tokens and any other parameters from params, keeping model, messages and stream its own', async () => {
+    const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl, model: 'o4-mini' });
+    const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+    await c.run(job({ prompt: 'hi', stream: false, max_completion_tokens: 64, params: { tools, response_format: { type: 'json_object' }, seed: 7, model: 'other', stream: true, stream_options: { x: 1 } } }), recordingContext());
+    const body = server.requests.at(-1)!.body as Record<string, unknown>;
+    expect(body).toMatchObject({ model: 'o4-mini', stream: false, max_completion_tokens: 64, tools, response_format: { type: 'json_object' }, seed: 7 });
+    expect(body.messages).toEqual([{ role: 'user', content: 'hi' }]);
+    expect(body).not.toHaveProperty('stream_options');
+    expect(body).not.toHaveProperty('max_tokens');
+  });
+
   it('without streaming: the same usage from the JSON answer', async () => {
     const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl, stream: false });
     const ctx = recordingContext();
