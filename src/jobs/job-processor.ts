@@ -61,6 +61,8 @@ export interface JobProcessorOptions {
    * makes sure the strategy is asked once. Without it a custom strategy's -1 is not known here.
    */
   backoffDelay?: (job: Job, attempt: number, err: unknown) => Promise<number> | undefined;
+  /** Called when an attempt ends as cancelled (a cancel request applied: the worker uses it up). */
+  onCancelled?: (jobId: string) => void;
   /** Background failures (progress mirroring); never thrown. */
   onError?: (err: unknown) => void;
 }
@@ -242,6 +244,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     }
     if (reason instanceof JobCancelledError) {
       entry.logger.jobCancelled({ reason: reason.reason.slice(0, 1024), durationMs, ...(ai ? { ai } : {}) });
+      options.onCancelled?.(entry.jobId);
       return new UnrecoverableError(reason.message);
     }
     const final = err instanceof UnrecoverableError || isNonRetryable(err);

@@ -6,7 +6,7 @@ import { createCancelListener, type CancelListener } from './cancel-requests.js'
 import { createJobProcessor, type JobProcessor, telemetryJobId } from './job-processor.js';
 import type { Pricing } from './pricing.js';
 import { asBullConnection, bullClient, quietAfterClose, type RedisConnection } from './redis-connection.js';
-import { reportFailedUnrun, reportStalled } from './stalled-report.js';
+import { failedUnrun, reportFailedUnrun, reportStalled } from './stalled-report.js';
 import type { WorkerLogger } from './worker-logger.js';
 import { withDeadline } from './with-deadline.js';
 
@@ -96,12 +96,11 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     onError,
     ...(options.pricing ? { pricing: options.pricing } : {}),
     ...(options.mirrorProgress !== undefined ? { mirrorProgress: options.mirrorProgress } : {}),
-    // A mark applied at the start ends that attempt for good: it is used up (cancel-requests.ts).
-    pendingCancel: (jobId) => {
-      const reason = cancels?.pending(jobId);
-      if (reason !== undefined) cancels!.consume(jobId);
-      return reason;
-    },
+    pendingCancel: (jobId) => cancels?.pending(jobId),
+    // A cancel request that ended an attempt is used up (cancel-requests.ts): a later run of the
+    // same id (job.retry(), a job re-added with it) runs. Only then: one heard while the attempt
+    // was already ending another way (failed, handed back) stays for the next attempt.
+    onCancelled: (jobId) => cancels?.consume(jobId),
     ...(backoff ? { backoffDelay: backoff.delayFor } : {}),
   });
   const worker = new Worker(queue, (job) => processor.process(job), {
@@ -117,9 +116,11 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   worker.on('stalled', (jobId) => {
     reportStalled({ worker, jobId, queue, logger }).catch(onError);
   });
-  // Failures only. One the processor reported itself is skipped; what is left, BullMQ failed without running it.
-  worker.on('failed', (job: Job | undefined) => {
-    if (!job || processor.reportedFailure(job) || processor.active.has(job.id ?? '')) return;
+  // Failures only: those BullMQ fails before calling the processor, with an UnrecoverableError of
+  // its own (worker.js getUnrecoverableErrorMessage). Any other failure of a job went through the
+  // processor, which reported it (or completed it, when BullMQ then failed to store the result).
+  worker.on('failed', (job: Job | undefined, err: Error | undefined) => {
+    if (!job || !failedUnrun(job, err) || processor.reportedFailure(job)) return;
     try {
       reportFailedUnrun({ job, queue, logger });
     } catch (err) {
@@ -133,11 +134,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       prefix: options.prefix ?? 'jobscope',
       queue,
       onError,
-      // Straight to the running attempt (BullMQ's job ids; the processor keys by them too); one
-      // applied is used up, so a later run of the same id is not cancelled again.
-      onCancel: ({ jobId, reason }) => {
-        if (processor.cancel(jobId, reason)) cancels?.consume(jobId);
-      },
+      // Straight to the running attempt (BullMQ's job ids; the processor keys by them too).
+      onCancel: ({ jobId, reason }) => void processor.cancel(jobId, reason),
     });
   }
   // The logger's flush and close cover the lifecycle events the processor stages.
@@ -162,7 +160,11 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     // Heartbeats go on while draining (up to shutdownTimeoutMs): a worker missing 3 counts as
     // dead and its jobs as orphaned. They stop just before worker.stopped.
     // pause() stops fetching and waits for the running jobs; close() then has nothing to wait for.
-    const drained = await withDeadline(worker.pause(), shutdownTimeoutMs);
+    // A pause that fails (Redis away) counts as not drained: the rest of the stop still runs.
+    const drained = await withDeadline(worker.pause(), shutdownTimeoutMs).catch((err: unknown) => {
+      onError(err);
+      return false;
+    });
     if (drained) {
       await worker.close().catch(onError);
     } else {

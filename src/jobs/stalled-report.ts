@@ -44,6 +44,19 @@ export async function reportStalled(o: StalledReportOptions): Promise<void> {
   );
 }
 
+/** BullMQ's reason for a job started more than `maxStartedAttempts` times (worker.js). */
+const STARTED_TOO_OFTEN = 'job started more than allowable limit';
+
+/**
+ * Whether BullMQ's `failed` event is for a job it failed without calling the processor: it
+ * fails those with an UnrecoverableError whose message is the job's deferred failure (stalled
+ * too often) or its started-too-often reason (BullMQ 5's worker.js, getUnrecoverableErrorMessage).
+ */
+export function failedUnrun(job: Job, err: Error | undefined): boolean {
+  if (err?.name !== 'UnrecoverableError') return false;
+  return (job.deferredFailure !== undefined && err.message === job.deferredFailure) || err.message === STARTED_TOO_OFTEN;
+}
+
 /** What {@link reportFailedUnrun} needs. */
 export interface FailedUnrunOptions {
   /** The job of BullMQ's `failed` event (after its move to failed). */

@@ -29,12 +29,12 @@ function timelineOf(event: TerminalEvent, state: AttemptState): Timeline {
   const durationMs = event.data.durationMs;
   const startedAt = state.startedAt ?? (durationMs !== undefined ? endAt - durationMs : undefined);
   const receivedAt = Math.min(state.receivedAt ?? startedAt ?? endAt, startedAt ?? endAt, endAt);
-  // The queue wait the runtime measured excludes a delayed job's delay (it waited in BullMQ's delayed
-  // set, not in the queue): the wait starts that long before the start, as the metrics count it.
-  // Without it, enqueuedAt is the job's first enqueue (for a retry the wait since then includes
-  // earlier attempts, hence the receive time).
+  // A first attempt's queue wait, as the runtime measured it, excludes a delayed job's delay (it
+  // waited in BullMQ's delayed set, not in the queue): the wait starts that long before the start,
+  // as the metrics count it; else at the enqueue. A retry's wait since the first enqueue (and its
+  // reported queueWaitMs) includes the earlier attempts, hence its receive time.
   const queueWaitFrom =
-    state.queueWaitMs !== undefined && startedAt !== undefined
+    event.job.attempt === 1 && state.queueWaitMs !== undefined && startedAt !== undefined
       ? startedAt - state.queueWaitMs
       : event.job.attempt === 1 && state.enqueuedAt !== undefined
         ? state.enqueuedAt

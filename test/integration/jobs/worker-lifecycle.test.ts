@@ -157,6 +157,46 @@ describe('job worker lifecycle', () => {
     await settled('running');
   });
 
+  it('a cancel heard while an attempt is already failing stays for the next attempt, which it ends', async () => {
+    let cancelSent = false;
+    const backoffStrategy: BackoffStrategy = async () => {
+      // The attempt has failed; the cancel comes while BullMQ's answer is awaited.
+      if (!cancelSent) {
+        cancelSent = true;
+        await producer.cancel('late-cancel', 'stop retrying');
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      return 10;
+    };
+    const connector = recordingConnector();
+    const w = startWorker(connector, { workerOptions: { settings: { backoffStrategy } } });
+    await w.ready;
+    await producer.enqueue('chat', { failUntil: 1 }, { jobId: 'late-cancel', attempts: 3, backoff: { type: 'slow' } });
+    await settled('late-cancel', 'failed');
+    await logger.flush(5000);
+    expect(connector.runs.map((r) => r.attempt)).toEqual([1]);
+    expect(lifecycle(await streamEvents(redis, prefix), 'late-cancel')).toEqual([
+      'job.received@1',
+      'job.started@1',
+      'job.failed@1',
+      'job.retrying@1',
+      'job.received@2',
+      'job.started@2',
+      'job.cancelled@2',
+    ]);
+    await waitFor(async () => (await redis.zcard(cancelMarksKey({ prefix, queue }))) === 0, { what: 'the cancel mark to be used up' });
+  });
+
+  it('a job the connector completed, whose result BullMQ then cannot store, is not reported as failed without running', async () => {
+    const connector: Connector = { serviceType: 'simulated', name: 'bigint', run: () => Promise.resolve({ output: { n: 1n } }) };
+    const w = startWorker(connector);
+    await w.ready;
+    await producer.enqueue('x', {}, { jobId: 'unstorable' });
+    await settled('unstorable', 'failed');
+    await logger.flush(5000);
+    expect(lifecycle(await streamEvents(redis, prefix), 'unstorable')).toEqual(['job.received@1', 'job.started@1', 'job.completed@1']);
+  });
+
   it('keeps sending heartbeats with the running jobs while it drains at shutdown, and none after worker.stopped', async () => {
     const w = startWorker(recordingConnector(), { shutdownTimeoutMs: 5000 });
     await w.ready;

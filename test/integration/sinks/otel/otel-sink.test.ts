@@ -145,6 +145,19 @@ describe('otel sink against a local OTLP/HTTP receiver', () => {
     expect(byName['process images']!.attributes['jobscope.job.queue_wait_ms']).toBe(300);
   });
 
+  it("a retry's queue-wait starts at its receive time: its wait since the first enqueue covers the earlier attempts", async () => {
+    const t0 = Date.now() - 10_000;
+    const job = { id: 'job-retry-wait', attempt: 2, queue: 'images', name: 'render' };
+    const events = [
+      makeEvent({ type: 'job.received', time: t0, job, trace: TRACE, data: { enqueuedAt: t0 - 5000, queueWaitMs: 5000 } }),
+      makeEvent({ type: 'job.started', time: t0 + 100, job, trace: TRACE, data: {} }),
+      makeEvent({ type: 'job.completed', time: t0 + 600, job, trace: TRACE, data: { durationMs: 500 } }),
+    ];
+    expect(await sink().write(events, signal)).toEqual({ status: 'ok' });
+    const wait = receiver.spans.find((s) => s.name === 'queue-wait')!;
+    expect([wait.startMs, wait.endMs]).toEqual([t0, t0 + 100]);
+  });
+
   it('marks a failed attempt as an error with an exception event, and keeps it even when sampling drops the rest', async () => {
     const s = sink({ sampleRatio: 0 });
     const t0 = Date.now() - 5_000;
