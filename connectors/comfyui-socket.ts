@@ -124,8 +124,10 @@ interface Received {
  * its whole life (a late `error`, e.g. an oversized frame, fails the followed prompt instead of
  * the process) and buffers the messages that carry a prompt id until {@link ComfyUiSocket.follow}.
  */
-export async function openComfyUiSocket(wsUrl: string, signal: AbortSignal): Promise<ComfyUiSocket> {
-  const ws = new WebSocket(wsUrl, { maxPayload: 16 * 1024 * 1024 });
+export async function openComfyUiSocket(wsUrl: string, signal: AbortSignal, handshakeTimeoutMs = 30_000): Promise<ComfyUiSocket> {
+  // The handshake has a bound of its own: a server that takes the connection and never upgrades
+  // it would otherwise hold the job until its deadline.
+  const ws = new WebSocket(wsUrl, { maxPayload: 16 * 1024 * 1024, handshakeTimeout: handshakeTimeoutMs });
   const buffered: Received[] = [];
   let lost: ComfyUiSocketLost | undefined;
   let waiter: { deliver: (r: Received) => void; reject: (err: Error) => void } | undefined;

@@ -87,8 +87,14 @@ export function createComfyUiConnector(options: ComfyUiConnectorOptions): Connec
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
     const clientId = randomUUID();
     const wsUrl = `${wsBase}/ws?clientId=${clientId}`;
+    /** What a failure of the run is: the job's own abort as it is, the deadline as a timeout. */
+    const ended = (err: unknown): unknown => {
+      if (ctx.signal.aborted) return err;
+      if (signal.aborted) return new ConnectorError(`${service} did not finish the prompt within ${timeoutMs} ms`, { category: 'timeout', type: 'TimeoutError' });
+      return err;
+    };
     // Open (and listening) before the prompt is queued: a fast prompt's messages can beat the POST's reply.
-    const conn = { socket: await openComfyUiSocket(wsUrl, signal) };
+    const conn = { socket: await openComfyUiSocket(wsUrl, signal, requestTimeoutMs).catch((err: unknown) => Promise.reject(ended(err))) };
     // Not tied to the job's signal: a prompt ComfyUI accepted while the job was being cancelled must still be stopped.
     const queued = queuePrompt(workflow, clientId, ctx.traceparent);
     let stopping: Promise<void> | undefined;
@@ -98,20 +104,20 @@ export function createComfyUiConnector(options: ComfyUiConnectorOptions): Connec
       void queued.then(stop, () => undefined);
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    const aborted = abortRejection(signal);
     try {
-      const promptId = await Promise.race([queued, rejectOnAbort(signal)]);
+      const promptId = await Promise.race([queued, aborted.promise]);
       ctx.progress(0, { stage: 'queued' });
       ctx.log.debug('prompt queued', { promptId });
       const tracker = new PromptTracker(promptId, Object.keys(workflow).length, ctx.progress);
-      const files = await Promise.race([complete(tracker, conn, wsUrl, signal, stop, ctx), rejectOnAbort(signal)]);
+      const files = await Promise.race([complete(tracker, conn, wsUrl, signal, stop, ctx), aborted.promise]);
       ctx.reportUsage({ ...(model ? { model } : {}), provider: 'comfyui', gpuSeconds: tracker.executionMs / 1000 });
       ctx.progress(100, { stage: 'done' });
       return { output: { promptId, files }, outputCount: files.length };
     } catch (err) {
-      if (ctx.signal.aborted) throw err;
-      if (signal.aborted) throw new ConnectorError(`${service} did not finish the prompt within ${timeoutMs} ms`, { category: 'timeout', type: 'TimeoutError' });
-      throw err;
+      throw ended(err);
     } finally {
+      aborted.dispose();
       signal.removeEventListener('abort', onAbort);
       conn.socket.close();
     }
@@ -147,7 +153,7 @@ export function createComfyUiConnector(options: ComfyUiConnectorOptions): Connec
         if (reconnects >= MAX_RECONNECTS) throw lost;
         ctx.log.warn('ComfyUI WebSocket lost, reconnecting', { promptId, error: lost.message });
         conn.socket.close();
-        conn.socket = await openComfyUiSocket(wsUrl, signal);
+        conn.socket = await openComfyUiSocket(wsUrl, signal, requestTimeoutMs);
         found = await lookUp(promptId, signal);
       } catch (err) {
         if (signal.aborted) {
@@ -268,10 +274,19 @@ export function outputFiles(outputs: Record<string, Record<string, unknown>>): C
   return files;
 }
 
-function rejectOnAbort(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
+/**
+ * A promise that rejects when `signal` aborts, to race the run's steps against, and `dispose` to
+ * take its listener off at the end (a listener left on keeps the job's combined signal, and what
+ * it holds, alive until its deadline).
+ */
+function abortRejection(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
+  let fail = (): void => undefined;
+  const promise = new Promise<never>((_, reject) => {
+    fail = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
   });
+  // Raced while the run lasts; an abort after it is nobody's business.
+  promise.catch(() => undefined);
+  if (signal.aborted) fail();
+  else signal.addEventListener('abort', fail, { once: true });
+  return { promise, dispose: () => signal.removeEventListener('abort', fail) };
 }

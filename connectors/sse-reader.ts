@@ -2,6 +2,8 @@ import { ConnectorError } from './connector-error.js';
 
 /** Longest SSE line accepted, in characters: a bound on what a misbehaving server can make us buffer. */
 export const MAX_SSE_LINE_CHARS = 1024 * 1024;
+/** Most characters of `data` one event may gather (a server that never sends the blank line). */
+export const MAX_SSE_EVENT_CHARS = 8 * MAX_SSE_LINE_CHARS;
 
 /** One Server-Sent Event. */
 export interface SseEvent {
@@ -27,18 +29,24 @@ export async function* readSseEvents(body: ReadableStream<Uint8Array> | AsyncIte
   let skipLf = false;
   let event = '';
   let data: string[] = [];
+  let dataChars = 0;
   const take = (line: string): SseEvent | undefined => {
     if (line === '') {
       const out = data.length > 0 ? { event: event || 'message', data: data.join('\n') } : undefined;
       event = '';
       data = [];
+      dataChars = 0;
       return out;
     }
     if (line.startsWith(':')) return undefined;
     const colon = line.indexOf(':');
     const field = colon < 0 ? line : line.slice(0, colon);
     const value = colon < 0 ? '' : line.slice(line.startsWith(' ', colon + 1) ? colon + 2 : colon + 1);
-    if (field === 'data') data.push(value);
+    if (field === 'data') {
+      dataChars += value.length + 1;
+      if (dataChars > MAX_SSE_EVENT_CHARS) throw new ConnectorError(`stream event longer than ${MAX_SSE_EVENT_CHARS} characters`, { category: 'model', type: 'StreamError' });
+      data.push(value);
+    }
     else if (field === 'event') event = value;
     return undefined;
   };

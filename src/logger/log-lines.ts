@@ -25,9 +25,9 @@ export interface LogLinesOptions {
   /** Write one line per call. When false only the logger's own warnings are written. Default true. */
   stdout?: boolean;
   /**
-   * Where lines go. Default: stdout (pino's default, synchronous). A `pino.destination()` gets the
-   * lines of a turn of the event loop in one write, as stdout does; another destination one line
-   * per write.
+   * Where lines go. Default: stdout (pino's default, synchronous). A `pino.destination()` gets
+   * the lines written together in one write, as stdout does (see BatchedLines); another
+   * destination one line per write.
    */
   destination?: DestinationStream;
 }
@@ -96,14 +96,13 @@ const waiting = new Set<BatchedLines>();
 let exitHook = false;
 
 /**
- * Event lines to stdout collected over one turn of the event loop and written at its end (a
- * microtask), in one write: a job worker hands the events of dozens of short jobs over at once,
- * and a write (a system call: stdout is written synchronously) per line cost more than the
- * lines: in a loop of 100k no-op attempts handed over 75 at a time (2026-12-02, a busy 2-core
- * machine), 15–17 µs of CPU per attempt with one write per turn, 26–36 with one per line, 9–11
- * with lines off. A line
- * written straight through (pino's) first writes what waits, so the order stays; at process exit
- * what waits is written too.
+ * Event lines to stdout written together: the lines written by one run of synchronous code (a
+ * job worker's hand-over of the events of dozens of short jobs, say) go out in one write, from
+ * the first microtask after it. A write per line (a system call: stdout is written
+ * synchronously) cost more than the lines: in a loop of 100k no-op attempts handed over 75 at a
+ * time (2026-12-02, a busy 2-core machine), 15–17 µs of CPU per attempt with one write per
+ * hand-over, 26–36 with one per line, 9–11 with lines off. A line written straight through
+ * (pino's) first writes what waits, so the order stays; at process exit what waits is written too.
  */
 export class BatchedLines {
   private pending = '';

@@ -272,3 +272,22 @@ describe('comfyui connector: a lost WebSocket', () => {
     await expect(running).resolves.toMatchObject({ output: { promptId }, outputCount: 1 });
   });
 });
+
+describe('comfyui connector: a server that takes the connection and never answers', () => {
+  it('fails the job as a retryable network error after the request timeout, not at the job deadline', async () => {
+    const { createServer } = await import('node:net');
+    const held: import('node:net').Socket[] = [];
+    const silent = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    try {
+      const c = createComfyUiConnector({ baseUrl: `http://127.0.0.1:${port}`, requestTimeoutMs: 300, timeoutMs: 60_000 });
+      const { value, ms } = await timed(c.run(job({ workflow: workflow() }), recordingContext()));
+      expect(value).toMatchObject({ category: 'network', retryable: true, message: expect.stringContaining('handshake') });
+      expect(ms).toBeLessThan(10_000);
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});

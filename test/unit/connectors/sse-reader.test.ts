@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SSE_LINE_CHARS, readSseData, readSseEvents, type SseEvent } from '../../../connectors/sse-reader.js';
+import { MAX_SSE_EVENT_CHARS, MAX_SSE_LINE_CHARS, readSseData, readSseEvents, type SseEvent } from '../../../connectors/sse-reader.js';
 
 /** A body that arrives in exactly these pieces (strings are UTF-8 encoded, bytes passed as is). */
 function body(parts: (string | Uint8Array)[]): ReadableStream<Uint8Array> {
@@ -62,6 +62,13 @@ describe('readSseEvents', () => {
 
   it('refuses a line longer than MAX_SSE_LINE_CHARS', async () => {
     await expect(events(['data: ', 'x'.repeat(MAX_SSE_LINE_CHARS + 1)])).rejects.toThrow(/longer than/);
+  });
+
+  it('refuses an event whose data passes MAX_SSE_EVENT_CHARS (a server that never sends the blank line)', async () => {
+    const line = `data: ${'y'.repeat(MAX_SSE_LINE_CHARS / 2)}\n`;
+    const lines = Array.from({ length: Math.ceil(MAX_SSE_EVENT_CHARS / (MAX_SSE_LINE_CHARS / 2)) + 1 }, () => line);
+    await expect(events(lines)).rejects.toThrow(/stream event longer than/);
+    await expect(events([line, '\n', line, '\n'])).resolves.toHaveLength(2);
   });
 });
 
