@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createComfyUiConnector } from '../../../connectors/comfyui.js';
 import { startComfyUiServer, type ComfyUiServer, type ComfyUiServerOptions } from '../../helpers/comfyui-server.js';
@@ -275,11 +276,10 @@ describe('comfyui connector: a lost WebSocket', () => {
 
 describe('comfyui connector: a server that takes the connection and never answers', () => {
   it('fails the job as a retryable network error after the request timeout, not at the job deadline', async () => {
-    const { createServer } = await import('node:net');
-    const held: import('node:net').Socket[] = [];
+    const held: Socket[] = [];
     const silent = createServer((socket) => void held.push(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const port = (silent.address() as import('node:net').AddressInfo).port;
+    const port = (silent.address() as AddressInfo).port;
     try {
       const c = createComfyUiConnector({ baseUrl: `http://127.0.0.1:${port}`, requestTimeoutMs: 300, timeoutMs: 60_000 });
       const { value, ms } = await timed(c.run(job({ workflow: workflow() }), recordingContext()));
