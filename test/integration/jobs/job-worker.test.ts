@@ -152,7 +152,7 @@ describe('job worker', () => {
   it('cancels a job requested before it started', async () => {
     const w = startWorker();
     await w.ready;
-    const { job } = await producer.enqueue('later', { simulate: { latencyMs: 2000, steps: 1 } }, { jobId: 'later', delay: 300, attempts: 2 });
+    const { job } = await producer.enqueue('later', { simulate: { latencyMs: 2000, steps: 1 } }, { jobId: 'later', delay: 1000, attempts: 2 });
     await producer.cancel(job.id!, 'no longer needed');
     await settled(['later']);
     await logger.flush(5000);

@@ -98,7 +98,7 @@ describe('job worker lifecycle', () => {
     const connector = recordingConnector();
     const w = startWorker(connector);
     await w.ready;
-    await producer.enqueue('sync', { latencyMs: 2000 }, { jobId: 'early', delay: 300, attempts: 2 });
+    await producer.enqueue('sync', { latencyMs: 2000 }, { jobId: 'early', delay: 1000, attempts: 2 });
     await producer.cancel('early', 'no longer needed');
     await settled('early', 'failed');
     await logger.flush(5000);
@@ -115,7 +115,7 @@ describe('job worker lifecycle', () => {
     const connector = recordingConnector();
     const w = startWorker(connector);
     await w.ready;
-    const { job } = await producer.enqueue('sync', {}, { jobId: 'nightly-sync', delay: 300 });
+    const { job } = await producer.enqueue('sync', {}, { jobId: 'nightly-sync', delay: 1000 });
     await producer.cancel('nightly-sync', 'skip tonight');
     await settled('nightly-sync', 'failed');
     expect(connector.runs).toEqual([]);
