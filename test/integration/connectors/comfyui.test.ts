@@ -198,13 +198,32 @@ describe('comfyui connector: cancellation while POST /prompt is in flight', () =
 describe('comfyui connector: a lost WebSocket', () => {
   const server = serverFor();
 
-  it('reconnects with the same clientId and finishes the prompt, which runs once', async () => {
+  /** A job of `steps` sampling steps, run until its step `until`: the run, its context and its prompt's ids. */
+  async function started(steps: number, until = 2, data: Record<string, unknown> = {}) {
     const c = createComfyUiConnector({ baseUrl: server.it.baseUrl });
     const ctx = recordingContext();
-    const running = c.run(job({ workflow: workflow({ steps: 30, stepMs: 10 }) }), ctx);
-    await sampled(ctx, 3);
+    const running = c.run(job({ workflow: workflow({ steps, stepMs: 10 }), ...data }), ctx);
+    await sampled(ctx, until);
     const promptId = lastPromptId(server.it);
-    const { clientId } = server.it.prompts.get(promptId)!;
+    return { running, ctx, promptId, clientId: server.it.prompts.get(promptId)!.clientId };
+  }
+
+  /** Drops the prompt's socket (`how`) with reconnects refused: the job fails, and the prompt was stopped first. */
+  async function lostForGood(run: Awaited<ReturnType<typeof started>>, how: 'close' | 'oversized-frame', message: RegExp): Promise<void> {
+    server.it.refuseSockets = true;
+    try {
+      server.it.dropSocket(run.clientId, how);
+      await expect(run.running).rejects.toMatchObject({ category: 'network', retryable: true, message: expect.stringMatching(message) });
+    } finally {
+      server.it.refuseSockets = false;
+    }
+    // Stopped before the failure is reported: a retry cannot run alongside it.
+    expect(server.it.interrupts).toContainEqual({ prompt_id: run.promptId });
+    expect(await server.it.settled(run.promptId)).toBe('interrupted');
+  }
+
+  it('reconnects with the same clientId and finishes the prompt, which runs once', async () => {
+    const { running, ctx, promptId, clientId } = await started(30, 3);
     server.it.dropSocket(clientId);
     await expect(running).resolves.toMatchObject({ output: { promptId, files: [{ node: '9' }] }, outputCount: 1 });
     expect(server.it.connections.filter((id) => id === clientId)).toHaveLength(2);
@@ -214,14 +233,10 @@ describe('comfyui connector: a lost WebSocket', () => {
   });
 
   it('a prompt that finished while no socket listened is read from the history', async () => {
-    const c = createComfyUiConnector({ baseUrl: server.it.baseUrl });
-    const ctx = recordingContext();
-    const running = c.run(job({ workflow: workflow({ steps: 10, stepMs: 10 }), model: 'sdxl' }), ctx);
-    await sampled(ctx, 2);
-    const promptId = lastPromptId(server.it);
+    const { running, ctx, promptId, clientId } = await started(10, 2, { model: 'sdxl' });
     const release = server.it.holdSockets();
     try {
-      server.it.dropSocket(server.it.prompts.get(promptId)!.clientId);
+      server.it.dropSocket(clientId);
       // Its last messages, the end included, go nowhere.
       expect(await server.it.settled(promptId)).toBe('success');
     } finally {
@@ -232,46 +247,16 @@ describe('comfyui connector: a lost WebSocket', () => {
   });
 
   it('when it cannot reconnect, the prompt is stopped before the job fails as retryable', async () => {
-    const c = createComfyUiConnector({ baseUrl: server.it.baseUrl });
-    const ctx = recordingContext();
-    const running = c.run(job({ workflow: workflow({ steps: 300, stepMs: 10 }) }), ctx);
-    await sampled(ctx, 2);
-    const promptId = lastPromptId(server.it);
-    server.it.refuseSockets = true;
-    try {
-      server.it.dropSocket(server.it.prompts.get(promptId)!.clientId);
-      await expect(running).rejects.toMatchObject({ category: 'network', retryable: true, message: expect.stringContaining('stopped on ComfyUI') });
-    } finally {
-      server.it.refuseSockets = false;
-    }
-    // Stopped before the failure is reported: a retry cannot run alongside it.
-    expect(server.it.interrupts).toContainEqual({ prompt_id: promptId });
-    expect(await server.it.settled(promptId)).toBe('interrupted');
+    await lostForGood(await started(300), 'close', /stopped on ComfyUI/);
   });
 
   it('a socket error after the open (an oversized frame) fails the job instead of the process', async () => {
-    const c = createComfyUiConnector({ baseUrl: server.it.baseUrl });
-    const ctx = recordingContext();
-    const running = c.run(job({ workflow: workflow({ steps: 300, stepMs: 10 }) }), ctx);
-    await sampled(ctx, 2);
-    const promptId = lastPromptId(server.it);
-    server.it.refuseSockets = true;
-    try {
-      server.it.dropSocket(server.it.prompts.get(promptId)!.clientId, 'oversized-frame');
-      await expect(running).rejects.toMatchObject({ category: 'network', retryable: true, message: expect.stringMatching(/Max payload size exceeded[^]*stopped on ComfyUI/) });
-    } finally {
-      server.it.refuseSockets = false;
-    }
-    expect(await server.it.settled(promptId)).toBe('interrupted');
+    await lostForGood(await started(300), 'oversized-frame', /Max payload size exceeded[^]*stopped on ComfyUI/);
   });
 
   it('a socket error after the open is survived by reconnecting', async () => {
-    const c = createComfyUiConnector({ baseUrl: server.it.baseUrl });
-    const ctx = recordingContext();
-    const running = c.run(job({ workflow: workflow({ steps: 20, stepMs: 10 }) }), ctx);
-    await sampled(ctx, 2);
-    const promptId = lastPromptId(server.it);
-    server.it.dropSocket(server.it.prompts.get(promptId)!.clientId, 'oversized-frame');
+    const { running, promptId, clientId } = await started(20);
+    server.it.dropSocket(clientId, 'oversized-frame');
     await expect(running).resolves.toMatchObject({ output: { promptId }, outputCount: 1 });
   });
 });
