@@ -15,6 +15,9 @@ import { readSseEvents } from './sse-reader.js';
  * the wait for the response headers and each silence while the body arrives, not the whole
  * generation. `ctx.signal` aborts the call.
  *
+ * The output is the answer's content, model and finish reason, and its tool calls when there are
+ * any (streamed ones put together from their pieces).
+ *
  * Job data: `{ messages: [{ role, content }], model?, stream?, max_tokens?, max_completion_tokens?,
  * temperature?, params? }`, or `{ prompt }` for a single user message. `params` holds any other
  * Chat Completions parameter (`tools`, `response_format`, `stop`, `seed`, `reasoning_effort`, …),
@@ -77,6 +80,56 @@ export interface ChatOutput {
   content: string;
   model: string;
   finishReason: string | null;
+  /** The tool calls of the answer (when the job passed `tools`), their arguments as the JSON text the model wrote. */
+  toolCalls?: ToolCall[];
+}
+
+/** One tool call of an answer, as the API gives it. */
+export interface ToolCall {
+  id: string;
+  type: string;
+  function: { name: string; arguments: string };
+}
+
+/** Most tool calls kept from one answer. */
+const MAX_TOOL_CALLS = 128;
+
+/** Tool calls from a JSON answer's message (anything malformed is left out). */
+function toolCallsOf(raw: unknown): ToolCall[] | undefined {
+  if (!Array.isArray(raw)) return undefined;
+  const calls: ToolCall[] = [];
+  for (const c of raw.slice(0, MAX_TOOL_CALLS) as { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } }[]) {
+    if (c === null || typeof c !== 'object') continue;
+    calls.push({ id: typeof c.id === 'string' ? c.id : '', type: typeof c.type === 'string' ? c.type : 'function', function: { name: String(c.function?.name ?? ''), arguments: String(c.function?.arguments ?? '') } });
+  }
+  return calls.length > 0 ? calls : undefined;
+}
+
+/**
+ * Tool calls streamed in pieces: the first delta of a call (by `index`) has its id, type and
+ * name, the later ones add to its arguments.
+ */
+class StreamedToolCalls {
+  private readonly calls: ToolCall[] = [];
+
+  add(raw: unknown): void {
+    if (!Array.isArray(raw)) return;
+    for (const d of raw as { index?: unknown; id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } }[]) {
+      if (d === null || typeof d !== 'object') continue;
+      const i = typeof d.index === 'number' && Number.isInteger(d.index) && d.index >= 0 && d.index < MAX_TOOL_CALLS ? d.index : this.calls.length;
+      if (i >= MAX_TOOL_CALLS) continue;
+      const call = (this.calls[i] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+      if (typeof d.id === 'string') call.id = d.id;
+      if (typeof d.type === 'string') call.type = d.type;
+      if (typeof d.function?.name === 'string') call.function.name += d.function.name;
+      if (typeof d.function?.arguments === 'string') call.function.arguments += d.function.arguments;
+    }
+  }
+
+  get(): ToolCall[] | undefined {
+    const calls = this.calls.filter((c) => c !== undefined);
+    return calls.length > 0 ? calls : undefined;
+  }
 }
 
 /** Maps OpenAI's usage block onto a usage report. */
@@ -170,12 +223,14 @@ export function createOpenAiCompatibleConnector(options: OpenAiCompatibleConnect
     if (json.usage) facts.usage = usageFromOpenAi(json.usage);
     const choice = json.choices?.[0];
     // No time to first token: without streaming it would be the whole request.
-    return { content: choice?.message?.content ?? '', model: facts.model ?? 'unknown', finishReason: choice?.finish_reason ?? null };
+    const toolCalls = toolCallsOf(choice?.message?.tool_calls);
+    return { content: choice?.message?.content ?? '', model: facts.model ?? 'unknown', finishReason: choice?.finish_reason ?? null, ...(toolCalls ? { toolCalls } : {}) };
   }
 
   async function readStream(res: Response, ctx: ConnectorContext, started: number, maxTokens: number | undefined, facts: AnswerFacts, deadline: IdleDeadline): Promise<ChatOutput> {
     if (!res.body) throw new ConnectorError(`${service} sent no body`, { category: 'network', type: 'StreamError' });
     let content = '';
+    const tools = new StreamedToolCalls();
     let finishReason: string | null = null;
     let sawDone = false;
     // A chunk that is not JSON: a protocol error, unless it is the last thing before the body
@@ -205,6 +260,7 @@ export function createOpenAiCompatibleConnector(options: OpenAiCompatibleConnect
       if (choice?.finish_reason) finishReason = choice.finish_reason;
       const delta = choice?.delta;
       if (typeof delta?.content === 'string') content += delta.content;
+      tools.add(delta?.tool_calls);
       if (!isOutput(delta)) continue;
       if (deltas++ === 0) ctx.reportUsage({ timeToFirstTokenMs: performance.now() - started });
       const now = performance.now();
@@ -218,7 +274,8 @@ export function createOpenAiCompatibleConnector(options: OpenAiCompatibleConnect
       throw new ConnectorError(`${service} ended the stream before the answer was complete (no finish_reason and no [DONE])`, { category: 'network', type: 'StreamError' });
     }
     if (finishReason === 'error') throw new ConnectorError(`${service} ended the answer with finish_reason "error"`, { category: 'model', type: 'StreamError' });
-    return { content, model: facts.model ?? 'unknown', finishReason };
+    const toolCalls = tools.get();
+    return { content, model: facts.model ?? 'unknown', finishReason, ...(toolCalls ? { toolCalls } : {}) };
   }
 
   return { serviceType: options.serviceType ?? 'openai', name: 'openai-compatible', run };
@@ -300,7 +357,7 @@ interface JsonAnswer {
   usage?: OpenAiUsage | null;
   error?: unknown;
   object?: string;
-  choices?: { message?: { content?: string | null }; finish_reason?: string | null }[];
+  choices?: { message?: { content?: string | null; tool_calls?: unknown }; finish_reason?: string | null }[];
 }
 
 /** True when a delta carries output: text, reasoning, a refusal or a tool call (the first one is the first token). */

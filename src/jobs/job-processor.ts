@@ -267,6 +267,9 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     const jl = entry.logger;
     jl.jobFailed(err as Error, { durationMs, ...(willRetry !== undefined ? { willRetry } : {}), ...(ai ? { ai } : {}) });
     if (willRetry) jl.jobRetrying({ nextAttempt: entry.attempt + 1, error: err as Error, ...(delayMs !== undefined ? { delayMs } : {}) });
+    // A cancel heard while this failure was being decided: with a retry coming it ends that
+    // retry at its start; with none, this was the job's last attempt and the request is done.
+    else if (willRetry === false && entry.reason instanceof JobCancelledError) options.onCancelled?.(entry.jobId);
     if (final && !(err instanceof UnrecoverableError)) return new UnrecoverableError((err as Error).message);
     return err;
   }

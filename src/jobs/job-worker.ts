@@ -160,8 +160,11 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     // Heartbeats go on while draining (up to shutdownTimeoutMs): a worker missing 3 counts as
     // dead and its jobs as orphaned. They stop just before worker.stopped.
     // pause() stops fetching and waits for the running jobs; close() then has nothing to wait for.
-    // A pause that fails (Redis away) counts as not drained: the rest of the stop still runs.
+    // A pause that fails (Redis away) counts as not drained, and is reported as what it is: the
+    // running jobs are handed back and the rest of the stop still runs.
+    let pauseFailed = false;
     const drained = await withDeadline(worker.pause(), shutdownTimeoutMs).catch((err: unknown) => {
+      pauseFailed = true;
       onError(err);
       return false;
     });
@@ -169,9 +172,11 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
       await worker.close().catch(onError);
     } else {
       const ids = activeJobs();
-      onError(
-        new TimeoutError(`draining ${ids.length} job(s) (${ids.join(', ')}) at shutdown`, shutdownTimeoutMs, 'handing them back to the queue (another worker takes them after their lock expires)'),
-      );
+      if (!pauseFailed) {
+        onError(
+          new TimeoutError(`draining ${ids.length} job(s) (${ids.join(', ')}) at shutdown`, shutdownTimeoutMs, 'handing them back to the queue (another worker takes them after their lock expires)'),
+        );
+      }
       // Close first: a closed worker does not move the aborted jobs to failed, it leaves them
       // active with an expiring lock, and BullMQ's stalled check gives them to another worker.
       await worker.close(true).catch(onError);

@@ -79,9 +79,15 @@ export function createJobProducer(options: JobProducerOptions): JobProducer {
       // A unique, time-ordered id: BullMQ's own ids repeat across queues.
       const jobId = jobOpts.jobId ?? `${options.queue}-${createEventId()}`;
       const added = await queue.add(name, { ...data, traceparent }, { ...jobOpts, jobId });
+      // BullMQ adds nothing for a repeat whose limit is reached or whose next run is past its end.
+      if (added === undefined) throw new Error(`queue ${options.queue}: BullMQ added no job (a repeat with no next run: its limit is reached or its end date passed)`);
       // A job id of the caller's (or deduplication) that BullMQ already has adds nothing: the job
-      // stored is the earlier one, with its own trace (add() answers with what it was given).
-      const job = jobOpts.jobId !== undefined || jobOpts.deduplication !== undefined ? ((await queue.getJob(added.id!)) ?? added) : added;
+      // stored is the earlier one, with its own trace (add() answers with what it was given). Not
+      // so when deduplication keeps or replaces with the new data (keepLastIfActive, replace): the
+      // trace made here is the one that runs.
+      const dedup = jobOpts.deduplication as { keepLastIfActive?: boolean; replace?: boolean } | undefined;
+      const lookUp = (jobOpts.jobId !== undefined || dedup !== undefined) && !dedup?.keepLastIfActive && !dedup?.replace;
+      const job = lookUp && added.id !== undefined ? ((await queue.getJob(added.id)) ?? added) : added;
       const stored = (job.data as { traceparent?: unknown } | undefined)?.traceparent;
       const kept = typeof stored === 'string' && parseTraceparent(stored) ? stored : traceparent;
       return { job, traceparent: kept, traceId: kept.slice(3, 35) };

@@ -31,8 +31,8 @@ function timelineOf(event: TerminalEvent, state: AttemptState): Timeline {
   const receivedAt = Math.min(state.receivedAt ?? startedAt ?? endAt, startedAt ?? endAt, endAt);
   // A first attempt's queue wait, as the runtime measured it, excludes a delayed job's delay (it
   // waited in BullMQ's delayed set, not in the queue): the wait starts that long before the start,
-  // as the metrics count it; else at the enqueue. A retry's wait since the first enqueue (and its
-  // reported queueWaitMs) includes the earlier attempts, hence its receive time.
+  // as the metrics count it; else at the enqueue. A retry's time since the first enqueue includes
+  // the earlier attempts (so would a queueWaitMs a caller gave it), hence its receive time.
   const queueWaitFrom =
     event.job.attempt === 1 && state.queueWaitMs !== undefined && startedAt !== undefined
       ? startedAt - state.queueWaitMs

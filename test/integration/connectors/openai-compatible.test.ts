@@ -163,7 +163,11 @@ describe('openai-compatible connector: usage and time to first token', () => {
     const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl, progressIntervalMs: 0 });
     const ctx = recordingContext();
     const result = await c.run(job({ prompt: 'tools:50' }), ctx);
-    expect(result).toMatchObject({ output: { content: '', finishReason: 'tool_calls' } });
+    const call = { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
+    expect(result).toMatchObject({ output: { content: '', finishReason: 'tool_calls', toolCalls: [call] } });
+    // Without streaming the same call comes whole.
+    const whole = await c.run(job({ prompt: 'tools', stream: false }), recordingContext());
+    expect(whole).toMatchObject({ output: { content: '', finishReason: 'tool_calls', toolCalls: [call] } });
     expect(mergedUsage(ctx.usage).timeToFirstTokenMs).toBeGreaterThanOrEqual(40);
     expect(ctx.progressed.some((p) => p.detail?.stage === 'streaming')).toBe(true);
   });

@@ -187,6 +187,28 @@ describe('job worker lifecycle', () => {
     await waitFor(async () => (await redis.zcard(cancelMarksKey({ prefix, queue }))) === 0, { what: 'the cancel mark to be used up' });
   });
 
+  it("a cancel heard while the job's last attempt is failing is used up with it: the id re-added runs", async () => {
+    let cancelSent = false;
+    const backoffStrategy: BackoffStrategy = async () => {
+      if (!cancelSent) {
+        cancelSent = true;
+        await producer.cancel('last-try', 'give up');
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      return -1;
+    };
+    const connector = recordingConnector();
+    const w = startWorker(connector, { workerOptions: { settings: { backoffStrategy } } });
+    await w.ready;
+    await producer.enqueue('chat', { failUntil: 1 }, { jobId: 'last-try', attempts: 3, backoff: { type: 'slow' } });
+    await settled('last-try', 'failed');
+    await waitFor(async () => (await redis.zcard(cancelMarksKey({ prefix, queue }))) === 0, { what: 'the cancel mark to be used up' });
+    await (await producer.queue.getJob('last-try'))!.remove();
+    await producer.enqueue('chat', {}, { jobId: 'last-try' });
+    await settled('last-try');
+    expect(connector.runs.map((r) => r.id)).toEqual(['last-try', 'last-try']);
+  });
+
   it('a job the connector completed, whose result BullMQ then cannot store, is not reported as failed without running', async () => {
     const connector: Connector = { serviceType: 'simulated', name: 'bigint', run: () => Promise.resolve({ output: { n: 1n } }) };
     const w = startWorker(connector);
