@@ -157,17 +157,24 @@ describe('job worker lifecycle', () => {
     await settled('running');
   });
 
-  it('a cancel heard while an attempt is already failing stays for the next attempt, which it ends', async () => {
+  /**
+   * A custom backoff strategy that, on the first failure it is asked about, cancels `jobId` and
+   * takes 300 ms to answer: the cancel comes while the attempt's failure is being decided.
+   */
+  function cancellingStrategy(jobId: string, answer: number): BackoffStrategy {
     let cancelSent = false;
-    const backoffStrategy: BackoffStrategy = async () => {
-      // The attempt has failed; the cancel comes while BullMQ's answer is awaited.
+    return async () => {
       if (!cancelSent) {
         cancelSent = true;
-        await producer.cancel('late-cancel', 'stop retrying');
+        await producer.cancel(jobId, 'cancelled while failing');
         await new Promise((r) => setTimeout(r, 300));
       }
-      return 10;
+      return answer;
     };
+  }
+
+  it('a cancel heard while an attempt is already failing stays for the next attempt, which it ends', async () => {
+    const backoffStrategy = cancellingStrategy('late-cancel', 10);
     const connector = recordingConnector();
     const w = startWorker(connector, { workerOptions: { settings: { backoffStrategy } } });
     await w.ready;
@@ -188,15 +195,7 @@ describe('job worker lifecycle', () => {
   });
 
   it("a cancel heard while the job's last attempt is failing is used up with it: the id re-added runs", async () => {
-    let cancelSent = false;
-    const backoffStrategy: BackoffStrategy = async () => {
-      if (!cancelSent) {
-        cancelSent = true;
-        await producer.cancel('last-try', 'give up');
-        await new Promise((r) => setTimeout(r, 300));
-      }
-      return -1;
-    };
+    const backoffStrategy = cancellingStrategy('last-try', -1);
     const connector = recordingConnector();
     const w = startWorker(connector, { workerOptions: { settings: { backoffStrategy } } });
     await w.ready;
