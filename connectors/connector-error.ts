@@ -11,6 +11,8 @@ export interface ConnectorErrorOptions {
   code?: string;
   /** The error's type name on the event. Default `ConnectorError`. */
   type?: string;
+  /** How long the service asked to wait before trying again, in ms (`Retry-After`); the `retry-after` backoff honours it. */
+  retryAfterMs?: number;
   cause?: unknown;
 }
 
@@ -24,6 +26,7 @@ export class ConnectorError extends JobscopeError {
   readonly retryable: boolean;
   readonly code: string | undefined;
   readonly type: string;
+  readonly retryAfterMs: number | undefined;
 
   constructor(message: string, options: ConnectorErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -31,6 +34,7 @@ export class ConnectorError extends JobscopeError {
     this.retryable = options.retryable ?? true;
     this.code = options.code;
     this.type = options.type ?? 'ConnectorError';
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

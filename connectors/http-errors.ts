@@ -85,7 +85,13 @@ export function httpError(service: string, status: number, bodyText: string, hea
   const retryable = should === 'true' ? true : should === 'false' ? false : kind.retryable;
   const wait = retryable ? retryAfterMs(headers) : undefined;
   const what = `${kind.what}${wait !== undefined ? `, retry after ${seconds(wait)}` : ''}`;
-  return new ConnectorError(`${service} answered HTTP ${status} (${what})${detail ? `: ${detail}` : ''}`, { category: kind.category, code: String(status), type: kind.type, retryable });
+  return new ConnectorError(`${service} answered HTTP ${status} (${what})${detail ? `: ${detail}` : ''}`, {
+    category: kind.category,
+    code: String(status),
+    type: kind.type,
+    retryable,
+    ...(wait !== undefined ? { retryAfterMs: wait } : {}),
+  });
 }
 
 /** A status in an error object's `code`/`status` (vLLM and OpenRouter put the HTTP status there). */

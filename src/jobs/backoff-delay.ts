@@ -21,6 +21,32 @@ export function backoffDelayMs(backoff: BackoffOption, failedAttempt: number): n
 }
 
 /**
+ * The backoff type that honours a service's `Retry-After`: `{ type: 'retry-after', delay }` waits
+ * as `exponential` does (delay × 2^(attempt − 1)), or as long as the failure's `retryAfterMs`
+ * (a ConnectorError from a 429 or 503 with `Retry-After`) asks, whichever is longer.
+ */
+export const RETRY_AFTER_BACKOFF = 'retry-after';
+
+/** The delay of the `retry-after` backoff after the failure of attempt `attemptsMade` (1-based). */
+export function retryAfterDelayMs(attemptsMade: number, err: unknown, delay: number | undefined): number {
+  const exponential = Math.round(2 ** (Math.max(1, attemptsMade) - 1) * Math.max(0, delay ?? 0));
+  const asked = (err as { retryAfterMs?: unknown } | null | undefined)?.retryAfterMs;
+  return typeof asked === 'number' && Number.isFinite(asked) && asked > exponential ? Math.ceil(asked) : exponential;
+}
+
+/**
+ * The worker's `settings.backoffStrategy`: the `retry-after` type, then the user's strategy for
+ * any other custom type. Without one, another type fails as BullMQ fails it.
+ */
+export function workerBackoffStrategy(user: BackoffStrategy | undefined): BackoffStrategy {
+  return (attemptsMade, type, err, job) => {
+    if (type === RETRY_AFTER_BACKOFF) return retryAfterDelayMs(attemptsMade, err, (job?.opts.backoff as { delay?: number } | undefined)?.delay);
+    if (user) return user(attemptsMade, type, err, job);
+    throw new Error(`Unknown backoff strategy ${type}. If a custom backoff strategy is used, specify it when the queue is created.`);
+  };
+}
+
+/**
  * A custom backoff strategy asked once per failure. BullMQ calls the worker's
  * `settings.backoffStrategy` when it moves a failed job (job.js `shouldRetryJob`): -1 means "do
  * not retry", any other value is the delay. The runtime needs that answer earlier, to report

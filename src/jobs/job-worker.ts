@@ -1,7 +1,7 @@
 import { Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Connector } from '../../connectors/connector.js';
 import { TimeoutError } from '../errors.js';
-import { memoizeBackoffStrategy } from './backoff-delay.js';
+import { memoizeBackoffStrategy, workerBackoffStrategy } from './backoff-delay.js';
 import { createCancelListener, type CancelListener } from './cancel-requests.js';
 import { createJobProcessor, type JobProcessor, telemetryJobId } from './job-processor.js';
 import type { Pricing } from './pricing.js';
@@ -87,8 +87,8 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   const redis = bullClient(options.connection);
   const onError = options.onError ?? ((err: unknown) => console.warn(`jobscope worker (${queue}):`, (err as Error)?.message ?? err));
   let cancels: CancelListener | undefined;
-  const userBackoff = options.workerOptions?.settings?.backoffStrategy;
-  const backoff = userBackoff ? memoizeBackoffStrategy(userBackoff) : undefined;
+  // The `retry-after` backoff type, and the user's strategy for their own types (backoff-delay.ts).
+  const backoff = memoizeBackoffStrategy(workerBackoffStrategy(options.workerOptions?.settings?.backoffStrategy));
   const processor: JobProcessor = createJobProcessor({
     logger,
     connector,
@@ -101,11 +101,11 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
     // same id (job.retry(), a job re-added with it) runs. Only then: one heard while the attempt
     // was already ending another way (failed, handed back) stays for the next attempt.
     onCancelled: (jobId) => cancels?.consume(jobId),
-    ...(backoff ? { backoffDelay: backoff.delayFor } : {}),
+    backoffDelay: backoff.delayFor,
   });
   const worker = new Worker(queue, (job) => processor.process(job), {
     ...options.workerOptions,
-    ...(backoff ? { settings: { ...options.workerOptions!.settings, backoffStrategy: backoff.strategy } } : {}),
+    settings: { ...options.workerOptions?.settings, backoffStrategy: backoff.strategy },
     connection: asBullConnection(redis),
     concurrency,
     ...(options.bullPrefix ? { prefix: options.bullPrefix } : {}),

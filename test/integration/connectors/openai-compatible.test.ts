@@ -97,7 +97,11 @@ describe('openai-compatible connector', () => {
     const date = await failure(c, 'fail:429 retry-after:date:30');
     expect(date).toMatchObject({ category: 'rate_limit', retryable: true });
     expect(date.message).toMatch(/retry after (29|30)s\)/);
-    expect((await failure(c, 'fail:429 retry-after-ms:1500')).message).toContain('retry after 1.5s)');
+    expect(date.retryAfterMs).toBeGreaterThan(28_000);
+    const ms = await failure(c, 'fail:429 retry-after-ms:1500');
+    expect(ms.message).toContain('retry after 1.5s)');
+    // What the `retry-after` backoff waits for.
+    expect(ms.retryAfterMs).toBe(1500);
     expect((await failure(c, 'fail:429 retry-after:soon')).message).not.toContain('retry after');
   });
 });

@@ -2,6 +2,7 @@ import { Worker, type BackoffStrategy } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Connector, ConnectorJob } from '../../../connectors/connector.js';
+import { ConnectorError } from '../../../connectors/connector-error.js';
 import type { JobscopeEvent } from '../../../src/events/index.js';
 import { cancelMarksKey, cancelReasonsKey } from '../../../src/jobs/cancel-requests.js';
 import { createJobWorker, type JobWorker, type JobWorkerOptions } from '../../../src/jobs/job-worker.js';
@@ -308,6 +309,27 @@ describe('job worker lifecycle', () => {
       ['again', 1],
       ['stop', 1],
     ]);
+  });
+
+  it("the retry-after backoff waits as long as the service asked (Retry-After), and says so in job.retrying", async () => {
+    const connector: Connector = {
+      serviceType: 'simulated',
+      name: 'rate-limited',
+      run: (job) =>
+        job.attempt === 1
+          ? Promise.reject(new ConnectorError('429 rate limited', { category: 'rate_limit', code: '429', retryAfterMs: 600 }))
+          : Promise.resolve({ outputCount: 1 }),
+    };
+    const w = startWorker(connector);
+    await w.ready;
+    await producer.enqueue('chat', {}, { jobId: 'limited', attempts: 2, backoff: { type: 'retry-after', delay: 10 } });
+    await settled('limited');
+    await logger.flush(5000);
+    const events = await streamEvents(redis, prefix);
+    expect(lifecycle(events, 'limited')).toEqual(['job.received@1', 'job.started@1', 'job.failed@1', 'job.retrying@1', 'job.received@2', 'job.started@2', 'job.completed@2']);
+    expect(ofType(events, 'limited', 'job.retrying')[0]!.data).toMatchObject({ nextAttempt: 2, delayMs: 600 });
+    const failedAt = ofType(events, 'limited', 'job.failed')[0]!.time;
+    expect(ofType(events, 'limited', 'job.received').find((e) => e.job!.attempt === 2)!.time - failedAt).toBeGreaterThanOrEqual(550);
   });
 
   it('a delayed job: the trace queue-wait starts when the job was due, not when it was enqueued an hour before', async () => {

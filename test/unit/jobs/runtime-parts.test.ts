@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { loadWorkerConfig } from '../../../src/config/worker-config.js';
 import type { Job } from 'bullmq';
-import { backoffDelayMs, memoizeBackoffStrategy } from '../../../src/jobs/backoff-delay.js';
+import { backoffDelayMs, memoizeBackoffStrategy, retryAfterDelayMs, workerBackoffStrategy } from '../../../src/jobs/backoff-delay.js';
 import { queueWaitMs } from '../../../src/jobs/job-processor.js';
 import { enqueueTraceparent } from '../../../src/jobs/producer.js';
 import { createUsageAccumulator } from '../../../src/jobs/usage-accumulator.js';
@@ -16,6 +16,22 @@ describe('backoffDelayMs', () => {
     expect(backoffDelayMs(250, 2)).toBe(250);
     expect(backoffDelayMs(undefined, 1)).toBe(0);
     expect(backoffDelayMs({ type: 'custom' }, 1)).toBeUndefined();
+  });
+});
+
+describe('the retry-after backoff', () => {
+  it("waits as exponential does, or as long as the failure's retryAfterMs asks, whichever is longer", () => {
+    expect(retryAfterDelayMs(1, { retryAfterMs: 5000 }, 1000)).toBe(5000);
+    expect(retryAfterDelayMs(3, { retryAfterMs: 100 }, 1000)).toBe(4000);
+    expect(retryAfterDelayMs(2, new Error('no header'), 500)).toBe(1000);
+    expect(retryAfterDelayMs(1, { retryAfterMs: 1.2 }, undefined)).toBe(2);
+  });
+
+  it("is the worker's strategy for its type; other types go to the user's strategy, or fail as BullMQ fails them", async () => {
+    const job = { opts: { backoff: { type: 'retry-after', delay: 100 } } } as unknown as Job;
+    expect(await workerBackoffStrategy(undefined)(2, 'retry-after', Object.assign(new Error('429'), { retryAfterMs: 30_000 }), job)).toBe(30_000);
+    expect(await workerBackoffStrategy(() => 7)(1, 'mine', new Error('x'), job)).toBe(7);
+    expect(() => workerBackoffStrategy(undefined)(1, 'mine', new Error('x'), job)).toThrow(/Unknown backoff strategy mine/);
   });
 });
 
