@@ -29,7 +29,7 @@ export const RETRY_AFTER_BACKOFF = 'retry-after';
 
 /** The delay of the `retry-after` backoff after the failure of attempt `attemptsMade` (1-based). */
 export function retryAfterDelayMs(attemptsMade: number, err: unknown, delay: number | undefined): number {
-  const exponential = Math.round(2 ** (Math.max(1, attemptsMade) - 1) * Math.max(0, delay ?? 0));
+  const exponential = backoffDelayMs({ type: 'exponential', delay: delay ?? 0 }, Math.max(1, attemptsMade))!;
   const asked = (err as { retryAfterMs?: unknown } | null | undefined)?.retryAfterMs;
   return typeof asked === 'number' && Number.isFinite(asked) && asked > exponential ? Math.ceil(asked) : exponential;
 }

@@ -84,11 +84,6 @@ export interface JobProcessor {
   process(job: Job): Promise<unknown>;
   /** Jobs running now, by id (bounded by the worker's concurrency). */
   readonly active: ReadonlyMap<string, ActiveJob>;
-  /**
-   * Whether this BullMQ job object's attempt ran here and its failure (or cancellation) was
-   * reported: BullMQ's `failed` event for it needs no report of its own.
-   */
-  reportedFailure(job: Job): boolean;
   /** Aborts one running job as cancelled; false when it does not run here. */
   cancel(jobId: string, reason: string): boolean;
   /**
@@ -124,8 +119,6 @@ export function telemetryJobId(bullJobId: string, queue: string): string {
 export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
   const { connector, queue } = options;
   const active = new Map<string, AttemptRun>();
-  /** The job objects whose attempt ended here in failure (reported); filled on failures only. */
-  const failedHere = new WeakSet<Job>();
   const onError = options.onError ?? (() => undefined);
   const mirrorProgress = options.mirrorProgress ?? true;
 
@@ -226,7 +219,6 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
       stage(run, true);
       return result?.output ?? null;
     } catch (err) {
-      failedHere.add(job);
       throw await failed(job, run, err, performance.now() - started, price(run));
     } finally {
       active.delete(jobId);
@@ -277,7 +269,6 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
   return {
     process: (job) => process(job),
     active,
-    reportedFailure: (job) => failedHere.has(job),
     cancel(jobId, reason) {
       const entry = active.get(jobId);
       if (!entry) return false;

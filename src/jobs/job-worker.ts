@@ -120,7 +120,7 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   // its own (worker.js getUnrecoverableErrorMessage). Any other failure of a job went through the
   // processor, which reported it (or completed it, when BullMQ then failed to store the result).
   worker.on('failed', (job: Job | undefined, err: Error | undefined) => {
-    if (!job || !failedUnrun(job, err) || processor.reportedFailure(job)) return;
+    if (!job || !failedUnrun(job, err)) return;
     try {
       reportFailedUnrun({ job, queue, logger });
     } catch (err) {

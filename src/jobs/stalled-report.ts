@@ -27,12 +27,7 @@ export interface StalledReportOptions {
 export async function reportStalled(o: StalledReportOptions): Promise<void> {
   const job = await Job.fromId(o.worker, o.jobId);
   const attempt = (job?.attemptsMade ?? 0) + 1;
-  const jl = o.logger.withJobContext(telemetryJobId(o.jobId, o.queue), {
-    attempt,
-    queue: o.queue,
-    ...(job?.name ? { name: job.name } : {}),
-    ...(typeof job?.data?.traceparent === 'string' ? { traceparent: job.data.traceparent as string } : {}),
-  });
+  const jl = o.logger.withJobContext(telemetryJobId(o.jobId, o.queue), job ? attemptContext(job, attempt, o.queue) : { attempt, queue: o.queue });
   const state = job ? await job.getState() : 'unknown';
   const deferred = job?.deferredFailure;
   // A `log` event on the job; `attrs.kind` says `stalled` (the JobLogger surface has no typed kinds).
