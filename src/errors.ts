@@ -18,6 +18,7 @@ export function errorMessage(err: unknown): string {
 
 const CONFIG_FIX = {
   invalid: 'Fix the value (or unset it to use the default)',
+  optional: 'Fix the value (or unset it where it is not needed: it has no default)',
   required: 'Fix the value',
   flag: 'Fix the value (or leave the flag out to use the default)',
 } as const;
@@ -32,10 +33,12 @@ export class ConfigError extends JobscopeError {
     readonly rule: string,
     /**
      * `missing`: a required variable is not set (the fix is to set it, not to unset it).
+     * `optional`: a setting without a default, needed only by some roles (an API base URL a
+     *   connector needs), has a bad value.
      * `required`: a setting without a default has a bad value (unsetting it is no fix).
      * `flag`: a bad value given as a command-line flag.
      */
-    readonly kind: 'invalid' | 'missing' | 'required' | 'flag' = 'invalid',
+    readonly kind: 'invalid' | 'missing' | 'optional' | 'required' | 'flag' = 'invalid',
   ) {
     super(
       kind === 'missing'

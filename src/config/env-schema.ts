@@ -120,7 +120,11 @@ export function readEnv<S extends z.ZodRawShape>(shape: S, env: Env): z.infer<z.
     const variable = String(issue.path[0] ?? 'environment');
     const value = picked[variable];
     const shown = value === undefined ? '' : ` (got "${value.slice(0, 80)}")`;
-    throw new ConfigError(variable, `${issue.message}${shown}`);
+    // What unsetting it would give: the default, nothing (say so instead of promising a default), or an error.
+    const schema = shape[variable];
+    const unset = schema ? z.safeParse(schema, undefined) : undefined;
+    const kind = !unset || unset.data !== undefined ? 'invalid' : unset.success ? 'optional' : 'required';
+    throw new ConfigError(variable, `${issue.message}${shown}`, kind);
   }
   return r.data;
 }
