@@ -8,7 +8,7 @@ import { loadLoggerConfig } from '../../config/logger-config.js';
 import { loadPipelineConfig } from '../../config/pipeline-config.js';
 import { loadRedisConfig } from '../../config/redis-config.js';
 import { loadWorkerConfig } from '../../config/worker-config.js';
-import { flagSettings } from '../flag-settings.js';
+import { flagSettings, type FlagSetting } from '../flag-settings.js';
 import { createRateLimitedWarning, errorKey } from '../../logger/rate-limited-warning.js';
 import { errorMessage, JobscopeError } from '../../errors.js';
 import { createDemoProducer, type DemoProducer } from '../../jobs/demo-producer.js';
@@ -106,13 +106,19 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
 async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: StartParts): Promise<void> {
   const userRedis = loadRedisConfig(io.env);
-  parts.redis = await resolveLocalRedis(userRedis.urlExplicit ? { explicitUrl: userRedis.url } : {});
   // Local use: without a token the API is open, but only on this machine (127.0.0.1).
   const local = io.env.JOBSCOPE_API_TOKEN ? {} : { JOBSCOPE_API_ALLOW_ANONYMOUS: 'true', JOBSCOPE_METRICS_PUBLIC: 'true', HOST: io.env.HOST ?? '127.0.0.1' };
-  const settings = flagSettings({ ...io.env, ...local, REDIS_URL: parts.redis.url }, [
-    ['--port', 'PORT', values.port || undefined],
-    ['--rate', 'DEMO_RATE_PER_SEC', values.rate || undefined],
-  ]);
+  // A flag given empty is a bad value, as in `jobscope demo` (not the flag left out).
+  const flags: FlagSetting[] = [
+    ['--port', 'PORT', values.port],
+    ['--rate', 'DEMO_RATE_PER_SEC', values.rate],
+  ];
+  // The flags checked before anything starts (a redis-server of our own included).
+  const early = flagSettings({ ...io.env, ...local }, flags);
+  early.load(loadApiConfig);
+  early.load(loadWorkerConfig);
+  parts.redis = await resolveLocalRedis(userRedis.urlExplicit ? { explicitUrl: userRedis.url } : {});
+  const settings = flagSettings({ ...io.env, ...local, REDIS_URL: parts.redis.url }, flags);
   const env = settings.env;
   const redisConfig = settings.load(loadRedisConfig);
   const pipelineConfig = settings.load(loadPipelineConfig);

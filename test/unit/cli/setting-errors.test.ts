@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { run as demo } from '../../../src/cli/commands/demo.js';
+import { run as start } from '../../../src/cli/commands/start.js';
 import { run as worker } from '../../../src/cli/commands/worker.js';
 import { flagSettings } from '../../../src/cli/flag-settings.js';
 import { loadWorkerConfig } from '../../../src/config/worker-config.js';
@@ -20,6 +21,14 @@ describe('a bad setting is reported under the name the user gave it', () => {
     );
     await expect(worker(['--connector', 'simulated', '--queue', 'a b'], io())).rejects.toThrow(/^Invalid configuration --queue \(JOBSCOPE_QUEUE\): /);
     await expect(demo(['--rate', 'fast'], io())).rejects.toThrow(/^Invalid configuration --rate \(DEMO_RATE_PER_SEC\): /);
+  });
+
+  it('start checks its flags before it looks for Redis, and takes an empty flag as a bad value (as demo does)', async () => {
+    // io()'s Redis does not answer: had the flags been checked after it, the error would be about Redis.
+    await expect(start(['--rate', ''], io())).rejects.toThrow(/^Invalid configuration --rate \(DEMO_RATE_PER_SEC\): must be a number \(got ""\)/);
+    await expect(demo(['--rate', ''], io())).rejects.toThrow(/^Invalid configuration --rate \(DEMO_RATE_PER_SEC\): must be a number \(got ""\)/);
+    await expect(start(['--port', 'http'], io())).rejects.toThrow(/^Invalid configuration --port \(PORT\): /);
+    await expect(start(['--no-demo'], io())).rejects.toThrow(/^REDIS_URL=redis:\/\/127\.0\.0\.1:1 does not answer PING/);
   });
 
   it('the same value set as a variable is named as the variable', async () => {
