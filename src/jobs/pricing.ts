@@ -58,9 +58,18 @@ function tokenCost(m: ModelPrice | undefined, u: AiUsage): number | undefined {
 }
 
 /**
+ * What may follow a table name in a model's name for the model to get that name's prices: a
+ * dated snapshot (`-2024-08-06`, `-20250514`, `-0613`, `@20240620`), `-latest`, with an optional
+ * `-v2:0` version after it, or a bare version (`-v2`, `:0`). Any other suffix names another model
+ * (`gpt-4.1-nano` is not `gpt-4.1`, `gpt-4o-realtime-preview` is not `gpt-4o`), priced
+ * differently: it gets no price rather than a wrong one.
+ */
+const SNAPSHOT_SUFFIX = /^(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{6}|\d{4}|latest)(?:-v\d+(?::\d+)?)?|-v\d+(?::\d+)?|:\d+)$/;
+
+/**
  * Finds a model's prices: exact name, then case-insensitive, then without a `provider/`
- * prefix, then the longest table name the model starts with (so `gpt-4o-2024-08-06` is
- * `gpt-4o` and `gpt-4o-mini-2024-07-18` is `gpt-4o-mini`).
+ * prefix, then a table name followed by a snapshot suffix only ({@link SNAPSHOT_SUFFIX}: so
+ * `gpt-4o-2024-08-06` is `gpt-4o` and `gpt-4o-mini-2024-07-18` is `gpt-4o-mini`).
  */
 export function lookupModel(table: PriceTable, model: string): ModelPrice | undefined {
   if (table.models[model]) return table.models[model];
@@ -70,7 +79,7 @@ export function lookupModel(table: PriceTable, model: string): ModelPrice | unde
   for (const name of Object.keys(table.models)) {
     const n = name.toLowerCase();
     if (n === lower || n === bare) return table.models[name];
-    if ((bare.startsWith(`${n}-`) || bare.startsWith(`${n}:`) || bare.startsWith(`${n}@`)) && (!best || n.length > best.length)) best = name;
+    if (bare.startsWith(n) && SNAPSHOT_SUFFIX.test(bare.slice(n.length)) && (!best || n.length > best.length)) best = name;
   }
   return best !== undefined ? table.models[best] : undefined;
 }

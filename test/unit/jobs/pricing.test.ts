@@ -28,6 +28,18 @@ describe('pricing', () => {
     expect(pricing.modelPrice('openai/GPT-4o-mini')).toBe(pricing.modelPrice('gpt-4o-mini'));
     expect(pricing.modelPrice('claude-sonnet-4-20250514')?.outputPerMTokUsd).toBe(15);
     expect(pricing.modelPrice('gpt-4oxyz')).toBeUndefined();
+    expect(pricing.modelPrice('gpt-4-0613')).toBeUndefined(); // no gpt-4 in the table
+    expect(pricing.modelPrice('claude-3-5-sonnet@20240620')).toBe(pricing.modelPrice('claude-3-5-sonnet'));
+    expect(pricing.modelPrice('claude-3-7-sonnet-20250219-v1:0')).toBe(pricing.modelPrice('claude-3-7-sonnet'));
+    expect(pricing.modelPrice('claude-3-5-haiku-latest')).toBe(pricing.modelPrice('claude-3-5-haiku'));
+  });
+
+  it('does not price a variant of a model as that model (another model, another price)', () => {
+    // gpt-4.1-nano costs a fraction of gpt-4.1; priced as gpt-4.1 its cost would be 20x too high.
+    for (const model of ['gpt-4.1-nano', 'gpt-4.1-nano-2025-04-14', 'gpt-4o-realtime-preview', 'gpt-4o-audio-preview-2024-12-17', 'o4-mini-deep-research']) {
+      expect(pricing.modelPrice(model), model).toBeUndefined();
+      expect(pricing.price({ model, inputTokens: 1_000_000, outputTokens: 1_000_000 }), model).toBeUndefined();
+    }
   });
 
   it('prices GPU-seconds by the model GPU class, else the service GPU class', () => {
