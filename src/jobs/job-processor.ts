@@ -210,14 +210,16 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
       // A cancel requested before the start (begin() aborted the run): the connector is not run. An
       // already-aborted signal never fires 'abort', so a connector would not even notice it.
       if (run.aborted) throw run.reason;
-      const result = (await connector.run({ id: jobId, name: job.name, data: job.data as unknown, attempt, queue }, run)) as ConnectorResult | undefined;
+      const value: unknown = await connector.run({ id: jobId, name: job.name, data: job.data as unknown, attempt, queue }, run);
       // A connector that ignored its signal still ends as cancelled / handed back.
       if (run.aborted) throw run.reason;
       // Milliseconds to the microsecond: all a duration needs, and shorter to write than a raw difference.
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      const result = connectorResult(value);
       run.stageEnd(Date.now(), durationMs, price(run), countField(result, 'outputCount'), countField(result, 'outputSize'));
       stage(run, true);
-      return result?.output ?? null;
+      // BullMQ stores what is returned: a ConnectorResult's output, anything else as it is.
+      return result ? (result.output ?? null) : (value ?? null);
     } catch (err) {
       throw await failed(job, run, err, performance.now() - started, price(run));
     } finally {
@@ -292,9 +294,19 @@ function cancelError(reason: unknown): JobCancelledError {
   return new JobCancelledError(text || 'cancel requested');
 }
 
+/**
+ * What a connector resolved with, as a {@link ConnectorResult} when it is one (an object with
+ * `output`, `outputCount` or `outputSize`); undefined for anything else, which is the job's
+ * return value as it is (connector.ts).
+ */
+function connectorResult(value: unknown): ConnectorResult | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  return 'output' in value || 'outputCount' in value || 'outputSize' in value ? (value as ConnectorResult) : undefined;
+}
+
 /** `result[key]` when it is a non-negative integer (a connector's output count or size). */
 function countField(result: ConnectorResult | undefined, key: 'outputCount' | 'outputSize'): number | undefined {
-  if (!result || typeof result !== 'object') return undefined;
+  if (result === undefined) return undefined;
   const v = result[key];
   return Number.isInteger(v) && v! >= 0 ? v : undefined;
 }

@@ -219,6 +219,20 @@ describe('job worker lifecycle', () => {
     expect(lifecycle(await streamEvents(redis, prefix), 'unstorable')).toEqual(['job.received@1', 'job.started@1', 'job.completed@1']);
   });
 
+  it("stores a ConnectorResult's output as the job's return value, and anything else a connector returns as it is", async () => {
+    const answers: Record<string, unknown> = { wrapped: { output: 'o', outputCount: 1 }, plain: { url: 'https://x/img.png' }, text: 'hello', number: 42, none: undefined, list: [1, 2] };
+    const connector: Connector = { serviceType: 'simulated', name: 'answers', run: (job) => Promise.resolve(answers[job.id] as never) };
+    const w = startWorker(connector);
+    await w.ready;
+    for (const id of Object.keys(answers)) await producer.enqueue('x', {}, { jobId: id });
+    for (const id of Object.keys(answers)) await settled(id);
+    const stored = Object.fromEntries(await Promise.all(Object.keys(answers).map(async (id) => [id, (await producer.queue.getJob(id))!.returnvalue] as const)));
+    expect(stored).toEqual({ wrapped: 'o', plain: { url: 'https://x/img.png' }, text: 'hello', number: 42, none: null, list: [1, 2] });
+    await logger.flush(5000);
+    const completed = ofType(await streamEvents(redis, prefix), 'wrapped', 'job.completed');
+    expect(completed.map((e) => e.data.outputCount)).toEqual([1]);
+  });
+
   it('keeps sending heartbeats with the running jobs while it drains at shutdown, and none after worker.stopped', async () => {
     const w = startWorker(recordingConnector(), { shutdownTimeoutMs: 5000 });
     await w.ready;
