@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { bullJobId } from './job-processor.js';
 import { withDeadline } from './with-deadline.js';
 
 /**
@@ -122,15 +123,20 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 return redis.call('PUBLISH', ARGV[2], ARGV[1])
 `;
 
-/** Requests the cancellation of a job; resolves with how many workers heard it live. */
+/**
+ * Requests the cancellation of a job, by BullMQ's id or by its telemetry id (`images:21`, as the
+ * dashboard shows it: see bullJobId); resolves with how many workers heard it live.
+ */
 export async function requestCancel(
   redis: Redis,
   o: CancelKeyOptions,
-  jobId: string,
+  id: string,
   reason = 'cancel requested',
   ttlSeconds = CANCEL_MARKER_TTL_SECONDS,
   maxMarks = MAX_CANCEL_MARKS,
 ): Promise<number> {
+  // Workers look requests up by BullMQ's id.
+  const jobId = bullJobId(id, o.queue);
   const text = (reason || 'cancel requested').slice(0, 1024);
   const message = JSON.stringify({ jobId, reason: text } satisfies CancelMessage);
   const heard = await redis.eval(REQUEST_CANCEL_LUA, 2, cancelMarksKey(o), cancelReasonsKey(o), jobId, text, ttlSeconds, maxMarks, cancelChannel(o), message);

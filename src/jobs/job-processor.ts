@@ -84,7 +84,7 @@ export interface JobProcessor {
   process(job: Job): Promise<unknown>;
   /** Jobs running now, by id (bounded by the worker's concurrency). */
   readonly active: ReadonlyMap<string, ActiveJob>;
-  /** Aborts one running job as cancelled; false when it does not run here. */
+  /** Aborts one running job (either of its ids, see {@link bullJobId}) as cancelled; false when it does not run here. */
   cancel(jobId: string, reason: string): boolean;
   /**
    * Aborts every running job as handed back (worker shutdown past its deadline); resolves when
@@ -106,13 +106,27 @@ export function queueWaitMs(job: Pick<Job, 'timestamp' | 'processedOn' | 'delay'
   return Math.max(0, (job.processedOn ?? now) - job.timestamp - delay);
 }
 
+/** Whether BullMQ made the id: a per-queue counter, or a repeat's `repeat:<key hash>:<millis>`. */
+const bullMadeId = (id: string): boolean => /^\d+$/.test(id) || id.startsWith('repeat:');
+
 /**
  * The job id telemetry uses. BullMQ's automatic ids are per-queue counters ("21" exists in every
- * queue), so a numeric id is qualified with its queue (`images:21`) to stay unique in the
- * status store; ids set by the producer (createJobProducer sets `<queue>-<uuid>`) pass as they are.
+ * queue) and its repeat ids hash the job's name and schedule, not its queue, so such an id is
+ * qualified with its queue (`images:21`) to stay unique in the status store; ids set by the
+ * producer (createJobProducer sets `<queue>-<uuid>`) pass as they are.
  */
 export function telemetryJobId(bullJobId: string, queue: string): string {
-  return /^\d+$/.test(bullJobId) ? `${queue}:${bullJobId}` : bullJobId;
+  return bullMadeId(bullJobId) ? `${queue}:${bullJobId}` : bullJobId;
+}
+
+/**
+ * BullMQ's id of a job of `queue` given by either of its ids: the telemetry id (`images:21`,
+ * what the dashboard, the CLI and the heartbeats show) or BullMQ's own (`21`).
+ */
+export function bullJobId(jobId: string, queue: string): string {
+  if (!jobId.startsWith(`${queue}:`)) return jobId;
+  const own = jobId.slice(queue.length + 1);
+  return bullMadeId(own) ? own : jobId;
 }
 
 /** Creates the processor. */
@@ -272,7 +286,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     process: (job) => process(job),
     active,
     cancel(jobId, reason) {
-      const entry = active.get(jobId);
+      const entry = active.get(bullJobId(jobId, queue));
       if (!entry) return false;
       entry.abort(cancelError(reason));
       return true;

@@ -72,7 +72,7 @@ export interface JobWorker {
   readonly ready: Promise<void>;
   /** Ids of the jobs running now. */
   activeJobs(): string[];
-  /** Cancels a job running in this worker; false when it does not run here. */
+  /** Cancels a job running in this worker (by BullMQ's id or by its telemetry id, as {@link activeJobs} gives it); false when it does not run here. */
   cancelJob(jobId: string, reason?: string): boolean;
   /** Stops taking jobs, drains within `shutdownTimeoutMs` (then hands back), flushes. Idempotent. */
   close(reason?: string): Promise<void>;

@@ -46,7 +46,7 @@ export interface JobProducer {
   readonly queue: Queue;
   /** Adds a job; `data` must be a plain object (its `traceparent` field is set). */
   enqueue(name: string, data?: Record<string, unknown>, opts?: EnqueueOptions): Promise<EnqueuedJob>;
-  /** Requests the cancellation of a job (running or not yet started). */
+  /** Requests the cancellation of a job (running or not yet started), by BullMQ's id or its telemetry id (`<queue>:21`). */
   cancel(jobId: string, reason?: string): Promise<number>;
   /** Closes the queue and the connection it created. Idempotent. */
   close(): Promise<void>;
@@ -76,9 +76,12 @@ export function createJobProducer(options: JobProducerOptions): JobProducer {
     async enqueue(name, data = {}, opts = {}) {
       const { traceparent: given, ...jobOpts } = opts;
       const traceparent = enqueueTraceparent(given);
-      // A unique, time-ordered id: BullMQ's own ids repeat across queues.
-      const jobId = jobOpts.jobId ?? `${options.queue}-${createEventId()}`;
-      const added = await queue.add(name, { ...data, traceparent }, { ...jobOpts, jobId });
+      // A unique, time-ordered id: BullMQ's own ids repeat across queues. Not for a repeat: BullMQ
+      // gives each run its own id, and keys the schedule by the job id given, so a new id per call
+      // would add a schedule per call instead of updating the one there (and removeRepeatable(name,
+      // repeat) would not find it).
+      const jobId = jobOpts.jobId ?? (jobOpts.repeat ? undefined : `${options.queue}-${createEventId()}`);
+      const added = await queue.add(name, { ...data, traceparent }, jobId === undefined ? jobOpts : { ...jobOpts, jobId });
       // BullMQ adds nothing for a repeat whose limit is reached or whose next run is past its end.
       if (added === undefined) throw new Error(`queue ${options.queue}: BullMQ added no job (a repeat with no next run: its limit is reached or its end date passed)`);
       // A job id of the caller's (or deduplication) that BullMQ already has adds nothing: the job

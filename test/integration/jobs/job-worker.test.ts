@@ -149,6 +149,39 @@ describe('job worker', () => {
     expect(events.find((e) => e.type === 'job.cancelled')!.data).toMatchObject({ reason: 'user pressed cancel' });
   });
 
+  it("cancels a job by the id the dashboard shows (BullMQ's numeric id qualified with its queue)", async () => {
+    const w = startWorker();
+    await w.ready;
+    // Added without the producer: BullMQ numbers them, telemetry shows `jobs:<n>`.
+    const a = await producer.queue.add('stuck', { simulate: { stuck: true } });
+    const b = await producer.queue.add('stuck', { simulate: { stuck: true } });
+    await waitFor(() => w.activeJobs().length === 2, { what: 'both jobs to run' });
+    expect(w.activeJobs().sort()).toEqual([`${queue}:${a.id}`, `${queue}:${b.id}`].sort());
+    expect(w.cancelJob(`${queue}:${a.id}`, 'from the worker')).toBe(true);
+    expect(await producer.cancel(`${queue}:${b.id}`, 'from the dashboard')).toBe(1);
+    await settled([a.id!, b.id!]);
+    expect((await producer.queue.getJob(a.id!))!.failedReason).toContain('from the worker');
+    expect((await producer.queue.getJob(b.id!))!.failedReason).toContain('from the dashboard');
+    await logger.flush(5000);
+    const events = await streamEvents(redis, prefix);
+    expect(lifecycle(events, `${queue}:${b.id}`)).toEqual(['job.received@1', 'job.started@1', 'job.cancelled@1']);
+  });
+
+  it('a repeat enqueued again updates its schedule instead of adding one per call, and its runs have ids unique to the queue', async () => {
+    const repeat = { every: 60_000, immediately: true };
+    for (let i = 0; i < 3; i++) await producer.enqueue('hourly', { simulate: { latencyMs: 5 } }, { repeat });
+    expect(await producer.queue.getRepeatableJobs()).toHaveLength(1);
+    const w = startWorker();
+    await w.ready;
+    await waitFor(async () => (await producer.queue.getCompletedCount()) >= 1, { what: 'the first run to complete' });
+    await logger.flush(5000);
+    const ids = [...new Set((await streamEvents(redis, prefix)).filter((e) => e.type === 'job.completed').map((e) => e.job!.id))];
+    expect(ids).toHaveLength(1);
+    expect(ids[0]).toMatch(new RegExp(`^${queue}:repeat:`));
+    expect(await producer.queue.removeRepeatable('hourly', repeat)).toBe(true);
+    expect(await producer.queue.getRepeatableJobs()).toHaveLength(0);
+  });
+
   it('cancels a job requested before it started', async () => {
     const w = startWorker();
     await w.ready;
