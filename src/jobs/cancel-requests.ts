@@ -178,7 +178,8 @@ const CLOSE_WAIT_MS = 1000;
 /**
  * Subscribes to the cancel channel of a queue. Requests are remembered (bounded, oldest
  * forgotten first and counted) so a job that starts after its cancel request ends at once
- * without a Redis lookup per job; marks stored before the worker started are loaded at start.
+ * without a Redis lookup per job; marks stored before the worker started are loaded at start,
+ * and again after the subscriber reconnects (what was published meanwhile reached no one here).
  */
 export function createCancelListener(o: CancelListenerOptions): CancelListener {
   const channel = cancelChannel(o);
@@ -200,10 +201,13 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
   o.subscriber.on('error', onError);
   // A mark used up while the stored ones load: the load may have read it before it was deleted.
   let consumedWhileLoading: Set<string> | undefined = new Set();
+  // Job ids heard (requested or used up) while the marks are loaded again after a reconnect.
+  let heardWhileResyncing: Set<string> | undefined;
   o.subscriber.on('message', (ch: string, text: string) => {
     if (ch === doneChannel) {
       remembered.delete(text);
       consumedWhileLoading?.add(text);
+      heardWhileResyncing?.add(text);
       return;
     }
     if (ch !== channel) return;
@@ -212,6 +216,7 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
       if (typeof m.jobId !== 'string') return;
       const reason = typeof m.reason === 'string' && m.reason !== '' ? m.reason : 'cancel requested';
       remember(m.jobId, reason);
+      heardWhileResyncing?.add(m.jobId);
       o.onCancel({ jobId: m.jobId, reason });
     } catch (err) {
       onError(err);
@@ -227,6 +232,42 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
     .then(() => loadStored(o, loaded, max))
     .finally(() => (consumedWhileLoading = undefined));
   let closing: Promise<void> | undefined;
+  /**
+   * After a reconnect of the subscriber: what was published while it was away was heard by no one
+   * here. Subscribed again first, then the stored marks loaded again (as at the start): requests
+   * made meanwhile are remembered and applied to the attempts running here, and marks used up
+   * meanwhile (their cancel-done message missed too) are forgotten.
+   */
+  async function resync(): Promise<void> {
+    const heard = new Set<string>();
+    heardWhileResyncing = heard;
+    try {
+      // ioredis subscribes again by itself; this one makes sure it happened before the load.
+      await o.subscriber.subscribe(channel, doneChannel);
+      const stored = new Map<string, string>();
+      await loadStored(o, (jobId, reason) => stored.set(jobId, reason), max);
+      if (closing) return;
+      for (const jobId of [...remembered.keys()]) if (!stored.has(jobId) && !heard.has(jobId)) remembered.delete(jobId);
+      for (const [jobId, reason] of stored) {
+        if (remembered.has(jobId) || heard.has(jobId)) continue;
+        remember(jobId, reason);
+        o.onCancel({ jobId, reason });
+      }
+    } catch (err) {
+      if (!closing) onError(err);
+    } finally {
+      if (heardWhileResyncing === heard) heardWhileResyncing = undefined;
+    }
+  }
+  // The first 'ready' is the start's (`ready` above covers it); any later one is a reconnect.
+  let started = false;
+  void ready.then(
+    () => (started = true),
+    () => (started = true),
+  );
+  o.subscriber.on('ready', () => {
+    if (started && !closing) void resync();
+  });
   return {
     ready,
     pending: (jobId) => remembered.get(jobId),

@@ -1,8 +1,8 @@
 import { Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Connector } from '../../connectors/connector.js';
-import { TimeoutError } from '../errors.js';
+import { errorMessage, TimeoutError } from '../errors.js';
 import { memoizeBackoffStrategy, workerBackoffStrategy } from './backoff-delay.js';
-import { createCancelListener, type CancelListener } from './cancel-requests.js';
+import { cancelChannel, cancelDoneChannel, createCancelListener, type CancelListener } from './cancel-requests.js';
 import { createJobProcessor, type JobProcessor, telemetryJobId } from './job-processor.js';
 import type { Pricing } from './pricing.js';
 import { asBullConnection, bullClient, quietAfterClose, type RedisConnection } from './redis-connection.js';
@@ -68,7 +68,10 @@ export interface JobWorkerOptions {
 /** A running job worker. */
 export interface JobWorker {
   readonly worker: Worker;
-  /** Resolves when BullMQ is connected and cancel requests are heard. */
+  /**
+   * Resolves when BullMQ is connected and cancel requests are heard (or could not be: that is
+   * reported to `onError`, and the worker runs without them).
+   */
   readonly ready: Promise<void>;
   /** Ids of the jobs running now. */
   activeJobs(): string[];
@@ -141,15 +144,17 @@ export function createJobWorker(options: JobWorkerOptions): JobWorker {
   // The logger's flush and close cover the lifecycle events the processor stages.
   const removeHandOver = logger.onFlush(() => processor.flush());
   // No job is taken before the stored cancel requests are loaded: a job cancelled while no
-  // worker ran then ends at once instead of running (were the load to fail, jobs run anyway).
+  // worker ran then ends at once instead of running. Were the subscription or the load to fail
+  // (a Redis user without Pub/Sub access: Redis 7 gives new ACL users no channels), jobs run
+  // anyway, without cancel requests, and the worker says so.
+  const cancelsHeard = (cancels?.ready ?? Promise.resolve()).catch((err: unknown) =>
+    onError(new Error(`cancel requests are not heard by this worker (jobs run, but cannot be cancelled): ${errorMessage(err)}. If the Redis user lacks Pub/Sub access, allow the channels ${cancelChannel({ prefix: options.prefix, queue })} and ${cancelDoneChannel({ prefix: options.prefix, queue })}.`)),
+  );
   // BullMQ's run() returns at once when the worker was paused or closed in the meantime.
-  void (cancels?.ready ?? Promise.resolve())
-    .catch(onError)
-    .then(() => worker.run())
-    .catch(onError);
-  const ready = Promise.all([worker.waitUntilReady(), cancels?.ready]).then(() => undefined);
-  // Whoever waits for `ready` sees a failure; nobody waiting is not an unhandled rejection
-  // (the failure also reaches onError, from BullMQ's 'error' or the cancel listener's).
+  void cancelsHeard.then(() => worker.run()).catch(onError);
+  const ready = Promise.all([worker.waitUntilReady(), cancelsHeard]).then(() => undefined);
+  // Whoever waits for `ready` sees BullMQ's failure; nobody waiting is not an unhandled rejection
+  // (the failure also reaches onError, from BullMQ's 'error').
   ready.catch(() => undefined);
   logger.workerStarted({ concurrency, queues: [queue], heartbeatIntervalMs });
   const activeJobs = (): string[] => [...processor.active.keys()].map((id) => telemetryJobId(id, queue));

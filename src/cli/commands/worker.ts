@@ -113,8 +113,18 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
     io.stderr.write(`jobscope worker: waiting for Redis at ${redactUrl(redisConfig.url)}${lastError ? ` (${lastError})` : ''}; start Redis or fix REDIS_URL (Ctrl-C stops)\n`);
   }, SLOW_START_MS);
   // A stop asked for while Redis is not there yet (the worker waits for it) is not put off.
-  const early = await Promise.race([worker.ready.then(() => undefined), stopped]);
-  clearTimeout(slowStart);
+  let early: string | undefined;
+  try {
+    early = await Promise.race([worker.ready.then(() => undefined), stopped]);
+  } catch (err) {
+    // BullMQ could not start (a Redis that refuses its commands): stop what did start, say why.
+    io.stderr.write(`jobscope worker: cannot start on Redis at ${redactUrl(redisConfig.url)}: ${errorMessage(err)}\njobscope worker: stopping\n`);
+    await worker.close('start failed');
+    await closeLogger();
+    return 1;
+  } finally {
+    clearTimeout(slowStart);
+  }
   // Railway (and any orchestrator) health-checks PORT: /healthz while the worker runs, /metrics for the publisher.
   let server: MetricsServer | undefined;
   try {

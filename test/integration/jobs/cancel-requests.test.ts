@@ -125,4 +125,30 @@ describe('used-up cancel requests', () => {
     await waitFor(() => [a, b, c].every((l) => l.pending('nightly-sync') === 'skip again'), { what: 'the new request' });
     for (const l of [a, b, c]) await l.close();
   });
+
+  it('after its connection drops, a listener learns what was requested and used up while it was away', async () => {
+    const keys = { prefix, queue };
+    const heard: CancelMessage[] = [];
+    const subscriber = redis.duplicate();
+    const id = (await subscriber.client('ID')) as number;
+    const l = createCancelListener({ subscriber, commands: redis, prefix, queue, onCancel: (m) => heard.push(m) });
+    const other = listen();
+    await Promise.all([l.ready, other.ready]);
+    await requestCancel(redis, keys, 'used-up', 'done elsewhere');
+    await waitFor(() => l.pending('used-up') !== undefined && other.pending('used-up') !== undefined, { what: 'both to hear it' });
+    heard.length = 0;
+    // The listener's connection drops; while it reconnects, one request is made and another used up.
+    await redis.client('KILL', 'ID', String(id));
+    // Heard by the other listener only (ioredis waits 50 ms before it reconnects).
+    expect(await requestCancel(redis, keys, 'while-away', 'requested meanwhile')).toBe(1);
+    other.consume('used-up');
+    await waitFor(() => heard.some((m) => m.jobId === 'while-away'), { what: 'the request made while it was away' });
+    expect(heard).toEqual([{ jobId: 'while-away', reason: 'requested meanwhile' }]);
+    expect(l.pending('while-away')).toBe('requested meanwhile');
+    await waitFor(() => l.pending('used-up') === undefined, { what: 'the mark used up meanwhile to be forgotten' });
+    // And it hears live requests again.
+    expect(await requestCancel(redis, keys, 'after', 'live again')).toBe(2);
+    await waitFor(() => heard.some((m) => m.jobId === 'after'), { what: 'a live request after the reconnect' });
+    for (const x of [l, other]) await x.close();
+  });
 });

@@ -233,6 +233,22 @@ describe('job worker lifecycle', () => {
     expect(completed.map((e) => e.data.outputCount)).toEqual([1]);
   });
 
+  it('a Redis user without Pub/Sub access: the worker says cancel requests are not heard, and runs jobs', async () => {
+    // Redis 7 gives a new ACL user no channels unless told (acl-pubsub-default resetchannels): SUBSCRIBE is refused.
+    const user = `${prefix}-nopubsub`;
+    await redis.call('ACL', 'SETUSER', user, 'on', '>pw', '~*', '+@all', 'resetchannels');
+    cleanups.push(() => redis.call('ACL', 'DELUSER', user));
+    const url = new URL(TEST_REDIS_URL);
+    url.username = user;
+    url.password = 'pw';
+    const errors: string[] = [];
+    const w = startWorker(recordingConnector(), { connection: url.toString(), onError: (err) => errors.push((err as Error).message) });
+    await w.ready;
+    expect(errors.find((m) => m.startsWith('cancel requests are not heard by this worker'))).toMatch(/NOPERM.*allow the channels \{.*\}:cancel:lifecycle and/);
+    await producer.enqueue('x', {}, { jobId: 'runs-anyway' });
+    await settled('runs-anyway');
+  });
+
   it('keeps sending heartbeats with the running jobs while it drains at shutdown, and none after worker.stopped', async () => {
     const w = startWorker(recordingConnector(), { shutdownTimeoutMs: 5000 });
     await w.ready;
