@@ -255,6 +255,12 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
       options.onCancelled?.(entry.jobId);
       return new UnrecoverableError(reason.message);
     }
+    // Not a failure: BullMQ puts the job back (rate-limited, delayed, waiting) and runs it again.
+    const parked = parkedBy(err);
+    if (parked !== undefined) {
+      entry.logger.info(parked.message, { kind: parked.kind, durationMs });
+      return err;
+    }
     const final = err instanceof UnrecoverableError || isNonRetryable(err);
     // As BullMQ's shouldRetryJob: attempts left and not unrecoverable, then the backoff has its say.
     let willRetry: boolean | undefined = !final && entry.attempt < (job.opts.attempts ?? 1);
@@ -301,6 +307,22 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     },
     flush: () => handOver(true),
   };
+}
+
+/**
+ * The errors with which a processor tells BullMQ to put its job back instead of failing it
+ * (worker.js handleFailed): `Worker.RateLimitError()` after `worker.rateLimit(ms)`, and those
+ * thrown after `job.moveToDelayed`, `job.moveToWait` or `job.moveToWaitingChildren`. Matched as
+ * BullMQ matches them (by message, by name). The attempt is then reported as a `log` event of
+ * its kind, not as failed.
+ */
+function parkedBy(err: unknown): { kind: string; message: string } | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err.message === 'bullmq:rateLimitExceeded') return { kind: 'rate_limited', message: 'job rate-limited: back to the queue, to run again' };
+  if (err.name === 'DelayedError') return { kind: 'delayed', message: 'job moved to delayed, to run again' };
+  if (err.name === 'WaitingError') return { kind: 'moved_to_wait', message: 'job moved back to wait, to run again' };
+  if (err.name === 'WaitingChildrenError') return { kind: 'waiting_children', message: 'job waits for its children, to run again' };
+  return undefined;
 }
 
 function cancelError(reason: unknown): JobCancelledError {

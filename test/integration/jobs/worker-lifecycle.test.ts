@@ -249,6 +249,33 @@ describe('job worker lifecycle', () => {
     await settled('runs-anyway');
   });
 
+  it("a job the connector rate-limits (BullMQ's worker.rateLimit + RateLimitError) is not reported as failed: it runs again and completes", async () => {
+    let runs = 0;
+    let w: JobWorker | undefined;
+    const connector: Connector = {
+      serviceType: 'simulated',
+      name: 'limited',
+      async run() {
+        // The service answered "slow down" on the first run: BullMQ's manual rate limit.
+        if (++runs === 1) {
+          await w!.worker.rateLimit(200);
+          throw Worker.RateLimitError();
+        }
+        return { outputCount: 1 };
+      },
+    };
+    w = startWorker(connector);
+    await w.ready;
+    await producer.enqueue('x', {}, { jobId: 'limited', attempts: 3 });
+    await settled('limited');
+    expect(runs).toBe(2);
+    await logger.flush(5000);
+    const events = await streamEvents(redis, prefix);
+    expect(lifecycle(events, 'limited')).toEqual(['job.received@1', 'job.started@1', 'job.received@1', 'job.started@1', 'job.completed@1']);
+    const note = events.find((e) => e.type === 'log' && e.job?.id === 'limited');
+    expect(note).toMatchObject({ level: 'info', message: 'job rate-limited: back to the queue, to run again', attrs: { kind: 'rate_limited' } });
+  });
+
   it('keeps sending heartbeats with the running jobs while it drains at shutdown, and none after worker.stopped', async () => {
     const w = startWorker(recordingConnector(), { shutdownTimeoutMs: 5000 });
     await w.ready;
