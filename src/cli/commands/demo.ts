@@ -60,7 +60,7 @@ export async function runDemo(options: { workers: number; seed?: number; bullPre
   const progress = setInterval(() => {
     const s = producer.stats();
     const queues = Object.entries(s.byQueue).map(([q, n]) => `${q} ${n}`).join(', ');
-    io.stdout.write(`enqueued ${s.enqueued} (${queues || 'none yet'})${s.errors ? `; ${s.errors} failed, last: ${lastError}` : ''}\n`);
+    io.stdout.write(`enqueued ${s.enqueued} (${queues || 'none yet'})${s.errors ? `; ${s.errors} failed, last: ${lastError}` : ''}${s.skipped ? `; ${s.skipped} skipped (Redis too slow for the rate)` : ''}\n`);
   }, 5000);
   progress.unref();
   const signal = await stopped;
