@@ -44,6 +44,7 @@ function connectorFor(name: string, c: WorkerConfig): Connector {
 }
 
 async function startWorkerHealth(port: number, logger: ConnectorLogger): Promise<MetricsServer> {
+  const health = createWorkerHealth();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'jobscope_worker_' });
   registerPublisherMetrics(registry, () => logger.stats());
@@ -52,12 +53,29 @@ async function startWorkerHealth(port: number, logger: ConnectorLogger): Promise
     port,
     what: "the worker's health server",
     portSetting: 'PORT (0 turns it off)',
-    health: () => {
-      const s = logger.stats();
-      // Unhealthy only when events are being lost; Redis being away is what the spool is for.
-      return { ok: s.dropped === 0 || s.connected, connected: s.connected, buffered: s.buffered, spoolPending: s.spoolPending, dropped: s.dropped };
-    },
+    health: () => health(logger.stats()),
   });
+}
+
+/** How long after events were last dropped the worker counts as losing them (for /healthz). */
+export const DROP_RECENT_MS = 60_000;
+
+/**
+ * The worker's /healthz: unhealthy only while events are being lost, that is Redis is away and
+ * events were dropped within {@link DROP_RECENT_MS} (Redis being away is what the spool is for). A
+ * drop long past does not make every later Redis blip unhealthy.
+ */
+export function createWorkerHealth(now: () => number = Date.now): (s: PublisherStats) => { ok: boolean; [key: string]: unknown } {
+  let seenDropped = 0;
+  let droppedAt = Number.NEGATIVE_INFINITY;
+  return (s) => {
+    if (s.dropped > seenDropped) {
+      seenDropped = s.dropped;
+      droppedAt = now();
+    }
+    const losing = now() - droppedAt < DROP_RECENT_MS;
+    return { ok: s.connected || !losing, connected: s.connected, buffered: s.buffered, spoolPending: s.spoolPending, dropped: s.dropped };
+  };
 }
 
 /** What a stop left undelivered (Redis away), and where it is. */
