@@ -44,6 +44,12 @@ export interface ComfyUiMessage {
 export type MessageOutcome = 'finished' | 'succeeded' | ConnectorError | undefined;
 
 /**
+ * The messages that tell the prompt is alive. Not `status`: ComfyUI broadcasts it on every change
+ * of the queue, other clients' included, and it is all a prompt deleted from the queue gets.
+ */
+const PROMPT_MESSAGES = new Set(['execution_start', 'execution_cached', 'executing', 'progress', 'executed', 'execution_success', 'execution_error', 'execution_interrupted']);
+
+/**
  * The state of one prompt, across the sockets that follow it (a reconnect keeps it): progress that
  * never goes backwards, and the execution's wall time.
  */
@@ -54,6 +60,7 @@ export class PromptTracker {
   private startedAt: number | undefined;
   private endedAt: number | undefined;
   private readonly followedAt = performance.now();
+  private lastHeardAt = this.followedAt;
 
   constructor(
     readonly promptId: string,
@@ -66,10 +73,21 @@ export class PromptTracker {
     return Math.max(0, (this.endedAt ?? performance.now()) - (this.startedAt ?? this.followedAt));
   }
 
+  /** True once `execution_start` was seen: from then on the prompt uses GPU time. */
+  get started(): boolean {
+    return this.startedAt !== undefined;
+  }
+
+  /** When (`performance.now()`) the last message about this prompt arrived; when it started to be followed before any. */
+  get heardAt(): number {
+    return this.lastHeardAt;
+  }
+
   /** Applies one message received at `at` (`performance.now()`); other prompts' messages are ignored. */
   apply(msg: ComfyUiMessage, at: number): MessageOutcome {
     const d = msg.data ?? {};
     if (d.prompt_id !== undefined && d.prompt_id !== this.promptId) return undefined;
+    if (PROMPT_MESSAGES.has(msg.type)) this.lastHeardAt = Math.max(this.lastHeardAt, at);
     switch (msg.type) {
       case 'execution_start':
         this.startedAt ??= at;

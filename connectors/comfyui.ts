@@ -12,7 +12,10 @@ import { fetchError, httpError } from './http-errors.js';
  * GET `/history/<prompt_id>`. A lost socket is reconnected once (the history and `/queue` tell
  * what was missed). On cancellation, deadline or giving up, the prompt is stopped on ComfyUI:
  * POST `/queue` `{ delete: [id] }` while queued, POST `/interrupt` `{ prompt_id }` while running.
- * GPU-seconds are the wall time of the prompt's execution (from `execution_start`).
+ * A prompt that goes quiet (no message about it for `livenessCheckMs`) is looked up over HTTP: a
+ * socket can go half-open, and a prompt deleted from the queue gets no message at all.
+ * GPU-seconds are the wall time of the prompt's execution (from `execution_start`), reported
+ * however the job ends once the execution started (failed, interrupted, timed out, cancelled).
  *
  * Job data: `{ workflow: { <nodeId>: { class_type, inputs } }, model? }`.
  */
@@ -25,6 +28,14 @@ export interface ComfyUiConnectorOptions {
   timeoutMs?: number;
   /** Deadline of each HTTP call, in ms. Default 30000. */
   requestTimeoutMs?: number;
+  /**
+   * How long a followed prompt may go without a message about it before ComfyUI is asked over
+   * HTTP where it is (`/history/<id>`, `/queue`), in ms: finished → its end is taken from the
+   * history; neither there nor queued → the job fails (retryable) at once instead of at the
+   * deadline; queued or running → the wait goes on, and so it does when ComfyUI cannot be asked.
+   * Default 20000; 0 turns the check off.
+   */
+  livenessCheckMs?: number;
   /** Service type on events. Default `comfyui`. */
   serviceType?: string;
   /** Model reported when the job names none (priced by GPU-seconds). Default: none. */
@@ -64,17 +75,23 @@ export function createComfyUiConnector(options: ComfyUiConnectorOptions): Connec
   const wsBase = base.replace(/^http/, 'ws');
   const timeoutMs = options.timeoutMs ?? 1_800_000;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const livenessCheckMs = options.livenessCheckMs ?? 20_000;
   const service = `ComfyUI at ${base}`;
-  /** For calls that must finish even when the job is cancelled (they still have their own deadline). */
-  const unaborted = new AbortController().signal;
 
-  async function call(path: string, init: RequestInit, signal: AbortSignal): Promise<Response> {
+  /**
+   * One HTTP call, its body read by `read` within the same `requestTimeoutMs`. `signal` (the
+   * job's) aborts it; calls that must go out even when the job is cancelled have none.
+   */
+  async function call<T>(path: string, init: RequestInit, signal: AbortSignal | undefined, read: (res: Response) => Promise<T>): Promise<T> {
+    const deadline = new ChildSignal(signal, requestTimeoutMs);
     try {
-      const res = await fetch(`${base}${path}`, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]) });
+      const res = await fetch(`${base}${path}`, { ...init, signal: deadline.signal });
       if (!res.ok) throw httpError(service, res.status, await res.text().catch(() => ''));
-      return res;
+      return await read(res);
     } catch (err) {
-      throw fetchError(service, err, signal, requestTimeoutMs);
+      throw fetchError(service, err, signal ?? NEVER_ABORTED, requestTimeoutMs);
+    } finally {
+      deadline.dispose();
     }
   }
 
@@ -84,49 +101,61 @@ export function createComfyUiConnector(options: ComfyUiConnectorOptions): Connec
       throw new ConnectorError('ComfyUI job has no "workflow"', { category: 'validation', type: 'ValidationError', retryable: false });
     }
     const model = job.data.model ?? options.model;
-    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
+    // The job's signal: aborted by the job's own (cancellation, shutdown) or at the deadline.
+    const deadline = new ChildSignal(ctx.signal, timeoutMs);
+    const signal = deadline.signal;
     const clientId = randomUUID();
     const wsUrl = `${wsBase}/ws?clientId=${clientId}`;
-    /** What a failure of the run is: the job's own abort as it is, the deadline as a timeout. */
-    const ended = (err: unknown): unknown => {
-      if (ctx.signal.aborted) return err;
-      if (signal.aborted) return new ConnectorError(`${service} did not finish the prompt within ${timeoutMs} ms`, { category: 'timeout', type: 'TimeoutError' });
-      return err;
+    let tracker: PromptTracker | undefined;
+    let reported = false;
+    /** The prompt's GPU time up to now (or its end), once per job whichever way it ends: the runtime prices failed and cancelled attempts too. */
+    const reportUsage = (t: PromptTracker): void => {
+      if (reported) return;
+      reported = true;
+      ctx.reportUsage({ ...(model ? { model } : {}), provider: 'comfyui', gpuSeconds: t.executionMs / 1000 });
     };
-    // Open (and listening) before the prompt is queued: a fast prompt's messages can beat the POST's reply.
-    const conn = { socket: await openComfyUiSocket(wsUrl, signal, requestTimeoutMs).catch((err: unknown) => Promise.reject(ended(err))) };
-    // Not tied to the job's signal: a prompt ComfyUI accepted while the job was being cancelled must still be stopped.
-    const queued = queuePrompt(workflow, clientId, ctx.traceparent);
-    let stopping: Promise<void> | undefined;
-    const stop = (promptId: string): Promise<void> => (stopping ??= stopPrompt(promptId));
-    const onAbort = (): void => {
-      conn.socket.close();
-      void queued.then(stop, () => undefined);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    const aborted = abortRejection(signal);
     try {
-      const promptId = await Promise.race([queued, aborted.promise]);
-      ctx.progress(0, { stage: 'queued' });
-      ctx.log.debug('prompt queued', { promptId });
-      const tracker = new PromptTracker(promptId, Object.keys(workflow).length, ctx.progress);
-      const files = await Promise.race([complete(tracker, conn, wsUrl, signal, stop, ctx), aborted.promise]);
-      ctx.reportUsage({ ...(model ? { model } : {}), provider: 'comfyui', gpuSeconds: tracker.executionMs / 1000 });
-      ctx.progress(100, { stage: 'done' });
-      return { output: { promptId, files }, outputCount: files.length };
+      // Open (and listening) before the prompt is queued: a fast prompt's messages can beat the POST's reply.
+      const conn = { socket: await openComfyUiSocket(wsUrl, signal, requestTimeoutMs) };
+      // Not tied to the job's signal: a prompt ComfyUI accepted while the job was being cancelled must still be stopped.
+      const queued = queuePrompt(workflow, clientId, ctx.traceparent);
+      let stopping: Promise<void> | undefined;
+      const stop = (promptId: string): Promise<void> => (stopping ??= stopPrompt(promptId));
+      const onAbort = (): void => {
+        conn.socket.close();
+        void queued.then(stop, () => undefined);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const aborted = abortRejection(signal);
+      try {
+        const promptId = await Promise.race([queued, aborted.promise]);
+        ctx.progress(0, { stage: 'queued' });
+        ctx.log.debug('prompt queued', { promptId });
+        tracker = new PromptTracker(promptId, Object.keys(workflow).length, ctx.progress);
+        const files = await Promise.race([complete(tracker, conn, wsUrl, signal, stop, ctx), aborted.promise]);
+        reportUsage(tracker);
+        ctx.progress(100, { stage: 'done' });
+        return { output: { promptId, files }, outputCount: files.length };
+      } finally {
+        aborted.dispose();
+        signal.removeEventListener('abort', onAbort);
+        conn.socket.close();
+      }
     } catch (err) {
-      throw ended(err);
+      // The job's own abort as it is, the deadline as a timeout.
+      if (ctx.signal.aborted || !deadline.expired) throw err;
+      throw new ConnectorError(`${service} did not finish the prompt within ${timeoutMs} ms`, { category: 'timeout', type: 'TimeoutError' });
     } finally {
-      aborted.dispose();
-      signal.removeEventListener('abort', onAbort);
-      conn.socket.close();
+      deadline.dispose();
+      // A failure (an OOM), an interrupt, the deadline or a cancel after the execution started: the GPU time was spent all the same.
+      if (tracker?.started) reportUsage(tracker);
     }
   }
 
   async function queuePrompt(workflow: Record<string, unknown>, clientId: string, traceparent: string): Promise<string> {
     const headers = { 'content-type': 'application/json', traceparent };
-    const res = await call('/prompt', { method: 'POST', headers, body: JSON.stringify({ prompt: workflow, client_id: clientId }) }, unaborted);
-    const promptId = ((await res.json()) as { prompt_id?: unknown }).prompt_id;
+    const reply = await call('/prompt', { method: 'POST', headers, body: JSON.stringify({ prompt: workflow, client_id: clientId }) }, undefined, (res) => res.json() as Promise<{ prompt_id?: unknown } | null>);
+    const promptId = reply?.prompt_id;
     if (typeof promptId !== 'string' || promptId === '') throw new ConnectorError(`${service} accepted the prompt but returned no prompt_id`, { category: 'model', type: 'ProtocolError' });
     return promptId;
   }
@@ -135,14 +164,16 @@ export function createComfyUiConnector(options: ComfyUiConnectorOptions): Connec
    * Follows the prompt to its end and returns its output files. A lost socket is replaced once
    * (same clientId, so ComfyUI sends the rest there); what was sent while none listened is read
    * from `/history` and `/queue`. When the prompt cannot be followed any more it is stopped on
-   * ComfyUI before the job fails, so that a retry does not run the workflow twice.
+   * ComfyUI before the job fails, so that a retry does not run the workflow twice. While it is
+   * followed, a prompt that goes quiet is looked up (see {@link followWatched}).
    */
   async function complete(tracker: PromptTracker, conn: { socket: ComfyUiSocket }, wsUrl: string, signal: AbortSignal, stop: (promptId: string) => Promise<void>, ctx: ConnectorContext): Promise<ComfyUiOutputFile[]> {
     const { promptId } = tracker;
     for (let reconnects = 0; ; reconnects++) {
       let lost: ComfyUiSocketLost;
       try {
-        await conn.socket.follow(tracker);
+        const followed = await followWatched(tracker, conn.socket, signal, ctx);
+        if (followed !== 'finished') return historyOutcome(followed, tracker);
         return await finishedOutputs(promptId, signal);
       } catch (err) {
         if (!(err instanceof ComfyUiSocketLost) || signal.aborted) throw err;
@@ -167,9 +198,60 @@ export function createComfyUiConnector(options: ComfyUiConnectorOptions): Connec
         throw new ConnectorError(message, { category: err instanceof ConnectorError ? err.category : 'network', type: err instanceof ConnectorError ? err.type : 'NetworkError', cause: err });
       }
       if (found === 'waiting') continue;
-      if (found === undefined) throw new ConnectorError(`${service} no longer knows prompt ${promptId} (restarted?)`, { category: 'network', type: 'PromptLostError' });
+      if (found === undefined) throw promptLost(promptId, 'restarted?');
       return historyOutcome(found, tracker);
     }
+  }
+
+  /**
+   * Follows the prompt over `socket`, and each time nothing about it arrived for
+   * `livenessCheckMs` asks ComfyUI where it is: a half-open socket (NAT or load balancer state
+   * lost, host gone without a FIN) stays open and silent, and a prompt deleted from the queue
+   * (its UI's delete or clear) gets no message but a `status` broadcast. Resolves `'finished'`
+   * when the socket saw the end, or with the prompt's history entry when a check found it
+   * finished; rejects as {@link ComfyUiSocket.follow} does, or when ComfyUI no longer knows the
+   * prompt. Queued or running, or a check that fails (ComfyUI unreachable for a moment), and the
+   * wait goes on: the job's deadline still bounds it.
+   */
+  async function followWatched(tracker: PromptTracker, socket: ComfyUiSocket, signal: AbortSignal, ctx: ConnectorContext): Promise<'finished' | HistoryEntry> {
+    const followed = socket.follow(tracker).then(() => 'finished' as const);
+    if (!(livenessCheckMs > 0 && Number.isFinite(livenessCheckMs))) return followed;
+    // Its own signal, aborted when following ends, so that a pending pause or check ends with it.
+    const watch = new ChildSignal(signal);
+    const watching = (async (): Promise<HistoryEntry> => {
+      let checkedAt = performance.now();
+      for (;;) {
+        const quiet = performance.now() - Math.max(tracker.heardAt, checkedAt);
+        if (quiet < livenessCheckMs) {
+          await abortableSleep(livenessCheckMs - quiet, watch.signal);
+          continue;
+        }
+        checkedAt = performance.now();
+        let found: HistoryEntry | 'waiting' | undefined;
+        try {
+          found = await lookUp(tracker.promptId, watch.signal);
+        } catch (err) {
+          if (watch.signal.aborted) throw err;
+          ctx.log.warn('could not ask ComfyUI about a quiet prompt, still waiting', { promptId: tracker.promptId, error: (err as Error).message });
+          continue;
+        }
+        if (found === 'waiting') continue;
+        if (found === undefined) throw promptLost(tracker.promptId, `nothing heard of it for ${livenessCheckMs} ms; deleted from the queue, or ComfyUI restarted?`);
+        ctx.log.warn('ComfyUI finished the prompt but its end never reached the WebSocket, reading it from the history', { promptId: tracker.promptId });
+        return found;
+      }
+    })();
+    try {
+      return await Promise.race([followed, watching]);
+    } finally {
+      watch.abort();
+      watch.dispose();
+    }
+  }
+
+  /** A prompt ComfyUI no longer knows: neither queued, running nor in the history. Retryable: nothing of it runs any more. */
+  function promptLost(promptId: string, why: string): ConnectorError {
+    return new ConnectorError(`${service} no longer knows prompt ${promptId} (${why})`, { category: 'network', type: 'PromptLostError' });
   }
 
   /**
@@ -217,16 +299,14 @@ export function createComfyUiConnector(options: ComfyUiConnectorOptions): Connec
   }
 
   async function historyEntry(promptId: string, signal: AbortSignal): Promise<HistoryEntry | undefined> {
-    const res = await call(`/history/${encodeURIComponent(promptId)}`, { method: 'GET' }, signal);
-    const body = (await res.json()) as Record<string, HistoryEntry | undefined> | null;
+    const body = await call(`/history/${encodeURIComponent(promptId)}`, { method: 'GET' }, signal, (res) => res.json() as Promise<Record<string, HistoryEntry | undefined> | null>);
     const entry = body?.[promptId];
     return entry !== null && typeof entry === 'object' ? entry : undefined;
   }
 
   /** The prompt ids ComfyUI runs and holds queued (`/queue` items are `[number, prompt_id, ...]`). */
-  async function queueState(signal: AbortSignal): Promise<{ running: string[]; pending: string[] }> {
-    const res = await call('/queue', { method: 'GET' }, signal);
-    const body = (await res.json()) as { queue_running?: unknown; queue_pending?: unknown } | null;
+  async function queueState(signal: AbortSignal | undefined): Promise<{ running: string[]; pending: string[] }> {
+    const body = await call('/queue', { method: 'GET' }, signal, (res) => res.json() as Promise<{ queue_running?: unknown; queue_pending?: unknown } | null>);
     const ids = (list: unknown): string[] => (Array.isArray(list) ? list.flatMap((item) => (Array.isArray(item) && typeof item[1] === 'string' ? [item[1]] : [])) : []);
     return { running: ids(body?.queue_running), pending: ids(body?.queue_pending) };
   }
@@ -238,13 +318,10 @@ export function createComfyUiConnector(options: ComfyUiConnectorOptions): Connec
    * ours as running (or cannot say).
    */
   async function stopPrompt(promptId: string): Promise<void> {
-    const post = async (path: string, body: unknown): Promise<void> => {
-      const res = await call(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, unaborted);
-      await res.arrayBuffer();
-    };
+    const post = (path: string, body: unknown): Promise<ArrayBuffer> => call(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, undefined, (res) => res.arrayBuffer());
     // Best effort: the job already ends (cancelled or failed); a prompt left running costs only GPU time.
     await post('/queue', { delete: [promptId] }).catch(() => undefined);
-    const running = await queueState(unaborted).then(
+    const running = await queueState(undefined).then(
       (q) => q.running.includes(promptId),
       () => true,
     );
@@ -274,10 +351,57 @@ export function outputFiles(outputs: Record<string, Record<string, unknown>>): C
   return files;
 }
 
+/** The longest delay setTimeout takes (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Stands for "no caller's signal" where one is asked for: never aborted, and never handed to anything that keeps it. */
+const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * A signal of its own that aborts with `parent` (its reason) and, given `ms`, when that time has
+ * passed (a `TimeoutError`; {@link expired} tells it apart). Not `AbortSignal.any` with
+ * `AbortSignal.timeout`: Node 20's `any` holds its sources weakly, so a garbage collection takes
+ * the timeout signal and the deadline never comes (nodejs/node#57736); and `any` keeps an entry
+ * on each source for good, which piles up on a long-lived one. {@link dispose} clears the timer
+ * and takes the listener off `parent` (which outlives this: the job's signal, the worker's).
+ */
+class ChildSignal {
+  readonly signal: AbortSignal;
+  expired = false;
+  private readonly controller = new AbortController();
+  private readonly parent: AbortSignal | undefined;
+  private readonly timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly onParentAbort = (): void => this.abort(this.parent?.reason);
+
+  constructor(parent: AbortSignal | undefined, ms?: number) {
+    this.signal = this.controller.signal;
+    this.parent = parent;
+    if (ms !== undefined && Number.isFinite(ms)) {
+      // Capped: a longer delay overflows setTimeout, which then fires after 1 ms.
+      this.timer = setTimeout(() => {
+        this.expired = true;
+        this.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError'));
+      }, Math.min(ms, MAX_TIMER_MS));
+    }
+    if (parent?.aborted) this.abort(parent.reason);
+    else parent?.addEventListener('abort', this.onParentAbort, { once: true });
+  }
+
+  abort(reason?: unknown): void {
+    clearTimeout(this.timer);
+    this.controller.abort(reason);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.parent?.removeEventListener('abort', this.onParentAbort);
+  }
+}
+
 /**
  * A promise that rejects when `signal` aborts, to race the run's steps against, and `dispose` to
- * take its listener off at the end (a listener left on keeps the job's combined signal, and what
- * it holds, alive until its deadline).
+ * take its listener off at the end (a listener left on keeps what it holds alive as long as the
+ * job's signal lives).
  */
 function abortRejection(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
   let fail = (): void => undefined;

@@ -60,6 +60,8 @@ export interface ComfyUiServer {
   holdSockets(): () => void;
   /** Ends the client's socket: `'close'` drops the TCP connection, `'oversized-frame'` sends a frame header of 32 MiB (the client's `ws` raises `error`). */
   dropSocket(clientId: string, how?: 'close' | 'oversized-frame'): void;
+  /** From now on nothing reaches the client's socket, which stays open: a half-open path (NAT or load balancer state lost, host gone without a FIN). */
+  silenceSocket(clientId: string): void;
   /** Waits until the prompt reached one of these states. */
   settled(promptId: string, states?: PromptStatus[]): Promise<PromptStatus>;
   close(): Promise<void>;
@@ -88,6 +90,7 @@ export async function startComfyUiServer(options: ComfyUiServerOptions = {}): Pr
   let fifoBusy = false;
   let held: Promise<void> | undefined;
   const settledWaiters = new Set<() => void>();
+  const silenced = new Set<string>();
   const state: ComfyUiServer = {
     baseUrl: '',
     prompts: new Map(),
@@ -111,6 +114,9 @@ export async function startComfyUiServer(options: ComfyUiServerOptions = {}): Pr
       if (how === 'oversized-frame') rawSockets.get(ws)?.write(Buffer.from([0x81, 0x7f, 0, 0, 0, 0, 0x02, 0, 0, 0]));
       else ws.terminate();
     },
+    silenceSocket(clientId) {
+      silenced.add(clientId);
+    },
     settled: (promptId, states = ['success', 'error', 'interrupted', 'deleted']) =>
       new Promise((resolve) => {
         const check = (): void => {
@@ -130,7 +136,7 @@ export async function startComfyUiServer(options: ComfyUiServerOptions = {}): Pr
     for (const check of [...settledWaiters]) check();
   };
   const send = (clientId: string, type: string, data: Record<string, unknown>): void => {
-    const ws = sockets.get(clientId);
+    const ws = silenced.has(clientId) ? undefined : sockets.get(clientId);
     if (ws && ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type, data }));
   };
 

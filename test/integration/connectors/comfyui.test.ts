@@ -1,5 +1,8 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createComfyUiConnector } from '../../../connectors/comfyui.js';
 import { startComfyUiServer, type ComfyUiServer, type ComfyUiServerOptions } from '../../helpers/comfyui-server.js';
 import { waitFor } from '../../helpers/redis.js';
@@ -27,6 +30,17 @@ function serverFor(options: ComfyUiServerOptions = {}): { readonly it: ComfyUiSe
 /** The id of the newest prompt the server received (tests in a file run one after another). */
 const lastPromptId = (server: ComfyUiServer): string => [...server.prompts.keys()].at(-1)!;
 const sampled = (ctx: RecordingContext, step: number) => waitFor(() => ctx.progressed.some((p) => (p.detail?.step ?? 0) >= step), { what: `sampling step ${step}` });
+/**
+ * A full garbage collection, as `--expose-gc` gives it (vitest's workers do not run with it). The
+ * deadline tests need one: on Node 20 `AbortSignal.any` holds its sources weakly, and a timeout
+ * signal nothing else holds is collected and never fires (nodejs/node#57736).
+ */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
+/** The GPU usage reports of a run (each one must come once). */
+const gpuReports = (ctx: RecordingContext) => ctx.usage.filter((u) => u.gpuSeconds !== undefined);
 /** Runs the job, resolving with the result or the error; `ms` is how long it took. */
 async function timed<T>(p: Promise<T>): Promise<{ value: T | unknown; ms: number }> {
   const started = performance.now();
@@ -97,6 +111,81 @@ describe('comfyui connector', () => {
     const { value } = await timed(c.run(job({ workflow: workflow({ steps: 500, stepMs: 10 }) }), recordingContext()));
     expect(value).toMatchObject({ category: 'timeout' });
     expect(await server.it.settled(lastPromptId(server.it))).toBe('interrupted');
+  });
+
+  it('the deadline holds through a garbage collection', async () => {
+    const c = createComfyUiConnector({ baseUrl: server.it.baseUrl, timeoutMs: 800 });
+    const ctx = recordingContext();
+    const running = timed(c.run(job({ workflow: workflow({ steps: 1000, stepMs: 10 }) }), ctx));
+    await sampled(ctx, 2);
+    collectGarbage();
+    const { value, ms } = await running;
+    expect(value).toMatchObject({ category: 'timeout', type: 'TimeoutError', message: expect.stringContaining('within 800 ms') });
+    expect(ms).toBeLessThan(800 + 1500);
+    expect(await server.it.settled(lastPromptId(server.it))).toBe('interrupted');
+  });
+
+  it('combines no signals with AbortSignal.any and leaves no listener on the job signal', async () => {
+    // Node 20's AbortSignal.any keeps an entry for every combined signal on each of its sources
+    // for good: a long-lived source (the connector's own, a worker's) grows by one per call.
+    const any = vi.spyOn(AbortSignal, 'any');
+    try {
+      const c = createComfyUiConnector({ baseUrl: server.it.baseUrl });
+      const ok = recordingContext();
+      await expect(c.run(job({ workflow: workflow() }), ok)).resolves.toMatchObject({ outputCount: 1 });
+      const failed = recordingContext();
+      await expect(c.run(job({ workflow: workflow({ fail: 'oom' }) }), failed)).rejects.toMatchObject({ category: 'out_of_memory' });
+      expect(any).not.toHaveBeenCalled();
+      expect(getEventListeners(ok.signal, 'abort')).toHaveLength(0);
+      expect(getEventListeners(failed.signal, 'abort')).toHaveLength(0);
+    } finally {
+      any.mockRestore();
+    }
+  });
+
+  it('a prompt that fails after running (CUDA OOM in the decoder) still reports its GPU time and model, once', async () => {
+    const c = createComfyUiConnector({ baseUrl: server.it.baseUrl });
+    const ctx = recordingContext();
+    const failing = { ...workflow({ steps: 10, stepMs: 10 }), '5': { class_type: 'VAEDecode', inputs: { fail: 'oom' } } };
+    await expect(c.run(job({ workflow: failing, model: 'sdxl' }), ctx)).rejects.toMatchObject({ category: 'out_of_memory' });
+    expect(gpuReports(ctx)).toHaveLength(1);
+    const usage = mergedUsage(ctx.usage);
+    expect(usage).toMatchObject({ model: 'sdxl', provider: 'comfyui' });
+    // Ten sampling steps of 10 ms ran before the error.
+    expect(usage.gpuSeconds).toBeGreaterThanOrEqual(0.08);
+  });
+
+  it('a job cancelled while its prompt runs reports the GPU time used up to the cancel, once', async () => {
+    const c = createComfyUiConnector({ baseUrl: server.it.baseUrl, model: 'flux-dev' });
+    const ctx = recordingContext();
+    const running = c.run(job({ workflow: workflow({ steps: 500, stepMs: 10 }) }), ctx).catch((e: unknown) => e);
+    await sampled(ctx, 5);
+    const reason = new Error('cancelled by test');
+    ctx.controller.abort(reason);
+    expect(await running).toBe(reason);
+    expect(gpuReports(ctx)).toHaveLength(1);
+    const usage = mergedUsage(ctx.usage);
+    expect(usage).toMatchObject({ model: 'flux-dev', provider: 'comfyui' });
+    expect(usage.gpuSeconds).toBeGreaterThanOrEqual(0.04);
+    expect(await server.it.settled(lastPromptId(server.it))).toBe('interrupted');
+  });
+
+  it('a job that hits its deadline or is interrupted on ComfyUI reports the GPU time used', async () => {
+    const timedOut = recordingContext();
+    const deadline = createComfyUiConnector({ baseUrl: server.it.baseUrl, timeoutMs: 400 });
+    await expect(deadline.run(job({ workflow: workflow({ steps: 500, stepMs: 10 }), model: 'sdxl' }), timedOut)).rejects.toMatchObject({ category: 'timeout' });
+    expect(gpuReports(timedOut)).toHaveLength(1);
+    expect(mergedUsage(timedOut.usage)).toMatchObject({ model: 'sdxl', gpuSeconds: expect.any(Number) });
+    expect(mergedUsage(timedOut.usage).gpuSeconds).toBeGreaterThan(0);
+
+    const interrupted = recordingContext();
+    const c = createComfyUiConnector({ baseUrl: server.it.baseUrl });
+    const running = c.run(job({ workflow: workflow({ steps: 500, stepMs: 10 }), model: 'sdxl' }), interrupted);
+    await sampled(interrupted, 3);
+    await fetch(`${server.it.baseUrl}/interrupt`, { method: 'POST' });
+    await expect(running).rejects.toMatchObject({ type: 'InterruptedError' });
+    expect(gpuReports(interrupted)).toHaveLength(1);
+    expect(mergedUsage(interrupted.usage).gpuSeconds).toBeGreaterThan(0);
   });
 
   it('a workflow-less job is rejected without a request', async () => {
@@ -192,6 +281,70 @@ describe('comfyui connector: cancellation while POST /prompt is in flight', () =
     expect(performance.now() - abortedAt).toBeLessThan(500);
     expect(await server.it.settled(promptId)).toBe('interrupted');
     expect(server.it.interrupts).toContainEqual({ prompt_id: promptId });
+  });
+});
+
+describe('comfyui connector: a POST /prompt that is not answered in time', () => {
+  const server = serverFor({ replyDelay: 4000 });
+
+  it('fails the job at the request timeout, a garbage collection notwithstanding', async () => {
+    const c = createComfyUiConnector({ baseUrl: server.it.baseUrl, requestTimeoutMs: 500, timeoutMs: 60_000 });
+    const running = timed(c.run(job({ workflow: workflow() }), recordingContext()));
+    await waitFor(() => server.it.prompts.size > 0, { what: 'POST /prompt' });
+    collectGarbage();
+    const { value, ms } = await running;
+    expect(value).toMatchObject({ category: 'timeout', retryable: true, message: expect.stringContaining('did not answer within 500 ms') });
+    expect(ms).toBeLessThan(2500);
+  });
+});
+
+describe('comfyui connector: a prompt that goes quiet', () => {
+  // One prompt at a time, as ComfyUI runs them: a second one waits, with no message of its own, in the queue.
+  const server = serverFor({ fifo: true });
+
+  it('a prompt deleted from the queue behind the job\'s back (ComfyUI sends no message) fails the job at the next check, retryable', async () => {
+    const c = createComfyUiConnector({ baseUrl: server.it.baseUrl, livenessCheckMs: 200, timeoutMs: 10_000 });
+    const first = recordingContext();
+    const firstRun = c.run(job({ workflow: workflow({ steps: 60, stepMs: 10 }) }), first);
+    await sampled(first, 1);
+    const ctx = recordingContext();
+    const queued = timed(c.run(job({ workflow: workflow() }), ctx));
+    await waitFor(() => ctx.progressed.some((p) => p.detail?.stage === 'queued'), { what: 'the prompt queued' });
+    const promptId = lastPromptId(server.it);
+    // The queue's "delete" in ComfyUI's UI: the prompt is gone, and only a `status` broadcast says anything.
+    await fetch(`${server.it.baseUrl}/queue`, { method: 'POST', body: JSON.stringify({ delete: [promptId] }) });
+    const { value, ms } = await queued;
+    expect(value).toMatchObject({ type: 'PromptLostError', category: 'network', retryable: true, message: expect.stringContaining(promptId) });
+    expect(ms).toBeLessThan(3000);
+    await expect(firstRun).resolves.toMatchObject({ outputCount: 1 });
+  });
+
+  it('a prompt whose messages stop coming (half-open socket) is found finished in the history', async () => {
+    const c = createComfyUiConnector({ baseUrl: server.it.baseUrl, livenessCheckMs: 200, timeoutMs: 10_000 });
+    const ctx = recordingContext();
+    const running = timed(c.run(job({ workflow: workflow({ steps: 80, stepMs: 10 }), model: 'sdxl' }), ctx));
+    await sampled(ctx, 2);
+    const promptId = lastPromptId(server.it);
+    server.it.silenceSocket(server.it.prompts.get(promptId)!.clientId);
+    // It runs on for most of a second: the checks in between find it running and keep waiting.
+    expect(await server.it.settled(promptId)).toBe('success');
+    const { value, ms } = await running;
+    expect(value).toMatchObject({ output: { promptId, files: [{ node: '9', type: 'output' }] }, outputCount: 1 });
+    expect(ms).toBeLessThan(5000);
+    expect(ctx.logs).toContainEqual(expect.stringContaining('reading it from the history'));
+    expect(ctx.progressed.at(-1)!.percent).toBe(100);
+    expect(gpuReports(ctx)).toHaveLength(1);
+    expect(mergedUsage(ctx.usage).gpuSeconds).toBeGreaterThan(0);
+  });
+
+  it('a prompt that waits quietly in the queue is not given up on', async () => {
+    const c = createComfyUiConnector({ baseUrl: server.it.baseUrl, livenessCheckMs: 100 });
+    const first = recordingContext();
+    const firstRun = c.run(job({ workflow: workflow({ steps: 50, stepMs: 10 }) }), first);
+    await sampled(first, 1);
+    const ctx = recordingContext();
+    await expect(c.run(job({ workflow: workflow() }), ctx)).resolves.toMatchObject({ outputCount: 1 });
+    await expect(firstRun).resolves.toMatchObject({ outputCount: 1 });
   });
 });
 
