@@ -104,7 +104,12 @@ export class ConnectorLogger {
       o.env ?? {},
     );
     this.producer = `${this.identity.connectorId.slice(0, 64)}-${randomBytes(8).toString('hex')}`;
-    const now = o.now ?? Date.now;
+    // A clock of the caller's (tests) that gives no time (NaN, a fraction, 0 from fake timers) would make every event invalid: Date.now stands in.
+    const clock = o.now;
+    const now = clock === undefined ? Date.now : (): number => {
+      const t = clock();
+      return Number.isSafeInteger(t) && t > 0 ? t : Date.now();
+    };
     this.startedAt = now();
     const { log, linesEnabled, write } = createLogLines({ identity: this.identity, level: o.level, stdout: o.stdout, destination: o.destination });
     const onWarn = (message: string, fields: Record<string, unknown>) => log.warn({ event_type: 'jobscope.publisher', ...fields }, message);

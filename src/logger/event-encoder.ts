@@ -50,9 +50,9 @@ export function numberMember(key: string, n: number | undefined): string {
 const FRACTION: string[] = Array.from({ length: 1000 }, (_, i) => `.${String(i).padStart(3, '0')}`.replace(/\.?0+$/, ''));
 
 /**
- * A non-negative number of milliseconds with at most three decimals (microseconds), as JSON:
- * what `String(ms)` gives for such a value, from two small integers instead of the general
- * number printer.
+ * A non-negative number of milliseconds, rounded to the microsecond, as JSON: what
+ * `String(Math.round(ms * 1000) / 1000)` gives, from two small integers instead of the general
+ * number printer (the runtime's durations are microseconds already).
  */
 export function millisText(ms: number): string {
   const us = Math.round(ms * 1000);
@@ -144,6 +144,8 @@ export function flatObjectJson(o: object): string {
   let s = '';
   const r = o as Record<string, unknown>;
   for (const k in r) {
+    // Own properties only, as JSON.stringify (for…in also walks the prototype's enumerable ones).
+    if (!Object.hasOwn(r, k)) continue;
     const v = r[k];
     let value: string;
     switch (typeof v) {

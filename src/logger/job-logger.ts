@@ -88,7 +88,7 @@ const completedJson = (durationMs: number, outputCount: number | undefined, outp
   `{"durationMs":${millisText(durationMs)}${numberMember('outputCount', outputCount)}${numberMember('outputSize', outputSize)}}`;
 
 const isTime = (t: number): boolean => Number.isInteger(t) && t > 0 && t <= MAX_TIME;
-const isNonNeg = (n: number | undefined): boolean => n === undefined || (Number.isFinite(n) && n >= 0);
+const isNonNeg = (n: number | undefined): boolean => n === undefined || (n >= 0 && n <= Number.MAX_SAFE_INTEGER);
 const isCount = (n: number | undefined): boolean => n === undefined || (Number.isSafeInteger(n) && n >= 0);
 /** Whether a staged start's values are all within the schema's rules (else it goes the checked way). */
 const plainStart = (at: number, enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): boolean =>

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createEventId, decodeEventJson, type AiUsage, type Attrs, type EventType, type Identity, type Level } from '../events/index.js';
+import { createEventId, decodeEventJson, MAX_ENTRY_BYTES, type AiUsage, type Attrs, type EventType, type Identity, type Level } from '../events/index.js';
 import { flatObjectJson, ownMembersJson, sharedMembers } from './event-encoder.js';
 import { wholeJson, type PendingEntry } from './event-buffer.js';
 import { bindingMembers, eventLine, identityBindings, LEVEL_NUMBER } from './log-lines.js';
@@ -106,6 +106,9 @@ export interface LoggerCoreOptions {
   now: () => number;
 }
 
+/** What the message of an event too large for readers is cut to (see emit). */
+const OVERSIZE_MESSAGE_CHARS = 1024;
+
 /** Creates the {@link LoggerCore}. */
 export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
   const { publisher, linesEnabled, validateEvents, now, producer, log, write } = options;
@@ -117,6 +120,8 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
   // The identity and producer, serialized once for every event of this logger.
   const shared = sharedMembers(options.identity, options.producer);
   const sharedChars = shared.length + 10;
+  // An event written whole carries the shared members too (the spool, packing off).
+  const maxEventBytes = MAX_ENTRY_BYTES - Buffer.byteLength(shared) - 64;
   const identityLine = bindingMembers(identityBindings(options.identity));
 
   function lineHead(level: Level): string | undefined {
@@ -161,6 +166,22 @@ export function createLoggerCore(options: LoggerCoreOptions): LoggerCore {
     const attrsJson = attrs === undefined ? undefined : flatObjectJson(attrs);
     const own = ownMembersJson(id, time, level, type, s, message, aiJson, attrsJson, dataJson);
     const attempt = target.attemptJson;
+    // Within the bounds of the arguments an event can still be over what readers take once
+    // escaped (64 attributes of 4096 control characters: 1.6 MB): it would be lost at read time.
+    // The attributes go first, then the message is cut; the call is reported. A UTF-16 unit is
+    // at most 3 bytes, so the usual event is cleared without counting its bytes.
+    if ((own.length + (attempt?.length ?? 0)) * 3 > maxEventBytes && Buffer.byteLength(own) + (attempt === undefined ? 0 : Buffer.byteLength(attempt)) > maxEventBytes) {
+      if (attrs !== undefined) {
+        invalid(type, [`attrs: the event would be over the ${MAX_ENTRY_BYTES} bytes readers take; attributes left out`], target.log);
+        return emit(target, type, level, message, undefined, ai, data, at);
+      }
+      if (message !== undefined && message.length > OVERSIZE_MESSAGE_CHARS) {
+        invalid(type, [`message: the event would be over the ${MAX_ENTRY_BYTES} bytes readers take; cut to ${OVERSIZE_MESSAGE_CHARS} characters`], target.log);
+        return emit(target, type, level, message.slice(0, OVERSIZE_MESSAGE_CHARS), attrs, ai, data, at);
+      }
+      invalid(type, [`the event is over the ${MAX_ENTRY_BYTES} bytes readers take`], target.log, 'too large');
+      return undefined;
+    }
     const entry: PendingEntry = {
       stream: target.stream,
       json: own,

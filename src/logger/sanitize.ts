@@ -44,7 +44,8 @@ export function cleanAttrs(value: unknown, issues: Issues, field = 'attrs'): Att
   let clean = true;
   for (const k in value) {
     count++;
-    if (k.length > MAX_ATTR_KEY || badAttrValue(value[k])) {
+    // Anything unusual (an empty or long key, `__proto__`, an inherited property, a bad value) is sorted out by rebuildAttrs.
+    if (k.length === 0 || k.length > MAX_ATTR_KEY || k === '__proto__' || !Object.hasOwn(value, k) || badAttrValue(value[k])) {
       clean = false;
       break;
     }
@@ -64,6 +65,9 @@ function rebuildAttrs(value: Record<string, unknown>, issues: Issues, field: str
     }
     if (k.length === 0 || k.length > MAX_ATTR_KEY) {
       issues.push(`${field}: key "${k.slice(0, 40)}" must be 1-${MAX_ATTR_KEY} characters, left out`);
+    } else if (k === '__proto__') {
+      // Written, it would be lost when the event is read (an object's prototype, not a key).
+      issues.push(`${field}: key "__proto__" is not allowed, left out`);
     } else if (typeof v === 'string') {
       if (v.length > MAX_ATTR_STRING) issues.push(`${field}.${k}: longer than ${MAX_ATTR_STRING} characters, cut`);
       out[k] = v.slice(0, MAX_ATTR_STRING);

@@ -218,10 +218,24 @@ async function countLines(fh: FileHandle, from: number, to: number): Promise<num
   return count;
 }
 
+/** The offset just past the next newline at or after `from`, or `size` when there is none. */
+async function nextLineStart(fh: FileHandle, from: number, size: number): Promise<number> {
+  const buf = Buffer.alloc(64 * 1024);
+  for (let pos = from; pos < size; ) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - pos), pos);
+    if (bytesRead === 0) break;
+    const i = buf.indexOf(0x0a);
+    if (i >= 0 && i < bytesRead) return pos + i + 1;
+    pos += bytesRead;
+  }
+  return size;
+}
+
 async function readBatch(path: string, from: number, size: number, max: number): Promise<SpoolBatch> {
   const batch: SpoolBatch = { entries: [], ends: [], corrupt: 0 };
   if (from >= size) return batch;
   const fh = await open(path, 'r');
+  let skippedTo = -1;
   try {
     let pos = from;
     while (batch.entries.length < max && pos < size) {
@@ -239,13 +253,23 @@ async function readBatch(path: string, from: number, size: number, max: number):
         lineStart = i + 1;
       }
       if (lineStart === 0) {
-        // No newline in a whole chunk: a torn tail (or a line over 1 MiB); skip it.
+        // No newline in a whole chunk: a line over READ_CHUNK (not one the logger writes: its
+        // events are at most MAX_ENTRY_BYTES), skipped to its end, or a torn tail, skipped to the
+        // end of the file. Either way the lines after it are still read.
         batch.corrupt++;
-        batch.ends.push(size);
-        break;
+        const next = await nextLineStart(fh, start + bytesRead, size);
+        if (next >= size) {
+          batch.ends.push(size);
+          break;
+        }
+        skippedTo = next;
+        pos = next;
+        continue;
       }
       pos = start + lineStart;
     }
+    // A skipped line after the last entry: what a commit of the whole batch moves past.
+    if (skippedTo > (batch.ends.at(-1) ?? -1)) batch.ends.push(skippedTo);
   } finally {
     await fh.close();
   }

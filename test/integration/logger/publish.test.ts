@@ -104,6 +104,23 @@ describe('ConnectorLogger → Redis stream', () => {
     expect(messages).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i}`));
   });
 
+  it("a caller's clock that gives no time (NaN, a fraction, 0 from fake timers) does not make the events invalid", async () => {
+    const clocks = [() => Number.NaN, () => 1_796_221_893_062.5, () => 0];
+    const loggers = clocks.map((now, i) => makeLogger({ now, validateEvents: false, workerId: `worker-${i}` }).logger);
+    const before = Date.now();
+    for (const l of loggers) {
+      const j = l.withJobContext('job-clock');
+      j.jobReceived();
+      j.info('tick');
+      j.jobCompleted();
+      expect(await l.flush(5000)).toBe(true);
+    }
+    // readEvents decodes each with the readers' rules: an invalid time would fail here.
+    const events = await readEvents(env.redis, env.prefix);
+    expect(events).toHaveLength(9);
+    for (const e of events) expect(e.time).toBeGreaterThanOrEqual(before);
+  });
+
   it('close is idempotent and later calls are counted as dropped, not thrown', async () => {
     const { logger } = makeLogger();
     logger.withJobContext('j').jobStarted();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createJobLogger } from '../../../src/logger/job-logger.js';
+import { MAX_ENTRY_BYTES } from '../../../src/events/index.js';
+import { createJobLogger, type StagedLifecycle } from '../../../src/logger/job-logger.js';
 import type { JobContextOptions } from '../../../src/logger/types.js';
 import { captureCore, type Captured } from './capture.js';
 
@@ -182,6 +183,44 @@ describe('job logger: bad arguments never throw', () => {
     expect(c.events[3]).toMatchObject({ message: '12345' });
     expect(c.events[4]).toMatchObject({ data: { nextAttempt: 2 }, ai: { model: 'gpt' } });
     expect(c.core.invalidCalls).toBe(6);
+  });
+
+  it('an event that would be over what readers take is sent without its attributes, then with its message cut; reported', () => {
+    const c = captureCore();
+    const j = jobLogger(c);
+    // Within the argument bounds (64 keys of 4096 characters), but 6 bytes each once escaped: 1.6 MB.
+    const huge = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, '\u0001'.repeat(4096)]));
+    j.info('big attrs', huge);
+    j.warn('\u0002'.repeat(8192), huge);
+    expect(c.events.map((e) => [e.message?.length, e.attrs])).toEqual([
+      ['big attrs'.length, undefined],
+      [8192, undefined], // 49 KB escaped: fits once the attributes are gone
+    ]);
+    for (const e of c.events) expect(Buffer.byteLength(JSON.stringify(e))).toBeLessThanOrEqual(MAX_ENTRY_BYTES);
+    expect(c.core.invalidCalls).toBe(2);
+    expect(c.lines.find((l) => l.event_type === 'jobscope.invalid_call')).toMatchObject({ call: 'log', issues: [expect.stringContaining('attributes left out')] });
+  });
+
+  it('attributes: an empty key, __proto__ and inherited properties are left out (empty and __proto__ reported)', () => {
+    const c = captureCore();
+    const j = jobLogger(c);
+    j.info('a', { '': 'v', ok: 1 });
+    j.info('b', JSON.parse('{"__proto__":"p","ok":2}') as never);
+    const inherited = Object.assign(Object.create({ fromProto: 'x' }) as Record<string, unknown>, { own: 3 });
+    j.info('c', inherited as never);
+    expect(c.events.map((e) => e.attrs)).toEqual([{ ok: 1 }, { ok: 2 }, { own: 3 }]);
+    expect(c.core.invalidCalls).toBe(2);
+    expect(c.lines.filter((l) => l.event_type !== 'jobscope.invalid_call').map((l) => l.fromProto)).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('staged events with a value over the largest safe integer go the checked way: valid, reported', () => {
+    const c = captureCore();
+    const j = jobLogger(c) as ReturnType<typeof jobLogger> & StagedLifecycle;
+    const now = c.clock.ms;
+    j.stagedStart(now, now - 1, 1e16, undefined);
+    j.stagedCompleted(now + 5, 1e16, undefined, undefined, undefined);
+    expect(c.events.map((e) => e.type)).toEqual(['job.received', 'job.started', 'job.completed']);
+    expect(c.core.invalidCalls).toBeGreaterThanOrEqual(2);
   });
 
   it('survives a bad job id and options', () => {

@@ -67,6 +67,26 @@ describe('spool', () => {
     b.close();
   });
 
+  it('skips a line longer than its read chunk and still reads the lines after it', async () => {
+    const dir = tempDir();
+    const a = createSpool({ dir, name: 's', maxBytes: 8 << 20 });
+    a.append([entry(0)]);
+    a.close();
+    // A line of 1.5 MiB (more than one read), then two good ones.
+    appendFileSync(join(dir, 's.spool'), `{"k":"{p}:events","e":"${'x'.repeat(1.5 * 1024 * 1024)}"}\n`);
+    const b = createSpool({ dir, name: 's', maxBytes: 8 << 20 });
+    b.append([entry(1), entry(2)]);
+    b.close();
+    const c = createSpool({ dir, name: 's', maxBytes: 8 << 20 });
+    await c.open();
+    const r = await c.read(10);
+    expect(r.entries).toEqual([0, 1, 2].map(entry));
+    expect(r.corrupt).toBe(1);
+    c.commit(r.ends.at(-1)!, 3);
+    expect(c.pending).toBe(0);
+    c.close();
+  });
+
   it('puts older events in front with prepend', async () => {
     const s = createSpool({ dir: tempDir(), name: 's', maxBytes: 1 << 20 });
     await s.open();
