@@ -251,20 +251,19 @@ describe('job worker lifecycle', () => {
 
   it("a job the connector rate-limits (BullMQ's worker.rateLimit + RateLimitError) is not reported as failed: it runs again and completes", async () => {
     let runs = 0;
-    let w: JobWorker | undefined;
     const connector: Connector = {
       serviceType: 'simulated',
       name: 'limited',
       async run() {
         // The service answered "slow down" on the first run: BullMQ's manual rate limit.
         if (++runs === 1) {
-          await w!.worker.rateLimit(200);
+          await w.worker.rateLimit(200);
           throw Worker.RateLimitError();
         }
         return { outputCount: 1 };
       },
     };
-    w = startWorker(connector);
+    const w = startWorker(connector);
     await w.ready;
     await producer.enqueue('x', {}, { jobId: 'limited', attempts: 3 });
     await settled('limited');
