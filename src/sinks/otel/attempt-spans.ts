@@ -71,7 +71,10 @@ function enqueueAttributes(event: TerminalEvent): Attributes {
 }
 
 function attemptAttributes(event: TerminalEvent, t: Timeline, state: AttemptState): Attributes {
-  const attrs: Attributes = { ...baseAttributes(event), 'jobscope.event.id': event.id, ...genAiAttributes(event.ai) };
+  // The AI usage and cost go on one span: `processing` (the inference) when the attempt started,
+  // else this one. On both, tools that count GenAI spans or sum their tokens and cost per trace
+  // would count every attempt twice.
+  const attrs: Attributes = { ...baseAttributes(event), 'jobscope.event.id': event.id, ...(t.startedAt === undefined ? genAiAttributes(event.ai) : {}) };
   attrs['jobscope.job.outcome'] = event.type.slice(4);
   if (event.data.durationMs !== undefined) attrs['jobscope.job.duration_ms'] = event.data.durationMs;
   if (t.startedAt !== undefined) attrs['jobscope.job.queue_wait_ms'] = Math.max(0, t.startedAt - t.queueWaitFrom);
