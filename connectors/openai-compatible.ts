@@ -6,7 +6,7 @@ import { readSseEvents } from './sse-reader.js';
 /**
  * A connector for any OpenAI-compatible chat completions API (OpenAI, vLLM, Ollama, LiteLLM,
  * Together, OpenRouter, …). Streams by default (`stream_options.include_usage` so the last chunk
- * carries the token counts) and records the model, input/output/cached/reasoning tokens (the last
+ * carries the token counts) and records the model asked for, input/output/cached/reasoning tokens (the last
  * usage block of the answer: some servers send running totals on every chunk) and, when
  * streaming, the time to the first token (content, reasoning or tool call). HTTP failures are
  * classified (see `http-errors.ts`), and so is an error inside a 200 answer (a chunk with
@@ -198,7 +198,10 @@ export function createOpenAiCompatibleConnector(options: OpenAiCompatibleConnect
       throw fetchError(service, err, ctx.signal, timeoutMs);
     } finally {
       deadline.clear();
-      if (facts.usage || facts.model) ctx.reportUsage({ ...facts.usage, ...(facts.model ? { model: facts.model } : {}) });
+      // The usage's model stays the one asked for (gen_ai.request.model, the metrics' label), whatever
+      // the answer names (`gpt-4o` answered as `gpt-4o-2024-08-06`): else a model's completed and
+      // failed attempts would carry two labels. The answer's model is in the output.
+      if (facts.usage) ctx.reportUsage(facts.usage);
     }
   }
 
