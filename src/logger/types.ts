@@ -19,7 +19,12 @@ export interface JobContextOptions {
 
 /** Extra fields any job lifecycle call accepts. */
 export interface CommonFields {
-  /** AI usage known at this point (model, tokens, …); merged into the attempt's usage. */
+  /**
+   * AI usage of this step, as with {@link JobLogger.recordUsage}: counts (tokens, GPU-seconds,
+   * cost) are ADDED to the attempt's totals, model and provider replace; every event carries the
+   * totals so far. Pass what is new since the last report, not a running total (it would be
+   * counted again).
+   */
   ai?: AiUsage;
   /** Free-form attributes (at most 64; scalars only). */
   attrs?: Attrs;
@@ -85,7 +90,10 @@ export interface JobLogger {
   info(message: string, attrs?: Attrs): void;
   warn(message: string, attrs?: Attrs): void;
   error(message: string, attrs?: Attrs): void;
-  /** Merges AI usage into the attempt (reported on the next lifecycle event). */
+  /**
+   * Adds AI usage to the attempt (counts added, model and provider replaced), reported with the
+   * next lifecycle event's totals. Report each piece once: a running total passed again adds up.
+   */
   recordUsage(usage: AiUsage): void;
 }
 
