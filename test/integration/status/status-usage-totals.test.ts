@@ -40,4 +40,23 @@ describe('status sink: AI usage totals', () => {
     expect(ai).toMatchObject({ inputTokens: 180, outputTokens: 20 });
     expect(ai?.costUsd).toBeCloseTo(0.019, 9);
   });
+
+  it("an earlier attempt's usage applied after a later attempt's still counts, once (its last event carries it)", async () => {
+    const failed = jobEvent('job.failed', 'u3', 1, T + 30, {
+      data: { durationMs: 30, error: { type: 'Error', category: 'network', message: 'reset' }, willRetry: true },
+      ai: { model: 'gpt-4o', inputTokens: 1000, outputTokens: 100, costUsd: 0.0035 },
+    });
+    // Attempt 2 first (another pipeline process, a redelivery), then attempt 1's failure, its
+    // job.retrying (the same totals, as the logger sends them) and the failure once more.
+    await fx.apply(jobEvent('job.completed', 'u3', 2, T + 90, { data: { durationMs: 40 }, ai: { model: 'gpt-4o', inputTokens: 2000, outputTokens: 200, costUsd: 0.007 } }));
+    await fx.apply(failed);
+    await fx.apply(jobEvent('job.retrying', 'u3', 1, T + 31, { data: { nextAttempt: 2 }, ai: failed.ai }), failed);
+    const job = await fx.reader.getJob('u3');
+    expect(job?.ai).toMatchObject({ inputTokens: 3000, outputTokens: 300 });
+    expect(job?.ai?.costUsd).toBeCloseTo(0.0105, 9);
+    expect(job).toMatchObject({ state: 'completed', attempt: 2 });
+    // And a later report of attempt 1 with more usage adds only what is new.
+    await fx.apply(jobEvent('job.failed', 'u3', 1, T + 35, { data: { durationMs: 35, error: { type: 'Error', category: 'network', message: 'reset' }, willRetry: true }, ai: { inputTokens: 1200, outputTokens: 100, costUsd: 0.004 } }));
+    expect((await fx.reader.getJob('u3'))?.ai).toMatchObject({ inputTokens: 3200, outputTokens: 300 });
+  });
 });

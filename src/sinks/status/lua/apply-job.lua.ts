@@ -17,34 +17,70 @@ local INDEXED = { state = 'state', service = 'serviceType', machine = 'machineId
   worker = 'workerId', connector = 'connectorId', model = 'model' }
 
 -- Token and cost totals. An event's usage is its attempt's running total (not a delta), so per
--- attempt the largest value seen is kept in a hidden field (_u<key>, attempt in _ua) and the
--- job's total grows only by what that attempt's total grew: duplicates, reordering and running
--- totals never count twice. A late report of an older attempt changes nothing (its usage was
--- counted up to when the newer attempt began). A stored value that is not a number rejects the
--- event, and only that one, with the words Redis's HINCRBY / HINCRBYFLOAT would use.
+-- attempt the largest value seen is kept and the job's total grows only by what that attempt's
+-- total grew: duplicates, reordering and running totals never count twice. The latest attempt's
+-- are hidden fields of the record (_u<key>, attempt in _ua); when a newer attempt comes, the
+-- older one's move to fields of their own (_u<attempt>.<key>, written at once), where a late
+-- report of that attempt (its job.failed applied after the next attempt's events: a redelivery,
+-- another pipeline process, a dead letter replayed) still adds what it has not counted yet
+-- (the job runtime sends an attempt's usage with its last event only). A stored value that is
+-- not a number rejects the event, and only that one, with the words Redis's HINCRBY /
+-- HINCRBYFLOAT would use.
 local USAGE = { it = 'inputTokens', ot = 'outputTokens', ct = 'cachedTokens', rt = 'reasoningTokens',
   gs = 'gpuSeconds', co = 'costUsd' }
+local USAGE_KEYS = { 'it', 'ot', 'ct', 'rt', 'gs', 'co' }
 local INT_USAGE = { it = true, ot = true, ct = true, rt = true }
 
-local function applyUsage(ev, new)
+-- Adds to the job's total of usage key k what v grew past seen; returns whether it grew.
+local function addUsage(new, k, v, seen)
+  if not v or v <= seen then return false end
+  local f = USAGE[k]
+  local total = 0
+  if new[f] ~= nil then total = tonumber(new[f]) end
+  if total == nil or (INT_USAGE[k] and total ~= math.floor(total)) then
+    error(INT_USAGE[k] and 'hash value is not an integer' or 'hash value is not a float', 0)
+  end
+  new[f] = fmt(total + (v - seen))
+  return true
+end
+
+local function applyUsage(ev, new, jk)
   if not (ev.it or ev.ot or ev.ct or ev.rt or ev.gs or ev.co) then return end
   local ua = tonumber(new._ua)
-  if ua ~= nil and ev.a < ua then return end
+  if ua ~= nil and ev.a < ua then
+    -- An older attempt: its own fields (one read, rare).
+    local fields = {}
+    for i, k in ipairs(USAGE_KEYS) do fields[i] = '_u' .. fmt(ev.a) .. '.' .. k end
+    local seen = redis.call('HMGET', jk, unpack(fields))
+    local set = {}
+    for i, k in ipairs(USAGE_KEYS) do
+      if addUsage(new, k, ev[k], tonumber(seen[i]) or 0) then
+        set[#set + 1] = fields[i]
+        set[#set + 1] = fmt(ev[k])
+      end
+    end
+    if #set > 0 then redis.call('HSET', jk, unpack(set)) end
+    return
+  end
   local fresh = ua == nil or ev.a > ua
-  if fresh then new._ua = fmt(ev.a) end
-  for k, f in pairs(USAGE) do
+  if fresh then
+    if ua ~= nil then
+      -- The attempt superseded keeps what it counted, for its late reports.
+      local set = {}
+      for _, k in ipairs(USAGE_KEYS) do
+        if new['_u' .. k] ~= nil then
+          set[#set + 1] = '_u' .. fmt(ua) .. '.' .. k
+          set[#set + 1] = new['_u' .. k]
+        end
+      end
+      if #set > 0 then redis.call('HSET', jk, unpack(set)) end
+    end
+    new._ua = fmt(ev.a)
+  end
+  for _, k in ipairs(USAGE_KEYS) do
     local seen = 0
     if fresh then new['_u' .. k] = nil else seen = tonumber(new['_u' .. k]) or 0 end
-    local v = ev[k]
-    if v and v > seen then
-      local total = 0
-      if new[f] ~= nil then total = tonumber(new[f]) end
-      if total == nil or (INT_USAGE[k] and total ~= math.floor(total)) then
-        error(INT_USAGE[k] and 'hash value is not an integer' or 'hash value is not a float', 0)
-      end
-      new[f] = fmt(total + (v - seen))
-      new['_u' .. k] = fmt(v)
-    end
+    if addUsage(new, k, ev[k], seen) then new['_u' .. k] = fmt(ev[k]) end
   end
 end
 
@@ -169,9 +205,9 @@ end
 
 -- Applies one event to the in-memory record and queues its feed entry; returns whether the
 -- job's worker side may have changed.
-local function applyJobEvent(item, new)
+local function applyJobEvent(item, new, jk)
   local ev = item.ev
-  applyUsage(ev, new)
+  applyUsage(ev, new, jk)
   local workerChanged = transitionJob(ev, ev.j, new)
   queueFeed(item.pos, 'job', ev, { state = new.state, attempt = new.attempt, progress = new.progress,
     machineId = new.machineId, workerId = new.workerId, serviceType = new.serviceType,
@@ -191,7 +227,7 @@ local function applyJobGroup(jobId, items)
     if before[k] or ids[item.ev.i] then
       results[item.pos] = 0
     else
-      local ok, res = pcall(applyJobEvent, item, new)
+      local ok, res = pcall(applyJobEvent, item, new, jk)
       if ok then
         if res then changed[#changed + 1] = item end
         applied[#applied + 1] = item
