@@ -31,6 +31,8 @@ export interface ApiConfig {
   sseKeepAliveMs: number;
   /** `API_SHUTDOWN_TIMEOUT_MS`: drain deadline on SIGTERM, default 5000. */
   shutdownTimeoutMs: number;
+  /** `JOBSCOPE_INSIGHTS_MAX_JOBS`: most jobs `/api/stats` and `/api/errors` read per request (the newest first), default 10000. */
+  insightsMaxJobs: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -76,6 +78,7 @@ export function loadApiConfig(env: Env): ApiConfig {
       STUCK_CHECK_INTERVAL_MS: intVar(15_000, 100, HOUR_MS),
       SSE_KEEPALIVE_MS: intVar(15_000, 100, HOUR_MS),
       API_SHUTDOWN_TIMEOUT_MS: intVar(5000, 0, 10 * 60_000),
+      JOBSCOPE_INSIGHTS_MAX_JOBS: intVar(10_000, 100, 1_000_000),
     },
     env,
   );
@@ -93,6 +96,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     stuckCheckIntervalMs: v.STUCK_CHECK_INTERVAL_MS,
     sseKeepAliveMs: v.SSE_KEEPALIVE_MS,
     shutdownTimeoutMs: v.API_SHUTDOWN_TIMEOUT_MS,
+    insightsMaxJobs: v.JOBSCOPE_INSIGHTS_MAX_JOBS,
   };
   if (v.JOBSCOPE_API_TOKEN !== undefined) config.token = v.JOBSCOPE_API_TOKEN;
   if (v.JOBSCOPE_JOB_TOKEN_SECRET !== undefined) config.jobTokenSecret = v.JOBSCOPE_JOB_TOKEN_SECRET;

@@ -38,7 +38,12 @@ function render(st) {
     ['Cost', formatUsd(st.costUsd.total)],
   ];
   const buckets = st.buckets || [];
+  // Above the scan's bound the figures cover only the newest jobs of the window: say so, not a smaller total.
+  const capped = st.capped
+    ? h('p', { class: 'note', role: 'note', text: `Based on the newest ${st.scanned} jobs of this window only (the server reads at most that many, JOBSCOPE_INSIGHTS_MAX_JOBS): older jobs, their cost included, are not counted. Pick a shorter window.` })
+    : null;
   return [
+    capped,
     h('div', { class: 'tiles' }, tiles.map(([k, v]) => h('div', { class: 'tile' }, h('span', { class: 'tile-k', text: k }), h('span', { class: 'tile-v', text: v })))),
     h(
       'div',

@@ -47,6 +47,7 @@ export function apiServerOptions(config: ApiConfig, redis: Redis, redisConfig: R
       intervalMs: config.stuckCheckIntervalMs,
     },
     sse: { keepAliveMs: config.sseKeepAliveMs },
+    insightsMaxJobs: config.insightsMaxJobs,
     logger,
     ...(metricsRegistry ? { metricsRegistry } : {}),
   };

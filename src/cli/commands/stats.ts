@@ -41,7 +41,7 @@ export function renderStats(s: StatsResponse): string {
     .join(', ');
   const finished = s.buckets.map((b) => b.completed + b.failed);
   const lines = [
-    `Window: last ${formatDuration(s.windowMs)}`,
+    `Window: last ${formatDuration(s.windowMs)}${s.capped ? ` — the newest ${s.scanned} jobs only (the server reads at most that many, JOBSCOPE_INSIGHTS_MAX_JOBS): older jobs and their cost are not counted; pick a shorter --window` : ''}`,
     `  throughput    ${s.throughputPerMin.toFixed(1)} jobs/min   ${sparkline(finished)}`,
     `  duration      p50 ${formatDuration(s.durationMs.p50)}   p95 ${formatDuration(s.durationMs.p95)}`,
     `  queue wait    p50 ${formatDuration(s.queueWaitMs.p50)}   p95 ${formatDuration(s.queueWaitMs.p95)}`,
