@@ -43,7 +43,7 @@ export function errorFingerprint(serviceType: string, errorType: string, categor
 }
 
 /**
- * Groups jobs by the fingerprint of their last error; jobs without an error are skipped.
+ * Groups jobs by the fingerprint of their last error; jobs without an error, and cancelled ones, are skipped.
  * Bounded by `maxGroups` (default 500): the largest groups are kept. Sorted by count, then
  * by recency.
  */
@@ -51,7 +51,8 @@ export function groupErrors(jobs: readonly JobRecord[], maxGroups = 500): ErrorG
   const groups = new Map<string, ErrorGroup>();
   for (const job of jobs) {
     const err = job.lastError;
-    if (!err) continue;
+    // A cancelled job's last error is its cancellation (the reason it was given): not a failure.
+    if (!err || job.state === 'cancelled') continue;
     const seen = job.finishedAt ?? job.updatedAt;
     const message = normalizeErrorMessage(err.message);
     const fingerprint = errorFingerprint(job.serviceType, err.type, err.category, message);

@@ -80,6 +80,9 @@ export function toTimelineEntry(event: JobscopeEvent): TimelineEntry {
       break;
     case 'job.cancelled':
       if (event.data.durationMs !== undefined) entry.durationMs = event.data.durationMs;
+      // Why it was cancelled, where a failure says why it failed.
+      entry.errorType = CANCELLED.type;
+      entry.errorMessage = event.data.reason ?? 'cancelled';
       break;
     default:
       break;
@@ -115,11 +118,16 @@ function jobDataFields(event: JobscopeEvent, out: ScriptEvent): void {
       break;
     case 'job.cancelled':
       out.du = event.data.durationMs;
+      // The job's last error is its cancellation, with the reason given (`jobscope job` shows it).
+      out.er = JSON.stringify({ ...CANCELLED, message: event.data.reason ?? 'cancelled' });
       break;
     default:
       break;
   }
 }
+
+/** A cancellation as the job's last error (type and category; the message is the reason). */
+const CANCELLED = { type: 'JobCancelled', category: 'cancelled' } as const;
 
 /** Type-specific fields of worker events. */
 function workerDataFields(event: JobscopeEvent, out: ScriptEvent): void {

@@ -71,6 +71,9 @@ describe('status sink: job lifecycles', () => {
       jobEvent('job.completed', 'j3', 1, T + 6, { data: { durationMs: 6 } }),
     );
     expect(await fx.reader.getJob('j3')).toMatchObject({ state: 'cancelled', eventCount: 3 });
+    // Why: the reason given, as the job's last error and on its timeline.
+    expect((await fx.reader.getJob('j3'))?.lastError).toEqual({ type: 'JobCancelled', category: 'cancelled', message: 'user' });
+    expect((await fx.reader.getTimeline('j3'))[1]).toMatchObject({ type: 'job.cancelled', errorType: 'JobCancelled', errorMessage: 'user' });
   });
 
   it('an unknown job reads as undefined with an empty timeline', async () => {

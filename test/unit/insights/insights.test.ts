@@ -26,6 +26,8 @@ describe('error grouping', () => {
       job('c', { state: 'failed', updatedAt: 20, lastError: err('timed out after 1 s'), serviceType: 'openai' }),
       job('d', { state: 'failed', updatedAt: 5, lastError: err('timed out after 5 s', 'Other') }),
       job('e', { updatedAt: 40 }),
+      // Cancelled: its last error is the cancellation, not a failure.
+      job('f', { state: 'cancelled', updatedAt: 50, lastError: { type: 'JobCancelled', category: 'cancelled', message: 'user' } }),
     ]);
     expect(groups.map((g) => [g.serviceType, g.errorType, g.count])).toEqual([['comfyui', 'TimeoutError', 2], ['openai', 'TimeoutError', 1], ['comfyui', 'Other', 1]]);
     expect(groups[0]).toMatchObject({ firstSeen: 10, lastSeen: 30, exampleJobId: 'b', message: 'timed out after <n> s' });
