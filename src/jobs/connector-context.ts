@@ -126,7 +126,10 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
     return this.usage?.get();
   }
 
-  /** Records that the attempt was received and started at `at` (Unix ms). */
+  /**
+   * Records that the attempt was received and started at `at` (Unix ms). `queueWaitMs` only for a
+   * first attempt: a retry's time since the enqueue holds the earlier attempts and their backoff.
+   */
   stageStart(at: number, enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): void {
     this.receivedAt = at;
     this.enqueuedAt = enqueuedAt;
@@ -167,7 +170,8 @@ export class AttemptRun extends LazyAbortState implements ConnectorContext {
     if (at !== 0) {
       if (fast) jl.stagedStart(at, this.enqueuedAt, this.queueWaitMs, this.priority);
       else {
-        jl.jobReceived({ at, enqueuedAt: this.enqueuedAt, queueWaitMs: this.queueWaitMs, priority: this.priority });
+        // A retry has no queue wait (stageStart), and so no enqueue time to count one from.
+        jl.jobReceived({ at, ...(this.queueWaitMs !== undefined ? { enqueuedAt: this.enqueuedAt, queueWaitMs: this.queueWaitMs } : {}), priority: this.priority });
         jl.jobStarted({ at, queueWaitMs: this.queueWaitMs });
       }
     }

@@ -56,6 +56,7 @@ const LOG_DATA = Object.freeze({ kind: 'log' });
  * take apart. A value outside the schema's rules goes the checked way instead, and is reported.
  */
 export interface StagedLifecycle {
+  /** `queueWaitMs` undefined: none is reported (a retry: its time since the enqueue is not a queue wait). */
   stagedStart(at: number, enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): void;
   stagedCompleted(at: number, durationMs: number, ai: AiUsage | undefined, outputCount: number | undefined, outputSize: number | undefined): void;
   /** `stagedStart` then `stagedCompleted`, for an attempt that ended before its start was handed over. */
@@ -76,11 +77,13 @@ export function takesStagedLifecycle(jl: JobLogger): jl is JobLogger & StagedLif
   return typeof (jl as Partial<StagedLifecycle>).stagedStart === 'function';
 }
 
-/** A staged start's queue wait: as given, else from its enqueue time to its start. */
-const waitOf = (at: number, enqueuedAt: number, queueWaitMs: number | undefined): number => queueWaitMs ?? Math.max(0, at - enqueuedAt);
-/** The data of a staged job.received, as JSON (values checked by the caller). */
-const receivedJson = (at: number, enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): string =>
-  `{"enqueuedAt":${enqueuedAt},"queueWaitMs":${waitOf(at, enqueuedAt, queueWaitMs)}${numberMember('priority', priority)}}`;
+/**
+ * The data of a staged job.received, as JSON (values checked by the caller). Its queue wait is
+ * the runtime's (a first attempt's, from BullMQ's timestamps), or none: a retry's time since the
+ * enqueue would count the earlier attempts and their backoff as waiting in the queue.
+ */
+const receivedJson = (enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): string =>
+  `{"enqueuedAt":${enqueuedAt}${numberMember('queueWaitMs', queueWaitMs)}${numberMember('priority', priority)}}`;
 /** The data of a staged job.started, as JSON. */
 const startedJson = (queueWaitMs: number | undefined): string => (queueWaitMs === undefined ? '{}' : `{"queueWaitMs":${queueWaitMs}}`);
 /** The data of a staged job.completed without usage, as JSON. */
@@ -266,7 +269,8 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
 
   stagedStart(at: number, enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): void {
     if (!plainStart(at, enqueuedAt, queueWaitMs, priority)) {
-      this.jobReceived({ at, enqueuedAt, queueWaitMs, priority });
+      // Without a queue wait (a retry) no enqueue time either: jobReceived would count the wait from it.
+      this.jobReceived({ at, ...(queueWaitMs !== undefined ? { enqueuedAt, queueWaitMs } : {}), priority });
       this.jobStarted({ at, queueWaitMs });
       return;
     }
@@ -274,7 +278,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     this.markStarted(at);
     try {
       // The data's JSON written here (the values are checked above).
-      const received = receivedJson(at, enqueuedAt, queueWaitMs, priority);
+      const received = receivedJson(enqueuedAt, queueWaitMs, priority);
       const started = startedJson(queueWaitMs);
       if (this.writeLines(at, 'job.received', received, 'job.started', started)) return;
       core.emit(this, 'job.received', 'info', undefined, undefined, this.usage, received, at);
@@ -313,7 +317,7 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
     if (this.core.direct !== undefined && this.usage === undefined && plainStart(at, enqueuedAt, queueWaitMs, priority) && plainEnd(endAt, durationMs, outputCount, outputSize)) {
       try {
         this.markStarted(at);
-        const received = receivedJson(at, enqueuedAt, queueWaitMs, priority);
+        const received = receivedJson(enqueuedAt, queueWaitMs, priority);
         const completed = completedJson(durationMs, outputCount, outputSize);
         if (this.writeLines(at, 'job.received', received, 'job.started', startedJson(queueWaitMs), 'job.completed', completed, endAt)) return;
       } catch (err) {
