@@ -44,14 +44,34 @@ interface StartParts {
   producer?: DemoProducer;
 }
 
-/** Stops what runs, in reverse order of start: producer, workers, pipeline, API, Redis. */
+/** How long a stop lets the pipeline take in what the workers wrote last, in ms. */
+const PIPELINE_CATCH_UP_MS = 3000;
+
+/**
+ * Stops what runs, in reverse order of start: producer, workers, pipeline, API, Redis. Between
+ * the workers and the pipeline, the pipeline gets up to PIPELINE_CATCH_UP_MS to deliver what the
+ * workers wrote as they stopped (worker.stopped, jobs handed back): stopped at once it would
+ * leave those pending until the next start claims them, and the dashboard would show the
+ * workers busy meanwhile.
+ */
 async function stopAll(parts: StartParts): Promise<void> {
   await parts.producer?.stop();
   await parts.workers?.close('stack stopping');
+  if (parts.workers && parts.pipeline) await pipelineCaughtUp(parts.pipeline, PIPELINE_CATCH_UP_MS);
   await parts.pipeline?.close();
   await parts.api?.close();
   parts.client?.disconnect();
   await parts.redis?.stop();
+}
+
+/** Resolves once every group has read and acknowledged everything (or after `ms`, or when the stats cannot be read). */
+async function pipelineCaughtUp(pipeline: Pipeline, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const stats = await pipeline.refreshStats().catch(() => undefined);
+    if (!stats || stats.groups.every((g) => g.lag === 0 && g.pending === 0)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function parse(args: string[]) {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStatusReader } from '../../../src/status/status-reader.js';
 import { freePort } from '../../helpers/redis-process.js';
 import { cleanupPrefix, testPrefix, testRedis, TEST_REDIS_URL, waitFor } from '../../helpers/redis.js';
 
@@ -18,6 +19,7 @@ const children: ChildProcess[] = [];
 interface Started {
   child: ChildProcess;
   port: number;
+  prefix: string;
   output: () => string;
 }
 
@@ -33,7 +35,7 @@ async function startProcess(args: string[], env: Record<string, string>): Promis
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, port, output: () => out };
+  return { child, port, prefix, output: () => out };
 }
 
 async function healthy(port: number, path = '/healthz'): Promise<Response | undefined> {
@@ -108,6 +110,10 @@ describe('jobscope start (npm start)', () => {
     const { code } = await terminate(p.child);
     expect(code, p.output()).toBe(0);
     expect(p.output()).toMatch(/stopped/);
+    // The pipeline took in what the workers wrote as they stopped: the status store shows them stopped, not busy.
+    const workers = await createStatusReader({ redis, prefix: p.prefix }).listWorkers();
+    expect(workers.length).toBeGreaterThan(0);
+    expect(workers.map((w) => [w.workerId, w.liveness])).toEqual(workers.map((w) => [w.workerId, 'stopped']));
   });
 
   it('stops in order on a Ctrl-C that arrives twice (the terminal, then npm start relaying it)', async () => {
