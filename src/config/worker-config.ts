@@ -28,6 +28,8 @@ export interface WorkerConfig {
   healthPort: number;
   /** `JOBSCOPE_CONNECTOR`: the connector when `--connector` is not given. */
   connector: string | undefined;
+  /** `BULLMQ_PREFIX`: the BullMQ key prefix of the queues (the `prefix` your Queue objects use). Default BullMQ's, `bull`. */
+  bullPrefix: string | undefined;
 }
 
 /** Reads {@link WorkerConfig} from the environment; a bad value throws a ConfigError naming it. */
@@ -49,6 +51,9 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
       DEMO_RATE_PER_SEC: numberVar(2, 0.01, 1000),
       PORT: intVar(0, 0, 65_535),
       JOBSCOPE_CONNECTOR: optionalStringVar(),
+      BULLMQ_PREFIX: optionalStringVar().refine((s) => s === undefined || /^[A-Za-z0-9:._{}-]{1,64}$/.test(s), {
+        message: 'must be 1-64 characters: letters, digits, ":", ".", "_", "-", "{" or "}"',
+      }),
     },
     env,
   );
@@ -66,5 +71,6 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     demoRatePerSec: v.DEMO_RATE_PER_SEC,
     healthPort: v.PORT,
     connector: v.JOBSCOPE_CONNECTOR,
+    bullPrefix: v.BULLMQ_PREFIX,
   };
 }

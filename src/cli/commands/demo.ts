@@ -5,6 +5,7 @@ import { loadWorkerConfig } from '../../config/worker-config.js';
 import { errorMessage } from '../../errors.js';
 import { flagSettings } from '../flag-settings.js';
 import { createRateLimitedWarning, errorKey } from '../../logger/rate-limited-warning.js';
+import { DEMO_QUEUES } from '../../jobs/demo-mix.js';
 import { createDemoProducer } from '../../jobs/demo-producer.js';
 import { startDemoWorkers, type DemoWorkers } from '../../jobs/demo-workers.js';
 import { loadPriceTable } from '../../jobs/price-table.js';
@@ -57,6 +58,11 @@ export async function runDemo(options: { workers: number; seed?: number; bullPre
     onError: (err) => (lastError = errorMessage(err)),
   });
   io.stdout.write(`jobscope demo: enqueuing ${config.demoRatePerSec} job(s)/s${workers ? ` with ${options.workers} worker(s) per queue` : ''}; Ctrl-C to stop\n`);
+  // Without workers of its own nobody runs these jobs unless workers serve its queues: say which.
+  if (!workers) {
+    const queues = Object.values(DEMO_QUEUES);
+    io.stdout.write(`jobscope demo: no workers here (--workers 0); the jobs go to the queues ${queues.join(' and ')}${options.bullPrefix ? ` (BullMQ prefix ${options.bullPrefix})` : ''}: serve them with ${queues.map((q) => `\`jobscope worker --connector simulated --queue ${q}\``).join(' and ')}, or run the demo with --workers 1\n`);
+  }
   const progress = setInterval(() => {
     const s = producer.stats();
     const queues = Object.entries(s.byQueue).map(([q, n]) => `${q} ${n}`).join(', ');
@@ -98,9 +104,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   const settings = flagSettings(io.env, [['--rate', 'DEMO_RATE_PER_SEC', values.rate]]);
   // Checked before anything starts, so that a bad --rate is reported as --rate.
-  settings.load(loadWorkerConfig);
+  const config = settings.load(loadWorkerConfig);
   const env = settings.env;
   return runUntilStopped({ command: 'demo', stderr: io.stderr, skipped: WORKERS_SKIPPED }, (received) =>
-    runDemo({ workers, ...(seed !== undefined ? { seed } : {}) }, { ...io, env }, received),
+    runDemo({ workers, ...(seed !== undefined ? { seed } : {}), ...(config.bullPrefix ? { bullPrefix: config.bullPrefix } : {}) }, { ...io, env }, received),
   );
 }

@@ -178,7 +178,7 @@ async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: St
   if (demo) {
     const loggerConfig = loadLoggerConfig(env);
     // BullMQ keys follow the Jobscope prefix, so two stacks on one Redis do not share demo queues.
-    const bull = redisConfig.prefix === 'jobscope' ? {} : { bullPrefix: `bull-${redisConfig.prefix}` };
+    const bull = workerConfig.bullPrefix ? { bullPrefix: workerConfig.bullPrefix } : redisConfig.prefix === 'jobscope' ? {} : { bullPrefix: `bull-${redisConfig.prefix}` };
     parts.workers = startDemoWorkers({
       connection: redisConfig.url,
       prefix: redisConfig.prefix,
@@ -220,7 +220,8 @@ function banner(o: { redis: LocalRedis; sinks: string[]; apiUrl: string; token: 
       : '  Demo        off (--no-demo)',
     '',
     `  Dashboard → ${dashboard}/`,
-    `  CLI       → npx jobscope watch   (or: jobscope doctor, jobs, workers, errors, stats)`,
+    // The CLI's default API address is http://127.0.0.1:3000: elsewhere it must be told.
+    `  CLI       → ${dashboard === 'http://127.0.0.1:3000' ? '' : `JOBSCOPE_API_URL=${dashboard} `}npx jobscope watch   (or: jobscope doctor, jobs, workers, errors, stats)`,
     '',
     'Ctrl-C stops everything (running jobs finish or go back to their queue, events are flushed); Ctrl-C again after a second exits at once.',
     '',

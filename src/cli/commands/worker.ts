@@ -119,6 +119,7 @@ export async function runWorkerProcess(connectorName: string, io: CliIo, stopped
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     prefix: redisConfig.prefix,
+    ...(config.bullPrefix ? { bullPrefix: config.bullPrefix } : {}),
     pricing,
     onError: (err) => {
       lastError = errorMessage(err);

@@ -60,6 +60,20 @@ it('jobscope worker runs jobs with the configured identity and stops cleanly', a
   expect(out.join('')).toContain(`queue "${queue}"`);
 });
 
+it('jobscope worker serves queues of another BullMQ prefix (BULLMQ_PREFIX), as the app that enqueues them uses', async () => {
+  const queue = `${prefix}-q`;
+  const bullPrefix = `${prefix}-app`;
+  const { io: cli } = io({ JOBSCOPE_QUEUE: queue, BULLMQ_PREFIX: bullPrefix });
+  const { stopped, stop } = stopper();
+  const running = runWorkerProcess('simulated', cli, stopped);
+  const producer = createJobProducer({ connection: TEST_REDIS_URL, queue, prefix, bullPrefix });
+  await producer.enqueue('work', { simulate: { latencyMs: 5 } }, { jobId: 'cli-prefixed' });
+  await waitFor(async () => (await (await producer.queue.getJob('cli-prefixed'))?.getState()) === 'completed', { what: 'the job of the other prefix to complete' });
+  await producer.close();
+  stop('SIGTERM');
+  expect(await running).toBe(0);
+});
+
 it('jobscope worker whose health port is taken says which setting to change, stops its worker and ends with 1', async () => {
   const holder = createServer();
   await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', resolve));
@@ -133,4 +147,16 @@ it('jobscope demo enqueues a mix over both services and its workers report usage
   expect(done.every((e) => e.ai?.costUsd !== undefined && e.ai.costUsd > 0)).toBe(true);
   expect(done.find((e) => e.source.serviceType === 'comfyui')!.ai!.gpuSeconds).toBeGreaterThan(0);
   expect(out.join('')).toMatch(/enqueued \d+ job\(s\) in total/);
+});
+
+it('jobscope demo without workers of its own says which queues its jobs wait in and how to serve them', async () => {
+  const { io: cli, out } = io({ DEMO_RATE_PER_SEC: '5' });
+  const { stopped, stop } = stopper();
+  const running = runDemo({ workers: 0, seed: 1, bullPrefix: `${prefix}-bull` }, cli, stopped);
+  await waitFor(() => out.join('').includes('no workers here'), { what: 'the hint' });
+  stop('SIGTERM');
+  expect(await running).toBe(0);
+  expect(out.join('')).toContain(
+    `the jobs go to the queues demo-images and demo-chat (BullMQ prefix ${prefix}-bull): serve them with \`jobscope worker --connector simulated --queue demo-images\` and \`jobscope worker --connector simulated --queue demo-chat\``,
+  );
 });

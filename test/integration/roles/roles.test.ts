@@ -95,6 +95,8 @@ describe('jobscope start (npm start)', () => {
     await waitFor(() => p.output().includes('Jobscope is running'), { timeoutMs: 45_000, what: `the banner; output: ${p.output()}` });
     expect(p.output()).toMatch(/Redis\s+redis:\/\/127\.0\.0\.1:6379 \(/);
     expect(p.output()).toMatch(/sinks on: status, metrics/);
+    // Not on the CLI's default port: the banner says how to point the CLI at it.
+    expect(p.output()).toContain(`CLI       → JOBSCOPE_API_URL=http://127.0.0.1:${p.port} npx jobscope watch`);
     const page = await waitFor(() => healthy(p.port, '/'), { what: 'the dashboard' });
     expect(await page.text()).toMatch(/<html/i);
     // The demo workers and pipeline are running: jobs show up in the status store.
