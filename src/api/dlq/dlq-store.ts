@@ -80,15 +80,33 @@ export function createDlqStore(options: { redis: Redis; prefix: string; shards?:
   const key = deadLetterStreamKey({ prefix: options.prefix });
   const streams = new Set(eventStreamKeys({ prefix: options.prefix, shards: options.shards ?? 1 }));
 
-  async function replayOne([rawId, fields]: RawEntry): Promise<boolean> {
+  /**
+   * Which source event a record holds. Every sink group that gives up on an event writes a
+   * record of its own, all holding the same bytes; the entry re-added to the event stream is read
+   * by every group again, so putting it back once serves all of them, and once per record would
+   * deliver it to every sink once per record.
+   */
+  function sourceOf(m: Map<string, Buffer>): string {
+    return `${m.get('stream')?.toString('utf8') ?? ''}\n${m.get('id')?.toString('utf8') ?? ''}\n${m.get('part')?.toString('utf8') ?? ''}`;
+  }
+
+  /**
+   * Re-adds the record's event to its stream and deletes the record, atomically; when `done`
+   * shows that this replay already re-added the same source event, only deletes the record.
+   */
+  async function replayOne([rawId, fields]: RawEntry, done: Set<string>): Promise<boolean> {
     const m = fieldMap(fields);
     const stream = m.get('stream')?.toString('utf8');
     const orig: Buffer[] = [];
     for (const [name, value] of m) if (name.startsWith('orig.')) orig.push(Buffer.from(name.slice(5), 'latin1'), value);
     // Only back into this installation's event streams, and only entries that carry fields.
     if (stream === undefined || !streams.has(stream) || orig.length === 0) return false;
-    const result = await redis.multi().xadd(stream, '*', ...orig).xdel(key, rawId).exec();
+    const source = sourceOf(m);
+    const tx = redis.multi();
+    if (!done.has(source)) tx.xadd(stream, '*', ...orig);
+    const result = await tx.xdel(key, rawId).exec();
     for (const [err] of result ?? []) if (err) throw err;
+    done.add(source);
     return true;
   }
 
@@ -108,20 +126,29 @@ export function createDlqStore(options: { redis: Redis; prefix: string; shards?:
     /** Re-adds the original fields of `ids` to their event stream and removes them here. */
     async replayIds(ids: readonly string[]): Promise<number> {
       let replayed = 0;
+      const done = new Set<string>();
       for (const id of ids) {
         const raw = (await redis.xrangeBuffer(key, id, id)) as unknown as RawEntry[];
-        if (raw[0] && (await replayOne(raw[0]))) replayed++;
+        if (raw[0] && (await replayOne(raw[0], done))) replayed++;
       }
       return replayed;
     },
-    /** Replays every entry, oldest first, up to {@link MAX_REPLAY}. */
+    /**
+     * Replays the entries present when it starts, oldest first, up to {@link MAX_REPLAY}. The end
+     * is fixed first: a replayed event the pipeline dead-letters again (still invalid, its sink
+     * still failing) comes back as a newer entry, and reading on to `+` would replay those too,
+     * over and over, until MAX_REPLAY. Records of one source event (one per sink) re-add it once.
+     */
     async replayAll(): Promise<number> {
+      const last = (await redis.xrevrange(key, '+', '-', 'COUNT', 1))[0]?.[0];
+      if (last === undefined) return 0;
+      const done = new Set<string>();
       let replayed = 0;
       let start = '-';
       for (let seen = 0; seen < MAX_REPLAY; ) {
-        const raw = (await redis.xrangeBuffer(key, start, '+', 'COUNT', 200)) as unknown as RawEntry[];
+        const raw = (await redis.xrangeBuffer(key, start, last, 'COUNT', Math.min(200, MAX_REPLAY - seen))) as unknown as RawEntry[];
         if (raw.length === 0) break;
-        for (const entry of raw) if (await replayOne(entry)) replayed++;
+        for (const entry of raw) if (await replayOne(entry, done)) replayed++;
         seen += raw.length;
         start = `(${raw[raw.length - 1]![0].toString()}`;
       }

@@ -9,9 +9,11 @@ const USAGE = `Usage: jobscope dlq list [--limit <n>] [--cursor <c>] [options]
        jobscope dlq replay (--all | <id> ...) [options]
 
 Dead letters: events a sink could not deliver after its retries, or that were invalid.
-"replay" puts them back on the event stream and removes them from the dead-letter stream.
+"replay" puts them back on the event stream and removes them from the dead-letter stream; an
+event that several sinks dead-lettered goes back once (every sink reads it again).
   --limit <n>   entries per page (default 50)
-  --all         replay every dead letter
+  --all         replay every dead letter there when it starts (any the pipeline dead-letters
+                again during the replay stay, for a later one)
 ${COMMON_USAGE}`;
 
 /** `jobscope dlq list|replay`: inspect and replay dead letters. */

@@ -1,4 +1,6 @@
 import type { FeedEntry } from '../../status/types.js';
+import type { ApiClient } from '../api-client.js';
+import type { JobDetailResponse } from '../api-types.js';
 import { parsePositiveInt, parseSeconds } from '../args.js';
 import type { CliIo } from '../commands.js';
 import { followEventStream } from '../event-stream.js';
@@ -6,6 +8,10 @@ import { formatPercent } from '../format.js';
 import { COMMON_USAGE, runApiCommand } from '../run-command.js';
 import { createStopSignal } from '../stop-signal.js';
 import { clean } from '../table.js';
+
+// --json is one of the common options, but here it means one JSON line per change, not one
+// answer: list it once, with that meaning.
+const TAIL_COMMON_USAGE = COMMON_USAGE.replace(/^ {2}--json .*$/m, '  --json           one JSON object per change (the feed entry as the API streams it)');
 
 const USAGE = `Usage: jobscope tail [filters] [options]
 
@@ -17,8 +23,7 @@ Filters:
   --type <t>       job | worker, or event types such as job.failed (comma-separated)
   --service <s>    only this service type
   --job <id>       only this job
-  --json           one JSON object per line
-${COMMON_USAGE}`;
+${TAIL_COMMON_USAGE}`;
 
 /** `jobscope tail`: live events from the SSE stream. */
 export async function run(args: string[], io: CliIo): Promise<number> {
@@ -30,6 +35,9 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       const filter = typeFilter(v.type);
       const stop = createStopSignal({ forSeconds: parseSeconds('for', v.for) });
       let seen = 0;
+      // Lines go out in arrival order, after the lookup a job.failed line may wait for; one
+      // lookup at a time keeps a burst of failures from becoming a burst of requests.
+      let written: Promise<void> = Promise.resolve();
       try {
         await followEventStream({
           client,
@@ -43,12 +51,20 @@ export async function run(args: string[], io: CliIo): Promise<number> {
             if (stop.signal.aborted || (message.event !== 'job' && message.event !== 'worker')) return;
             const entry = JSON.parse(message.data) as FeedEntry;
             if (!filter.accepts(entry.eventType)) return;
-            io.stdout.write(v.json ? `${JSON.stringify(entry)}\n` : `${tailLine(entry)}\n`);
             if (count !== undefined && ++seen >= count) stop.stop();
+            if (v.json) {
+              io.stdout.write(`${JSON.stringify(entry)}\n`);
+              return;
+            }
+            written = written.then(async () => {
+              const retries = entry.eventType === 'job.failed' && entry.state === 'failed' ? await failedAttemptRetries(client, entry) : undefined;
+              io.stdout.write(`${tailLine(entry, retries)}\n`);
+            });
           },
         });
       } finally {
         stop.dispose();
+        await written;
       }
       return 0;
     },
@@ -70,10 +86,33 @@ export function typeFilter(value: string | undefined): { kinds?: string; accepts
   };
 }
 
-/** One line per change: time, event, job, state, progress, identity. */
-export function tailLine(e: FeedEntry): string {
+/**
+ * Whether the attempt a `job.failed` feed entry belongs to is retried; undefined when unknown.
+ * The feed entry carries the job's state (`failed` both for a failure a retry follows and for
+ * the final one), not the event's `willRetry`, so this reads the job's record.
+ */
+export async function failedAttemptRetries(client: ApiClient, e: FeedEntry): Promise<boolean | undefined> {
+  if (e.jobId === undefined || e.attempt === undefined) return undefined;
+  let job: JobDetailResponse['job'];
+  try {
+    job = (await client.get<JobDetailResponse>(`/api/jobs/${encodeURIComponent(e.jobId)}`)).job;
+  } catch {
+    return undefined; // expired, or a token that may not read it: the line stays as the feed has it
+  }
+  // The record describes its latest attempt only; a later one means this one was retried.
+  if (job.attempt > e.attempt) return true;
+  if (job.attempt < e.attempt) return undefined;
+  return job.state === 'retrying' ? true : job.willRetry;
+}
+
+/**
+ * One line per change: time, event, job, state, progress, identity. `willRetry`: for a
+ * `job.failed`, whether a retry follows (see {@link failedAttemptRetries}).
+ */
+export function tailLine(e: FeedEntry, willRetry?: boolean): string {
   const time = new Date(e.time).toISOString().slice(11, 23);
-  const subject = e.kind === 'job' ? `${clean(e.jobId ?? '-')}  ${e.state ?? ''}${e.attempt && e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}` : '';
+  const notes = [e.attempt && e.attempt > 1 ? `attempt ${e.attempt}` : '', e.state === 'failed' && willRetry === true ? 'will retry' : ''].filter(Boolean);
+  const subject = e.kind === 'job' ? `${clean(e.jobId ?? '-')}  ${e.state ?? ''}${notes.length ? ` (${notes.join(', ')})` : ''}` : '';
   const progress = e.eventType === 'job.progress' ? `  ${formatPercent(e.progress)}` : '';
   return `${time}  ${e.eventType.padEnd(16)} ${subject}${progress}  ${clean(`${e.machineId}/${e.workerId}/${e.serviceType}`)}`;
 }

@@ -11,6 +11,10 @@ import { createStopSignal } from '../stop-signal.js';
 import { renderTable } from '../table.js';
 import { createWatchModel, type WatchModel } from '../watch-model.js';
 
+// --json is one of the common options, but here it changes what watch does: list it once, with
+// that meaning.
+const WATCH_COMMON_USAGE = COMMON_USAGE.replace(/^ {2}--json .*$/m, '  --json           draw no table; on exit, print the final rows and counts as JSON');
+
 const USAGE = `Usage: jobscope watch [options]
 
 A live table of the most recently updated jobs with counts by state, redrawn as changes
@@ -18,8 +22,7 @@ arrive over the SSE stream. Stops on Ctrl-C or after --for.
   --for <seconds>  stop after this long
   --limit <n>      rows shown (default 20)
   --state <s>      --service <s>   only these jobs
-  --json           on exit, print the final rows and counts as JSON
-${COMMON_USAGE}`;
+${WATCH_COMMON_USAGE}`;
 
 /** Least time between two redraws, in ms: bursts of changes become one frame. */
 const REDRAW_MS = 100;
