@@ -63,7 +63,7 @@ const jobIdSchema = z
 
 export const jobRefSchema = z.object({
   id: jobIdSchema,
-  /** 1 for the first run; BullMQ's attemptsMade + 1. */
+  /** 1 for the first run; for the job runtime, BullMQ's attemptsStarted (a run after a stall or a rate limit counts). */
   attempt: z.number().int().min(1).max(10_000),
   queue: shortText(128).optional(),
   name: shortText(128).optional(),

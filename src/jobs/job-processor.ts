@@ -106,6 +106,17 @@ export function queueWaitMs(job: Pick<Job, 'timestamp' | 'processedOn' | 'delay'
   return Math.max(0, (job.processedOn ?? now) - job.timestamp - delay);
 }
 
+/**
+ * The attempt number of a run of the job: BullMQ's count of its starts (`attemptsStarted`, this
+ * run included), so a run after a stall (BullMQ gives the job to another worker, attemptsMade
+ * unchanged) or after a rate limit is an attempt of its own, with its own received, start and
+ * duration, not a second start mixed into the first. Never below attemptsMade + 1 (a job from
+ * before BullMQ counted starts).
+ */
+export function attemptNumber(job: Pick<Job, 'attemptsMade' | 'attemptsStarted'>): number {
+  return Math.max(job.attemptsStarted || 0, job.attemptsMade + 1);
+}
+
 /** Whether BullMQ made the id: a per-queue counter, or a repeat's `repeat:<key hash>:<millis>`. */
 const bullMadeId = (id: string): boolean => /^\d+$/.test(id) || id.startsWith('repeat:');
 
@@ -214,7 +225,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
 
   async function process(job: Job): Promise<unknown> {
     const jobId = job.id ?? 'unknown';
-    const attempt = job.attemptsMade + 1;
+    const attempt = attemptNumber(job);
     const run = begin(job, jobId, attempt);
     const at = Date.now();
     run.stageStart(at, job.timestamp, attempt === 1 ? queueWaitMs(job, at) : undefined, job.opts.priority || undefined);
@@ -262,12 +273,16 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
       return err;
     }
     const final = err instanceof UnrecoverableError || isNonRetryable(err);
+    // BullMQ's count of this failure (attemptsMade after it): what its retry rules and the backoff
+    // go by. The attempt number can be higher (a run that stalled or was rate-limited counts as
+    // started, not as made).
+    const made = job.attemptsMade + 1;
     // As BullMQ's shouldRetryJob: attempts left and not unrecoverable, then the backoff has its say.
-    let willRetry: boolean | undefined = !final && entry.attempt < (job.opts.attempts ?? 1);
+    let willRetry: boolean | undefined = !final && made < (job.opts.attempts ?? 1);
     let delayMs: number | undefined;
     if (willRetry) {
-      const custom = options.backoffDelay?.(job, entry.attempt, err);
-      if (custom === undefined) delayMs = backoffDelayMs(job.opts.backoff as BackoffOption, entry.attempt);
+      const custom = options.backoffDelay?.(job, made, err);
+      if (custom === undefined) delayMs = backoffDelayMs(job.opts.backoff as BackoffOption, made);
       else {
         // BullMQ: -1 is "do not retry"; a falsy delay retries at once. A strategy that throws
         // keeps BullMQ from moving the job at all (its lock expires, the stalled check takes

@@ -1,6 +1,6 @@
 import { Job, type Worker } from 'bullmq';
 import { attemptContext } from './connector-context.js';
-import { telemetryJobId } from './job-processor.js';
+import { attemptNumber, telemetryJobId } from './job-processor.js';
 import type { WorkerLogger } from './worker-logger.js';
 
 /**
@@ -26,9 +26,15 @@ export interface StalledReportOptions {
 /** Looks the job up and reports it stalled. */
 export async function reportStalled(o: StalledReportOptions): Promise<void> {
   const job = await Job.fromId(o.worker, o.jobId);
-  const attempt = (job?.attemptsMade ?? 0) + 1;
-  const jl = o.logger.withJobContext(telemetryJobId(o.jobId, o.queue), job ? attemptContext(job, attempt, o.queue) : { attempt, queue: o.queue });
   const state = job ? await job.getState() : 'unknown';
+  // The run that stalled: the job's count of starts, unless a worker took it again already
+  // (it is active, or ended since): then that new run counted one more. Its count is read again
+  // in that case, as the first read may have come before or after that start. (What the stall
+  // left on the job, a deferred failure, is the first read's: taking the job clears it.)
+  const restarted = state === 'active' || state === 'completed' || state === 'failed';
+  const counted = job && restarted ? ((await Job.fromId(o.worker, o.jobId)) ?? job) : job;
+  const attempt = counted ? Math.max(1, attemptNumber(counted) - (restarted ? 1 : 0)) : 1;
+  const jl = o.logger.withJobContext(telemetryJobId(o.jobId, o.queue), job ? attemptContext(job, attempt, o.queue) : { attempt, queue: o.queue });
   const deferred = job?.deferredFailure;
   // A `log` event on the job; `attrs.kind` says `stalled` (the JobLogger surface has no typed kinds).
   jl.warn(
@@ -67,8 +73,9 @@ export interface FailedUnrunOptions {
  */
 export function reportFailedUnrun(o: FailedUnrunOptions): void {
   const { job } = o;
-  // moveToFailed counted the attempt already: attemptsMade is the attempt that failed.
-  const attempt = Math.max(1, job.attemptsMade);
+  // The attempt that stalled (or the last that ran): the fetch that failed it counted a start
+  // of its own (attemptsStarted) without running it.
+  const attempt = Math.max(1, job.attemptsStarted ? job.attemptsStarted - 1 : job.attemptsMade);
   const jl = o.logger.withJobContext(telemetryJobId(job.id ?? 'unknown', o.queue), attemptContext(job, attempt, o.queue));
   const stalled = job.deferredFailure !== undefined && job.deferredFailure !== '';
   const message = job.failedReason || job.deferredFailure || 'failed by BullMQ without running';
