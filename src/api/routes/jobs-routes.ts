@@ -60,7 +60,7 @@ export function jobsRoutes(ctx: ApiContext): Hono<ApiEnv> {
     const id = c.req.param('id');
     requireJobAccess(c.get('principal'), id);
     const [job, timeline] = await Promise.all([ctx.reader.getJob(id), ctx.reader.getTimeline(id)]);
-    if (!job) throw new ApiError(404, 'not_found', `No job "${id.slice(0, 256)}" in the status store (it may have expired)`);
+    if (!job) throw new ApiError(404, 'not_found', `No job "${id.slice(0, 256)}" in the status store: no worker has taken it yet (a job still waiting in its queue has no events), or its record expired (STATUS_RETENTION_MS)`);
     return c.json({ job: toJobView(ctx, job), timeline, links: jobLinks(job, ctx.options.links) });
   });
 
