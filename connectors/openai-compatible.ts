@@ -198,10 +198,13 @@ export function createOpenAiCompatibleConnector(options: OpenAiCompatibleConnect
       throw fetchError(service, err, ctx.signal, timeoutMs);
     } finally {
       deadline.clear();
-      // The usage's model stays the one asked for (gen_ai.request.model, the metrics' label), whatever
-      // the answer names (`gpt-4o` answered as `gpt-4o-2024-08-06`): else a model's completed and
-      // failed attempts would carry two labels. The answer's model is in the output.
-      if (facts.usage) ctx.reportUsage(facts.usage);
+      // The usage's model stays the one asked for (gen_ai.request.model, the metrics' label) when
+      // the answer names a version of it (`gpt-4o` answered as `gpt-4o-2024-08-06`): else a model's
+      // completed and failed attempts would carry two labels. An answer naming another model (the
+      // name asked for was an alias: LiteLLM, vLLM, `openrouter/auto`) gives the model, which the
+      // price table knows where the alias is not. The answer's model is in the output either way.
+      const answered = facts.model !== undefined && !facts.model.toLowerCase().startsWith(model.toLowerCase().slice(model.lastIndexOf('/') + 1)) ? { model: facts.model } : {};
+      if (facts.usage || answered.model) ctx.reportUsage({ ...facts.usage, ...answered });
     }
   }
 

@@ -260,13 +260,15 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
     }
   }
   // The first 'ready' is the start's (`ready` above covers it); any later one is a reconnect.
-  let started = false;
+  // Not after a start that failed (a user without Pub/Sub access): that was reported once, and
+  // each reconnect would fail the same way.
+  let subscribed = false;
   void ready.then(
-    () => (started = true),
-    () => (started = true),
+    () => (subscribed = true),
+    () => undefined,
   );
   o.subscriber.on('ready', () => {
-    if (started && !closing) void resync();
+    if (subscribed && !closing) void resync();
   });
   return {
     ready,

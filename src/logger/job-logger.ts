@@ -79,11 +79,12 @@ export function takesStagedLifecycle(jl: JobLogger): jl is JobLogger & StagedLif
 
 /**
  * The data of a staged job.received, as JSON (values checked by the caller). Its queue wait is
- * the runtime's (a first attempt's, from BullMQ's timestamps), or none: a retry's time since the
+ * the runtime's (a first attempt's, from BullMQ's timestamps), or none, and then no enqueue time
+ * either (as the checked way, where a wait would be counted from it): a retry's time since the
  * enqueue would count the earlier attempts and their backoff as waiting in the queue.
  */
 const receivedJson = (enqueuedAt: number, queueWaitMs: number | undefined, priority: number | undefined): string =>
-  `{"enqueuedAt":${enqueuedAt}${numberMember('queueWaitMs', queueWaitMs)}${numberMember('priority', priority)}}`;
+  queueWaitMs === undefined ? (priority === undefined ? '{}' : `{"priority":${priority}}`) : `{"enqueuedAt":${enqueuedAt},"queueWaitMs":${queueWaitMs}${numberMember('priority', priority)}}`;
 /** The data of a staged job.started, as JSON. */
 const startedJson = (queueWaitMs: number | undefined): string => (queueWaitMs === undefined ? '{}' : `{"queueWaitMs":${queueWaitMs}}`);
 /** The data of a staged job.completed without usage, as JSON. */

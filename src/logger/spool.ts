@@ -235,7 +235,8 @@ async function readBatch(path: string, from: number, size: number, max: number):
   const batch: SpoolBatch = { entries: [], ends: [], corrupt: 0 };
   if (from >= size) return batch;
   const fh = await open(path, 'r');
-  let skippedTo = -1;
+  /** The offset after the last line read (an entry, an unreadable line or a skipped one). */
+  let consumed = -1;
   try {
     let pos = from;
     while (batch.entries.length < max && pos < size) {
@@ -251,6 +252,7 @@ async function readBatch(path: string, from: number, size: number, max: number):
           batch.ends.push(start + i + 1);
         } else batch.corrupt++;
         lineStart = i + 1;
+        consumed = start + lineStart;
       }
       if (lineStart === 0) {
         // No newline in a whole chunk: a line over READ_CHUNK (not one the logger writes: its
@@ -262,14 +264,15 @@ async function readBatch(path: string, from: number, size: number, max: number):
           batch.ends.push(size);
           break;
         }
-        skippedTo = next;
+        consumed = next;
         pos = next;
         continue;
       }
       pos = start + lineStart;
     }
-    // A skipped line after the last entry: what a commit of the whole batch moves past.
-    if (skippedTo > (batch.ends.at(-1) ?? -1)) batch.ends.push(skippedTo);
+    // Lines passed over (skipped, unreadable) after the last entry: what a commit of the whole
+    // batch moves past, so they are neither read nor counted again.
+    if (consumed > (batch.ends.at(-1) ?? -1)) batch.ends.push(consumed);
   } finally {
     await fh.close();
   }

@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** Model names the peer answers for an alias asked for. */
+const MODEL_ALIASES: Record<string, string> = { smart: 'gpt-4o' };
+
 /**
  * A local server speaking OpenAI's `/v1/chat/completions`, streaming (SSE, with
  * `stream_options.include_usage`) and not, with usage blocks. Behaviour per request comes from
@@ -119,7 +122,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, raw: string, st
   });
   if (slow) await sleep(Number(slow));
   if (gone) return;
-  const model = `${body.model ?? 'gpt-4o-mini'}-2024-07-18`;
+  // As a proxy answers (LiteLLM, OpenRouter): an alias asked for, the model behind it named.
+  const model = `${(body.model !== undefined ? MODEL_ALIASES[body.model] : undefined) ?? body.model ?? 'gpt-4o-mini'}-2024-07-18`;
   const bodyError = opt('body-error');
   if (bodyError !== undefined) {
     res.writeHead(200, { 'content-type': 'application/json' });

@@ -51,6 +51,13 @@ describe('openai-compatible connector', () => {
     expect(body).not.toHaveProperty('max_tokens');
   });
 
+  it('an alias asked for (a proxy names the model behind it): the usage names that model, which the price table knows', async () => {
+    const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl, model: 'smart' });
+    const ctx = recordingContext();
+    await c.run(job({ prompt: 'hi' }), ctx);
+    expect(mergedUsage(ctx.usage)).toMatchObject({ model: 'gpt-4o-2024-07-18', inputTokens: 42 });
+  });
+
   it('without streaming: the same usage from the JSON answer', async () => {
     const c = createOpenAiCompatibleConnector({ baseUrl: server.baseUrl, stream: false });
     const ctx = recordingContext();

@@ -87,6 +87,20 @@ describe('spool', () => {
     c.close();
   });
 
+  it('a batch of nothing but unreadable lines moves past all of them: they are not read or counted again', async () => {
+    const dir = tempDir();
+    appendFileSync(join(dir, 's.spool'), `{"k":"{p}:events","e":"${'x'.repeat(1.5 * 1024 * 1024)}"}\ngarbage\n`);
+    const s = createSpool({ dir, name: 's', maxBytes: 8 << 20 });
+    await s.open();
+    const r = await s.read(10);
+    expect(r.entries).toEqual([]);
+    expect(r.corrupt).toBe(2);
+    s.commit(r.ends.at(-1)!, s.pending);
+    const again = await s.read(10);
+    expect([again.entries.length, again.corrupt]).toEqual([0, 0]);
+    s.close();
+  });
+
   it('puts older events in front with prepend', async () => {
     const s = createSpool({ dir: tempDir(), name: 's', maxBytes: 1 << 20 });
     await s.open();

@@ -48,18 +48,18 @@ local function applyUsage(ev, new, jk)
   if not (ev.it or ev.ot or ev.ct or ev.rt or ev.gs or ev.co) then return end
   local ua = tonumber(new._ua)
   if ua ~= nil and ev.a < ua then
-    -- An older attempt: its own fields (one read, rare).
+    -- An older attempt: its own fields (one read, rare), written with the record (writeJob):
+    -- written here, a failure of the group's write would leave them counted and the retried
+    -- event would add nothing. Values this call set already are taken from there.
+    local pending = new._pu or {}
+    new._pu = pending
     local fields = {}
     for i, k in ipairs(USAGE_KEYS) do fields[i] = '_u' .. fmt(ev.a) .. '.' .. k end
     local seen = redis.call('HMGET', jk, unpack(fields))
-    local set = {}
     for i, k in ipairs(USAGE_KEYS) do
-      if addUsage(new, k, ev[k], tonumber(seen[i]) or 0) then
-        set[#set + 1] = fields[i]
-        set[#set + 1] = fmt(ev[k])
-      end
+      local f = fields[i]
+      if addUsage(new, k, ev[k], tonumber(pending[f] or seen[i]) or 0) then pending[f] = fmt(ev[k]) end
     end
-    if #set > 0 then redis.call('HSET', jk, unpack(set)) end
     return
   end
   local fresh = ua == nil or ev.a > ua
@@ -189,6 +189,11 @@ local function writeJob(jobId, jk, old, new, applied, workerChanged)
   local ttl = ttlDue(old, new)
   local refresh = refreshDue(old, new)
   writeDiff(jk, JOB_FIELDS, old, new)
+  if new._pu then
+    local set = {}
+    for f, v in pairs(new._pu) do set[#set + 1] = f; set[#set + 1] = v end
+    if #set > 0 then redis.call('HSET', jk, unpack(set)) end
+  end
   local tl, lines = jk .. ':tl', {}
   for k, item in ipairs(applied) do lines[k] = item.ev.tl end
   if redis.call('RPUSH', tl, unpack(lines)) > timelineMax then redis.call('LTRIM', tl, -timelineMax, -1) end
