@@ -269,7 +269,11 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     // Not a failure: BullMQ puts the job back (rate-limited, delayed, waiting) and runs it again.
     const parked = parkedBy(err);
     if (parked !== undefined) {
-      entry.logger.info(parked.message, { kind: parked.kind, durationMs });
+      // The run's usage goes with the event that ends it (the status store counts it; the job
+      // then reads as retrying, not running on this worker, until its next attempt).
+      const jl = entry.logger;
+      if (ai) jl.recordUsage(ai);
+      jl.info(parked.message, { kind: parked.kind, durationMs });
       return err;
     }
     const final = err instanceof UnrecoverableError || isNonRetryable(err);

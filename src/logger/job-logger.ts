@@ -224,7 +224,8 @@ class AttemptLogger implements JobLogger, EmitTarget, StagedLifecycle {
       const m = cleanMessage(message, issues) ?? '';
       const a = cleanAttrs(attrs, issues);
       if (issues.length > 0) core.invalid(level, issues, this.log);
-      core.emit(this, 'log', level, m, a, undefined, LOG_DATA);
+      // The attempt's usage so far, as every event of it carries (none unless recorded).
+      core.emit(this, 'log', level, m, a, this.usage, LOG_DATA);
     } catch (err) {
       core.invalid(level, [`unexpected error: ${(err as Error)?.message}`], core.log, 'internal error');
     }

@@ -59,4 +59,21 @@ describe('status sink: AI usage totals', () => {
     await fx.apply(jobEvent('job.failed', 'u3', 1, T + 35, { data: { durationMs: 35, error: { type: 'Error', category: 'network', message: 'reset' }, willRetry: true }, ai: { inputTokens: 1200, outputTokens: 100, costUsd: 0.004 } }));
     expect((await fx.reader.getJob('u3'))?.ai).toMatchObject({ inputTokens: 3200, outputTokens: 300 });
   });
+
+  it('a run BullMQ put back (the runtime logs it rate_limited, with its usage): the job reads retrying, and the usage counts', async () => {
+    await fx.apply(
+      jobEvent('job.received', 'p1', 1, T),
+      jobEvent('job.started', 'p1', 1, T + 1),
+      jobEvent('log', 'p1', 1, T + 50, { level: 'info', message: 'job rate-limited: back to the queue, to run again', attrs: { kind: 'rate_limited', durationMs: 49 }, data: { kind: 'log' }, ai: { model: 'gpt-4o', inputTokens: 1000, costUsd: 0.01 } }),
+    );
+    expect(await fx.reader.getJob('p1')).toMatchObject({ state: 'retrying', attempt: 1, ai: { inputTokens: 1000 } });
+    await fx.apply(
+      jobEvent('job.received', 'p1', 2, T + 300),
+      jobEvent('job.started', 'p1', 2, T + 301),
+      jobEvent('job.completed', 'p1', 2, T + 400, { data: { durationMs: 99 }, ai: { model: 'gpt-4o', inputTokens: 500, costUsd: 0.005 } }),
+    );
+    const job = await fx.reader.getJob('p1');
+    expect(job).toMatchObject({ state: 'completed', attempt: 2, ai: { inputTokens: 1500 } });
+    expect(job?.ai?.costUsd).toBeCloseTo(0.015, 9);
+  });
 });

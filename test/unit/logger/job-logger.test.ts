@@ -251,14 +251,15 @@ describe('job logger: events', () => {
     expect(c.streams).toEqual(['{p}:events:a', '{p}:events:b', '{p}:events:a', '{p}:events:b']);
   });
 
-  it('adds up recorded usage and reports it on the next lifecycle events', () => {
+  it('adds up recorded usage and reports the totals so far on the next events', () => {
     const c = captureCore();
     const j = jobLogger(c);
     j.recordUsage({ model: 'gpt-4o', provider: 'openai', inputTokens: 100, outputTokens: 20, costUsd: 0.01 });
     j.recordUsage({ inputTokens: 50, outputTokens: 5, costUsd: 0.005 });
     j.info('not a lifecycle event');
     j.jobCompleted({ ai: { outputTokens: 1 } });
-    expect(c.events[0]!.ai).toBeUndefined();
+    // A log line carries the totals too (the runtime ends a run BullMQ put back with one).
+    expect(c.events[0]!.ai).toMatchObject({ model: 'gpt-4o', inputTokens: 150, outputTokens: 25 });
     expect(c.events[1]!.ai).toEqual({ model: 'gpt-4o', provider: 'openai', inputTokens: 150, outputTokens: 26, costUsd: 0.015 });
   });
 });

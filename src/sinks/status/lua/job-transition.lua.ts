@@ -28,6 +28,8 @@ local STATE = { ['job.received'] = 'received', ['job.started'] = 'running', ['jo
   ['job.failed'] = 'failed' }
 
 local function rankOf(ev)
+  -- A run BullMQ put back (rate-limited, delayed, waiting): it will run again, as after a retry.
+  if ev.pk then return 4 end
   if ev.t == 'job.failed' then
     if ev.wr == true then return 3 end
     return 5
@@ -47,7 +49,7 @@ local function applyAttemptFields(ev, new, relation)
   if ev.qw then new.queueWaitMs = fmt(ev.qw) end
   local rank, curRank = rankOf(ev), tonumber(new.rank) or 0
   if rank > curRank then
-    new.state, new.rank = STATE[ev.t], fmt(rank)
+    new.state, new.rank = ev.pk and 'retrying' or STATE[ev.t], fmt(rank)
     if rank == 3 or rank == 5 then
       new.finishedAt = ev.tx
       if ev.du then new.durationMs = fmt(ev.du) end
