@@ -257,7 +257,10 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     const reason: unknown = entry.reason;
     // entry.logger hands over what is staged first: the failure comes after them.
     if (reason instanceof JobHandedBackError) {
+      // As a run BullMQ puts back (below): its usage goes with the event that ends it, and the job
+      // reads as retrying until another worker runs it again.
       const jl = entry.logger;
+      if (ai) jl.recordUsage(ai);
       jl.warn('job handed back to the queue at shutdown', { kind: 'handed_back', deadlineMs: reason.deadlineMs });
       return reason;
     }

@@ -51,8 +51,8 @@ export interface ScriptEvent {
   pk?: boolean;
 }
 
-/** `attrs.kind` of the job runtime's log event for a run BullMQ put back (job-processor.ts). */
-const PARKED_KINDS = new Set(['rate_limited', 'delayed', 'moved_to_wait', 'waiting_children']);
+/** `attrs.kind` of the job runtime's log event for a run BullMQ put back or a worker handed back at shutdown (job-processor.ts). */
+const PARKED_KINDS = new Set(['rate_limited', 'delayed', 'moved_to_wait', 'waiting_children', 'handed_back']);
 
 /** The timeline line of a job event. */
 export function toTimelineEntry(event: JobscopeEvent): TimelineEntry {

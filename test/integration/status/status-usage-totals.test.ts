@@ -76,4 +76,13 @@ describe('status sink: AI usage totals', () => {
     expect(job).toMatchObject({ state: 'completed', attempt: 2, ai: { inputTokens: 1500 } });
     expect(job?.ai?.costUsd).toBeCloseTo(0.015, 9);
   });
+
+  it('a run handed back at a worker shutdown reads retrying (another worker runs it again), with its usage', async () => {
+    await fx.apply(
+      jobEvent('job.received', 'h1', 1, T),
+      jobEvent('job.started', 'h1', 1, T + 1),
+      jobEvent('log', 'h1', 1, T + 50, { level: 'warn', message: 'job handed back to the queue at shutdown', attrs: { kind: 'handed_back', deadlineMs: 25000 }, data: { kind: 'log' }, ai: { gpuSeconds: 30, costUsd: 0.04 } }),
+    );
+    expect(await fx.reader.getJob('h1')).toMatchObject({ state: 'retrying', ai: { gpuSeconds: 30, costUsd: 0.04 } });
+  });
 });
