@@ -99,10 +99,14 @@ export function computeJobStats(
     if (p50 !== undefined) b.p50DurationMs = p50;
   });
   const finished = acc.completed + acc.failed;
+  // Capped, the jobs read are the newest of the window only: their rate is over the time they
+  // cover, not over the whole window (which would read low by as much as was left unread).
+  let spanMs = windowMs;
+  if (window.capped && jobs.length > 0) spanMs = Math.min(windowMs, Math.max(1000, toMs - Math.min(...jobs.map((j) => j.updatedAt))));
   return {
     windowMs,
     buckets: acc.buckets,
-    throughputPerMin: finished / (windowMs / 60_000),
+    throughputPerMin: finished / (spanMs / 60_000),
     durationMs: { p50: percentile(acc.durations, 50), p95: percentile(acc.durations, 95) },
     errorRate: finished === 0 ? 0 : acc.failed / finished,
     queueWaitMs: { p50: percentile(acc.waits, 50), p95: percentile(acc.waits, 95) },

@@ -64,4 +64,13 @@ describe('stats', () => {
     expect(stats.queueWaitMs).toEqual({ p50: 5, p95: 15 });
     expect(stats.costUsd).toEqual({ total: 0.75, byModel: { gpt: 0.5, sdxl: 0.25 }, byService: { comfyui: 0.75 } });
   });
+
+  it('capped, the throughput is over the time the jobs read cover, not the whole window', () => {
+    const windowMs = 60 * 60_000;
+    const toMs = 10 * windowMs;
+    // The newest 6 jobs of the window cover its last 3 minutes.
+    const jobs = Array.from({ length: 6 }, (_, i) => job(`j${i}`, { finishedAt: toMs - i * 36_000, updatedAt: toMs - i * 36_000 }));
+    expect(computeJobStats(jobs, { windowMs, toMs, capped: true }, {}).throughputPerMin).toBeCloseTo(6 / 3);
+    expect(computeJobStats(jobs, { windowMs, toMs, capped: false }, {}).throughputPerMin).toBeCloseTo(6 / 60);
+  });
 });
