@@ -199,6 +199,14 @@ export const logData = z.object({
   status: z.enum(['healthy', 'degraded', 'unhealthy']).optional(),
 });
 
+/**
+ * `attrs.kind` of the `log` event with which the job runtime ends a run that will run again
+ * without having failed: BullMQ put it back (rate limit, delayed, back to wait, waiting for its
+ * children) or a stopping worker handed it back. The status store reads the job as retrying.
+ */
+export const PUT_BACK_KINDS = ['rate_limited', 'delayed', 'moved_to_wait', 'waiting_children', 'handed_back'] as const;
+export type PutBackKind = (typeof PUT_BACK_KINDS)[number];
+
 /** One Jobscope event, any type. */
 export const eventSchema = z.discriminatedUnion('type', [
   jobEvent('job.received', jobReceivedData),

@@ -199,15 +199,13 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
   // Its connection errors (Redis away: one per reconnect attempt) are reported, not left to
   // ioredis, which prints an "Unhandled error event" with a stack trace for each.
   o.subscriber.on('error', onError);
-  // A mark used up while the stored ones load: the load may have read it before it was deleted.
-  let consumedWhileLoading: Set<string> | undefined = new Set();
-  // Job ids heard (requested or used up) while the marks are loaded again after a reconnect.
-  let heardWhileResyncing: Set<string> | undefined;
+  // Job ids heard (requested or used up) while the stored marks load: the load may have read a
+  // mark before it was used up, or before a newer request for the same job.
+  let heardWhileLoading: Set<string> | undefined;
   o.subscriber.on('message', (ch: string, text: string) => {
     if (ch === doneChannel) {
       remembered.delete(text);
-      consumedWhileLoading?.add(text);
-      heardWhileResyncing?.add(text);
+      heardWhileLoading?.add(text);
       return;
     }
     if (ch !== channel) return;
@@ -216,33 +214,25 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
       if (typeof m.jobId !== 'string') return;
       const reason = typeof m.reason === 'string' && m.reason !== '' ? m.reason : 'cancel requested';
       remember(m.jobId, reason);
-      heardWhileResyncing?.add(m.jobId);
+      heardWhileLoading?.add(m.jobId);
       o.onCancel({ jobId: m.jobId, reason });
     } catch (err) {
       onError(err);
     }
   });
-  // Subscribed first, then loaded: a request made in between is stored before it is published,
-  // so it is either heard or loaded.
-  const loaded = (jobId: string, reason: string): void => {
-    if (!remembered.has(jobId) && !consumedWhileLoading?.has(jobId)) remember(jobId, reason);
-  };
-  const ready = o.subscriber
-    .subscribe(channel, doneChannel)
-    .then(() => loadStored(o, loaded, max))
-    .finally(() => (consumedWhileLoading = undefined));
   let closing: Promise<void> | undefined;
   /**
-   * After a reconnect of the subscriber: what was published while it was away was heard by no one
-   * here. Subscribed again first, then the stored marks loaded again (as at the start): requests
-   * made meanwhile are remembered and applied to the attempts running here, and marks used up
-   * meanwhile (their cancel-done message missed too) are forgotten.
+   * Subscribes, then loads the stored marks (a request made in between is stored before it is
+   * published, so it is either heard or loaded): at the start, and after each reconnect of the
+   * subscriber, as what was published while it was away reached no one here. Requests stored
+   * meanwhile are remembered and applied to the attempts running here; marks used up meanwhile
+   * (their cancel-done message missed too) are forgotten.
    */
-  async function resync(): Promise<void> {
+  async function sync(): Promise<void> {
     const heard = new Set<string>();
-    heardWhileResyncing = heard;
+    heardWhileLoading = heard;
     try {
-      // ioredis subscribes again by itself; this one makes sure it happened before the load.
+      // After a reconnect ioredis subscribes again by itself; this one makes sure it happened before the load.
       await o.subscriber.subscribe(channel, doneChannel);
       const stored = new Map<string, string>();
       await loadStored(o, (jobId, reason) => stored.set(jobId, reason), max);
@@ -253,12 +243,11 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
         remember(jobId, reason);
         o.onCancel({ jobId, reason });
       }
-    } catch (err) {
-      if (!closing) onError(err);
     } finally {
-      if (heardWhileResyncing === heard) heardWhileResyncing = undefined;
+      if (heardWhileLoading === heard) heardWhileLoading = undefined;
     }
   }
+  const ready = sync();
   // The first 'ready' is the start's (`ready` above covers it); any later one is a reconnect.
   // Not after a start that failed (a user without Pub/Sub access): that was reported once, and
   // each reconnect would fail the same way.
@@ -268,7 +257,7 @@ export function createCancelListener(o: CancelListenerOptions): CancelListener {
     () => undefined,
   );
   o.subscriber.on('ready', () => {
-    if (subscribed && !closing) void resync();
+    if (subscribed && !closing) sync().catch((err: unknown) => closing || onError(err));
   });
   return {
     ready,

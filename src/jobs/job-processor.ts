@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Connector, ConnectorResult } from '../../connectors/connector.js';
 import { isNonRetryable } from '../../connectors/connector-error.js';
-import type { AiUsage } from '../events/index.js';
+import type { AiUsage, Attrs, PutBackKind } from '../events/index.js';
 import type { JobContextOptions, JobLogger } from '../logger/types.js';
 import { backoffDelayMs, type BackoffOption } from './backoff-delay.js';
 import { AttemptRun, type AttemptRunShared } from './connector-context.js';
@@ -257,11 +257,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     const reason: unknown = entry.reason;
     // entry.logger hands over what is staged first: the failure comes after them.
     if (reason instanceof JobHandedBackError) {
-      // As a run BullMQ puts back (below): its usage goes with the event that ends it, and the job
-      // reads as retrying until another worker runs it again.
-      const jl = entry.logger;
-      if (ai) jl.recordUsage(ai);
-      jl.warn('job handed back to the queue at shutdown', { kind: 'handed_back', deadlineMs: reason.deadlineMs });
+      putBack(entry, ai, 'warn', 'job handed back to the queue at shutdown', { kind: 'handed_back', deadlineMs: reason.deadlineMs });
       return reason;
     }
     if (reason instanceof JobCancelledError) {
@@ -272,11 +268,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     // Not a failure: BullMQ puts the job back (rate-limited, delayed, waiting) and runs it again.
     const parked = parkedBy(err);
     if (parked !== undefined) {
-      // The run's usage goes with the event that ends it (the status store counts it; the job
-      // then reads as retrying, not running on this worker, until its next attempt).
-      const jl = entry.logger;
-      if (ai) jl.recordUsage(ai);
-      jl.info(parked.message, { kind: parked.kind, durationMs });
+      putBack(entry, ai, 'info', parked.message, { kind: parked.kind, durationMs });
       return err;
     }
     const final = err instanceof UnrecoverableError || isNonRetryable(err);
@@ -310,6 +302,17 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
     return err;
   }
 
+  /**
+   * Ends a run that will run again without having failed (PUT_BACK_KINDS): a `log` event of its
+   * kind, with the run's usage (the status store counts it, and reads the job as retrying, not
+   * running on this worker, until its next attempt).
+   */
+  function putBack(entry: AttemptRun, ai: AiUsage | undefined, level: 'info' | 'warn', message: string, attrs: { kind: PutBackKind } & Attrs): void {
+    const jl = entry.logger;
+    if (ai) jl.recordUsage(ai);
+    jl[level](message, attrs);
+  }
+
   return {
     process: (job) => process(job),
     active,
@@ -338,7 +341,7 @@ export function createJobProcessor(options: JobProcessorOptions): JobProcessor {
  * BullMQ matches them (by message, by name). The attempt is then reported as a `log` event of
  * its kind, not as failed.
  */
-function parkedBy(err: unknown): { kind: string; message: string } | undefined {
+function parkedBy(err: unknown): { kind: PutBackKind; message: string } | undefined {
   if (!(err instanceof Error)) return undefined;
   if (err.message === 'bullmq:rateLimitExceeded') return { kind: 'rate_limited', message: 'job rate-limited: back to the queue, to run again' };
   if (err.name === 'DelayedError') return { kind: 'delayed', message: 'job moved to delayed, to run again' };

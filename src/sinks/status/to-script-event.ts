@@ -1,4 +1,4 @@
-import type { JobscopeEvent } from '../../events/index.js';
+import { PUT_BACK_KINDS, type JobscopeEvent } from '../../events/index.js';
 import type { TimelineEntry } from '../../status/types.js';
 
 /**
@@ -47,12 +47,11 @@ export interface ScriptEvent {
   pid?: number;
   cc?: number;
   tl?: string;
-  /** A `log` event saying BullMQ put the run back (the job runtime's parked kinds): it will run again. */
+  /** A `log` event of one of PUT_BACK_KINDS: the run will run again. */
   pk?: boolean;
 }
 
-/** `attrs.kind` of the job runtime's log event for a run BullMQ put back or a worker handed back at shutdown (job-processor.ts). */
-const PARKED_KINDS = new Set(['rate_limited', 'delayed', 'moved_to_wait', 'waiting_children', 'handed_back']);
+const PUT_BACK = new Set<string>(PUT_BACK_KINDS);
 
 /** The timeline line of a job event. */
 export function toTimelineEntry(event: JobscopeEvent): TimelineEntry {
@@ -168,7 +167,7 @@ export function toScriptEvent(event: JobscopeEvent): ScriptEvent {
   if (job) {
     Object.assign(out, { j: job.id, a: job.attempt, q: job.queue, n: job.name });
     out.tl = JSON.stringify(toTimelineEntry(event));
-    if (event.type === 'log' && typeof event.attrs?.kind === 'string' && PARKED_KINDS.has(event.attrs.kind)) out.pk = true;
+    if (event.type === 'log' && typeof event.attrs?.kind === 'string' && PUT_BACK.has(event.attrs.kind)) out.pk = true;
   }
   if (trace) Object.assign(out, { tr: trace.traceId, sp: trace.spanId });
   if (ai) {

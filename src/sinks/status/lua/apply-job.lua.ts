@@ -20,7 +20,7 @@ local INDEXED = { state = 'state', service = 'serviceType', machine = 'machineId
 -- attempt the largest value seen is kept and the job's total grows only by what that attempt's
 -- total grew: duplicates, reordering and running totals never count twice. The latest attempt's
 -- are hidden fields of the record (_u<key>, attempt in _ua); when a newer attempt comes, the
--- older one's move to fields of their own (_u<attempt>.<key>, written at once), where a late
+-- older one's move to fields of their own (_u<attempt>.<key>, written with the record), where a late
 -- report of that attempt (its job.failed applied after the next attempt's events: a redelivery,
 -- another pipeline process, a dead letter replayed) still adds what it has not counted yet
 -- (the job runtime sends an attempt's usage with its last event only). A stored value that is
@@ -47,12 +47,13 @@ end
 local function applyUsage(ev, new, jk)
   if not (ev.it or ev.ot or ev.ct or ev.rt or ev.gs or ev.co) then return end
   local ua = tonumber(new._ua)
+  -- Fields of older attempts set by this call: written with the record (writeJob); written at
+  -- once, a failure of the group's write would leave them counted and the retried event would
+  -- add nothing.
+  local pending = new._pu or {}
+  new._pu = pending
   if ua ~= nil and ev.a < ua then
-    -- An older attempt: its own fields (one read, rare), written with the record (writeJob):
-    -- written here, a failure of the group's write would leave them counted and the retried
-    -- event would add nothing. Values this call set already are taken from there.
-    local pending = new._pu or {}
-    new._pu = pending
+    -- An older attempt: its own fields (one read, rare); values this call set already come first.
     local fields = {}
     for i, k in ipairs(USAGE_KEYS) do fields[i] = '_u' .. fmt(ev.a) .. '.' .. k end
     local seen = redis.call('HMGET', jk, unpack(fields))
@@ -66,14 +67,9 @@ local function applyUsage(ev, new, jk)
   if fresh then
     if ua ~= nil then
       -- The attempt superseded keeps what it counted, for its late reports.
-      local set = {}
       for _, k in ipairs(USAGE_KEYS) do
-        if new['_u' .. k] ~= nil then
-          set[#set + 1] = '_u' .. fmt(ua) .. '.' .. k
-          set[#set + 1] = new['_u' .. k]
-        end
+        if new['_u' .. k] ~= nil then pending['_u' .. fmt(ua) .. '.' .. k] = new['_u' .. k] end
       end
-      if #set > 0 then redis.call('HSET', jk, unpack(set)) end
     end
     new._ua = fmt(ev.a)
   end
@@ -189,11 +185,9 @@ local function writeJob(jobId, jk, old, new, applied, workerChanged)
   local ttl = ttlDue(old, new)
   local refresh = refreshDue(old, new)
   writeDiff(jk, JOB_FIELDS, old, new)
-  if new._pu then
-    local set = {}
-    for f, v in pairs(new._pu) do set[#set + 1] = f; set[#set + 1] = v end
-    if #set > 0 then redis.call('HSET', jk, unpack(set)) end
-  end
+  local set = {}
+  for f, v in pairs(new._pu or {}) do set[#set + 1] = f; set[#set + 1] = v end
+  if #set > 0 then redis.call('HSET', jk, unpack(set)) end
   local tl, lines = jk .. ':tl', {}
   for k, item in ipairs(applied) do lines[k] = item.ev.tl end
   if redis.call('RPUSH', tl, unpack(lines)) > timelineMax then redis.call('LTRIM', tl, -timelineMax, -1) end
