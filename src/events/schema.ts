@@ -207,6 +207,16 @@ export const logData = z.object({
 export const PUT_BACK_KINDS = ['rate_limited', 'delayed', 'moved_to_wait', 'waiting_children', 'handed_back'] as const;
 export type PutBackKind = (typeof PUT_BACK_KINDS)[number];
 
+const PUT_BACK = new Set<string>(PUT_BACK_KINDS);
+
+/**
+ * Whether `event` ends a job's run that will run again without having failed (a `log` event of
+ * one of {@link PUT_BACK_KINDS}): it carries that run's usage, as a terminal event does.
+ */
+export function isPutBack(event: { type: string; job?: unknown; attrs?: Record<string, unknown> | undefined }): boolean {
+  return event.type === 'log' && event.job !== undefined && typeof event.attrs?.kind === 'string' && PUT_BACK.has(event.attrs.kind);
+}
+
 /** One Jobscope event, any type. */
 export const eventSchema = z.discriminatedUnion('type', [
   jobEvent('job.received', jobReceivedData),

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { JobscopeEvent } from '../../events/index.js';
+import { isPutBack, type JobscopeEvent } from '../../events/index.js';
 import { ClosedError } from '../../errors.js';
 import type { Sink } from '../sink.js';
 import { registerJobMetrics, type JobMetrics } from './job-metrics.js';
@@ -39,8 +39,10 @@ const UNKNOWN = 'unknown';
  * AI tokens, cost, time to first token) from events onto a prom-client registry. It holds
  * in-process state, so an event is "confirmed" as soon as it is counted; every write is `ok`.
  *
- * Tokens, cost and time to first token are taken from terminal events only (completed, failed,
- * cancelled), which carry the attempt's totals, so usage is never counted twice.
+ * Tokens, cost and time to first token are taken from the events that end a run, which carry
+ * its totals, so usage is never counted twice: terminal events (completed, failed, cancelled) and
+ * the `log` event that ends a run BullMQ put back or a stopping worker handed back (isPutBack):
+ * that run spent its tokens and GPU time, and the job's next run is an attempt of its own.
  */
 export function createMetricsSink(options: MetricsSinkOptions): Sink {
   const m = registerJobMetrics(options.registry);
@@ -64,7 +66,10 @@ export function createMetricsSink(options: MetricsSinkOptions): Sink {
     const service = labels.service(event.source.serviceType);
     m.events.inc({ type: event.type, service_type: service });
     const status = JOB_STATUS[event.type];
-    if (status === undefined) return;
+    if (status === undefined) {
+      if (event.ai && isPutBack(event)) observeUsage(m, event, { service, model: labels.model(event.ai.model ?? UNKNOWN), provider: labels.provider(event.ai.provider ?? UNKNOWN) });
+      return;
+    }
     const model = labels.model(event.ai?.model ?? UNKNOWN);
     m.jobs.inc({ status, service_type: service, connector_id: labels.connector(event.source.connectorId), model });
     observeTimings(m, event, { service, model, status }, seenQueueWait);

@@ -1,4 +1,4 @@
-import { PUT_BACK_KINDS, type JobscopeEvent } from '../../events/index.js';
+import { isPutBack, type JobscopeEvent } from '../../events/index.js';
 import type { TimelineEntry } from '../../status/types.js';
 
 /**
@@ -50,8 +50,6 @@ export interface ScriptEvent {
   /** A `log` event of one of PUT_BACK_KINDS: the run will run again. */
   pk?: boolean;
 }
-
-const PUT_BACK = new Set<string>(PUT_BACK_KINDS);
 
 /** The timeline line of a job event. */
 export function toTimelineEntry(event: JobscopeEvent): TimelineEntry {
@@ -167,7 +165,7 @@ export function toScriptEvent(event: JobscopeEvent): ScriptEvent {
   if (job) {
     Object.assign(out, { j: job.id, a: job.attempt, q: job.queue, n: job.name });
     out.tl = JSON.stringify(toTimelineEntry(event));
-    if (event.type === 'log' && typeof event.attrs?.kind === 'string' && PUT_BACK.has(event.attrs.kind)) out.pk = true;
+    if (isPutBack(event)) out.pk = true;
   }
   if (trace) Object.assign(out, { tr: trace.traceId, sp: trace.spanId });
   if (ai) {

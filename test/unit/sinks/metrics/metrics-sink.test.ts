@@ -78,6 +78,30 @@ describe('metrics sink', () => {
     expect(series(text, 'jobscope_metrics_duplicate_events_total')).toBe(1);
   });
 
+  it("counts the usage of a run BullMQ put back or a stopping worker handed back, once, and not other log events' usage", async () => {
+    const registry = new Registry();
+    const sink = createMetricsSink({ registry });
+    const comfy = { model: 'sdxl', provider: 'comfyui' };
+    await sink.write(
+      [
+        // A log line mid-run carries the attempt's usage so far: not a run's end.
+        ev({ type: 'log', level: 'info', message: 'sampling', data: { kind: 'log' }, attrs: {}, ai: { ...comfy, gpuSeconds: 3, costUsd: 0.5 } }),
+        // Attempt 1 handed back at a shutdown, attempt 2 put back by a rate limit, attempt 3 completed.
+        ev({ type: 'log', level: 'warn', message: 'job handed back to the queue at shutdown', data: { kind: 'log' }, attrs: { kind: 'handed_back' }, ai: { ...comfy, gpuSeconds: 4, costUsd: 1 } }),
+        ev({ type: 'log', level: 'info', job: { id: 'job-1', attempt: 2 }, message: 'job rate-limited', data: { kind: 'log' }, attrs: { kind: 'rate_limited' }, ai: { ...gpt, inputTokens: 30, costUsd: 0.02 } }),
+        ev({ type: 'job.completed', job: { id: 'job-1', attempt: 3 }, data: { durationMs: 10 }, ai: { ...gpt, inputTokens: 12, costUsd: 0.04 } }),
+      ],
+      signal,
+    );
+    const text = await registry.metrics();
+    expect(series(text, 'jobscope_ai_cost_usd_total', { model: 'sdxl', provider: 'comfyui' })).toBe(1);
+    expect(series(text, 'jobscope_ai_cost_usd_total', { model: 'gpt-4o' })).toBeCloseTo(0.06, 10);
+    expect(series(text, 'jobscope_ai_tokens_total', { model: 'gpt-4o', type: 'input' })).toBe(42);
+    // A put-back run is not a job status.
+    expect(series(text, 'jobscope_jobs_total', { status: 'completed' })).toBe(1);
+    expect(text).not.toMatch(/jobscope_jobs_total\{status="(?!completed)/);
+  });
+
   it('caps label cardinality: new values past the cap become "other" and are counted', async () => {
     const registry = new Registry();
     const sink = createMetricsSink({ registry, maxLabelValues: 3 });
