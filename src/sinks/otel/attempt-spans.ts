@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
-import { enqueueSpanIdOf, genAiAttributes, type EventOf } from '../../events/index.js';
+import { enqueueSpanIdOf, genAiAttributes, type EventOf, type JobscopeEvent } from '../../events/index.js';
 import type { AttemptState } from './attempt-store.js';
 import { makeReadableSpan, msToHrTime } from './readable-span.js';
 import { childSpanId } from './span-ids.js';
@@ -62,8 +62,7 @@ function baseAttributes(event: TerminalEvent): Attributes {
 }
 
 /** The enqueue span's: the job and queue (the enqueue was the producer's, not this worker's). */
-function enqueueAttributes(event: TerminalEvent): Attributes {
-  const { job } = event;
+function enqueueAttributes(job: JobRef): Attributes {
   const attrs: Attributes = { 'jobscope.job.id': job.id, 'messaging.system': 'bullmq', 'messaging.message.id': job.id, 'messaging.operation.type': 'send' };
   if (job.queue) attrs['messaging.destination.name'] = job.queue;
   if (job.name) attrs['jobscope.job.name'] = job.name;
@@ -110,11 +109,38 @@ function exceptionEvent(event: EventOf<'job.failed'>): TimedEvent {
   return { name: 'exception', time: msToHrTime(event.time), attributes };
 }
 
+/** What the enqueue span needs of a first attempt's event. */
+type JobRef = NonNullable<JobscopeEvent['job']>;
+
+/**
+ * The enqueue span (`send <queue>`) of a job whose producer started its trace, which nobody else
+ * exports: a root at the enqueue time, parent of every attempt (its id is enqueueSpanIdOf the
+ * trace id). It is made from the first attempt's `job.received`, so the trace has it even when
+ * that attempt never ends (its worker died, BullMQ put the job back). Undefined for any other
+ * event, for a later attempt and for a trace the caller started (the caller exports its own span).
+ */
+export function buildEnqueueSpan(event: JobscopeEvent, enqueuedAt: number | undefined, origin: SpanOrigin): ReadableSpan | undefined {
+  const { job, trace } = event;
+  if (!job || job.attempt !== 1 || !trace || enqueuedAt === undefined) return undefined;
+  if (trace.parentSpanId === undefined || trace.parentSpanId !== enqueueSpanIdOf(trace.traceId)) return undefined;
+  return makeReadableSpan({
+    traceId: trace.traceId,
+    resource: origin.resource,
+    scope: origin.scope,
+    name: `send ${job.queue ?? event.source.serviceType}`,
+    kind: SpanKind.PRODUCER,
+    spanId: trace.parentSpanId,
+    startMs: enqueuedAt,
+    endMs: enqueuedAt,
+    attributes: enqueueAttributes(job),
+  });
+}
+
 /**
  * The spans of one attempt: the attempt span (id = the event's span id, parent = the
  * producer's span when the job carried a traceparent) and its `queue-wait` and `processing`
- * children, which have deterministic ids; with a first attempt whose producer started the trace,
- * the enqueue span too (`send <queue>`, see enqueueSpanIdOf). Requires `event.trace`.
+ * children, which have deterministic ids. Requires `event.trace`. The enqueue span is
+ * {@link buildEnqueueSpan}'s.
  */
 export function buildAttemptSpans(event: TerminalEvent, state: AttemptState, origin: SpanOrigin): ReadableSpan[] {
   const trace = event.trace!;
@@ -141,21 +167,6 @@ export function buildAttemptSpans(event: TerminalEvent, state: AttemptState, ori
       status,
     }),
   ];
-  // The enqueue of a job whose producer started its trace (nobody else exports that span): a
-  // root at the enqueue time, with the first attempt.
-  if (event.job.attempt === 1 && state.enqueuedAt !== undefined && trace.parentSpanId !== undefined && trace.parentSpanId === enqueueSpanIdOf(trace.traceId)) {
-    spans.push(
-      makeReadableSpan({
-        ...common,
-        name: `send ${event.job.queue ?? event.source.serviceType}`,
-        kind: SpanKind.PRODUCER,
-        spanId: trace.parentSpanId,
-        startMs: state.enqueuedAt,
-        endMs: state.enqueuedAt,
-        attributes: enqueueAttributes(event),
-      }),
-    );
-  }
   if (t.startedAt !== undefined) {
     spans.push(
       makeReadableSpan({

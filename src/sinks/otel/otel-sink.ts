@@ -1,10 +1,11 @@
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Redis } from 'ioredis';
 import { ClosedError } from '../../errors.js';
 import { isTerminalType, type JobscopeEvent } from '../../events/index.js';
 import type { Sink, SinkHealth, SinkWriteResult } from '../sink.js';
 import { createAttemptStore } from './attempt-store.js';
-import { buildAttemptSpans, type TerminalEvent } from './attempt-spans.js';
+import { buildAttemptSpans, buildEnqueueSpan, type TerminalEvent } from './attempt-spans.js';
 import { createResourceCache } from './otel-resource.js';
 import { sampledByRatio } from './sampling.js';
 import { exportSpans } from './span-export.js';
@@ -104,17 +105,35 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
   async function write(events: readonly JobscopeEvent[], signal: AbortSignal): Promise<SinkWriteResult> {
     if (closing) throw new ClosedError('otel sink');
     await store.record(events);
+    const origin = (e: JobscopeEvent) => ({ resource: resourceFor(e.source), scope });
+    // The events whose spans this write exports: confirmed only once the export succeeds.
+    const pending = new Set<string>();
+    const spans: ReadableSpan[] = [];
+    // Enqueue spans come with the first attempt's receive, sampled as its attempt is; a failed
+    // first attempt that the ratio left out brings its own below.
+    for (const e of events) {
+      if (e.type !== 'job.received' || !e.trace || !sampledByRatio(e.trace.traceId, sampleRatio)) continue;
+      const send = buildEnqueueSpan(e, e.data.enqueuedAt, origin(e));
+      if (send) {
+        spans.push(send);
+        pending.add(e.id);
+      }
+    }
     const terminals = selectTerminals(events);
-    if (terminals.length === 0) return { status: 'ok' };
-    const attempts = terminals.map((e) => ({ jobId: e.job.id, attempt: e.job.attempt }));
-    const states = await store.read(attempts);
-    const spans = terminals.flatMap((e, i) =>
-      buildAttemptSpans(e, states[i]!, { resource: resourceFor(e.source), scope }),
-    );
+    if (terminals.length > 0) {
+      const attempts = terminals.map((e) => ({ jobId: e.job.id, attempt: e.job.attempt }));
+      const states = await store.read(attempts);
+      terminals.forEach((e, i) => {
+        spans.push(...buildAttemptSpans(e, states[i]!, origin(e)));
+        const send = sampledByRatio(e.trace!.traceId, sampleRatio) ? undefined : buildEnqueueSpan(e, states[i]!.enqueuedAt, origin(e));
+        if (send) spans.push(send);
+        pending.add(e.id);
+      });
+    }
+    if (spans.length === 0) return { status: 'ok' };
     const outcome = await exportSpans(exporter, spans, signal, timeoutMs * 2 + 1_000);
     if (!outcome.ok) {
       stats.exportFailures++;
-      const pending = new Set(terminals.map((e) => e.id));
       return {
         status: 'retry',
         reason: outcome.reason,
@@ -123,7 +142,7 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
     }
     stats.spansExported += spans.length;
     // Only shortens a TTL: if it fails the state simply lives its full TTL.
-    await store.markDone(attempts).catch(() => undefined);
+    if (terminals.length > 0) await store.markDone(terminals.map((e) => ({ jobId: e.job.id, attempt: e.job.attempt }))).catch(() => undefined);
     return { status: 'ok' };
   }
 

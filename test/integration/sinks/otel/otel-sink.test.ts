@@ -130,6 +130,46 @@ describe('otel sink against a local OTLP/HTTP receiver', () => {
     expect(receiver.spans.map((s) => s.name).sort()).toEqual(['process images', 'processing', 'queue-wait']);
   });
 
+  it('exports the enqueue span with the first receive, so a first attempt that never ends (its worker died) leaves it in the trace', async () => {
+    const t0 = Date.now() - 10_000;
+    const parsed = parseTraceparent(enqueueTraceparent())!;
+    const trace = (spanId: string) => ({ traceId: parsed.traceId, spanId, parentSpanId: parsed.spanId });
+    const job = (attempt: number) => ({ id: 'job-stalled', attempt, queue: 'images', name: 'render' });
+    const s = sink({ timeoutMs: 500 });
+    // Attempt 1 is received and started, then its worker is killed: no terminal event ever comes.
+    const first = [
+      makeEvent({ type: 'job.received', time: t0, job: job(1), trace: trace('b7ad6b7169203331'), data: { enqueuedAt: t0 - 500 } }),
+      makeEvent({ type: 'job.started', time: t0 + 10, job: job(1), trace: trace('b7ad6b7169203331'), data: {} }),
+    ];
+    // The export fails first: the receive stays unconfirmed (its span is not lost), the start is confirmed.
+    receiver.failNext(1, { status: 503 });
+    expect(await s.write(first, signal)).toMatchObject({ status: 'retry', confirmedIds: [first[1]!.id] });
+    expect(await s.write(first.slice(0, 1), signal)).toEqual({ status: 'ok' });
+    // Attempt 2, on another worker, completes.
+    const second = [
+      makeEvent({ type: 'job.received', time: t0 + 40_000, job: job(2), trace: trace('c7ad6b7169203332'), data: { enqueuedAt: t0 - 500 } }),
+      makeEvent({ type: 'job.completed', time: t0 + 40_100, job: job(2), trace: trace('c7ad6b7169203332'), data: { durationMs: 90 } }),
+    ];
+    expect(await s.write(second, signal)).toEqual({ status: 'ok' });
+    const sends = receiver.spans.filter((x) => x.name === 'send images');
+    expect(sends).toHaveLength(1);
+    expect(sends[0]).toMatchObject({ traceId: parsed.traceId, spanId: parsed.spanId, kind: 4, startMs: t0 - 500 });
+    expect(receiver.spans.find((x) => x.name === 'process images')).toMatchObject({ parentSpanId: parsed.spanId, attributes: { 'jobscope.job.attempt': 2 } });
+
+    // Sampled out by the ratio: no enqueue span with the receive; a failed first attempt (kept
+    // whatever the ratio) brings it, one that completes does not.
+    receiver.spans.length = 0;
+    const out = sink({ sampleRatio: 0 });
+    const traceB = parseTraceparent(enqueueTraceparent())!;
+    const tb = { traceId: traceB.traceId, spanId: 'd7ad6b7169203333', parentSpanId: traceB.spanId };
+    const jobB = { id: 'job-sampled', attempt: 1, queue: 'images', name: 'render' };
+    expect(await out.write([makeEvent({ type: 'job.received', time: t0, job: jobB, trace: tb, data: { enqueuedAt: t0 - 500 } })], signal)).toEqual({ status: 'ok' });
+    expect(receiver.spans).toHaveLength(0);
+    const error = { type: 'Error', category: 'unknown' as const, message: 'boom' };
+    expect(await out.write([makeEvent({ type: 'job.failed', time: t0 + 100, job: jobB, trace: tb, data: { durationMs: 90, error, willRetry: false } })], signal)).toEqual({ status: 'ok' });
+    expect(receiver.spans.filter((x) => x.name === 'send images').map((x) => x.traceId)).toEqual([traceB.traceId]);
+  });
+
   it("a delayed job's queue-wait is the wait the runtime measured (its delay excluded), not the time since it was enqueued", async () => {
     const t0 = Date.now() - 10_000;
     const job = { id: 'job-delayed', attempt: 1, queue: 'images', name: 'render' };
