@@ -32,31 +32,31 @@ export interface WorkerConfig {
   bullPrefix: string | undefined;
 }
 
+/** The variables of {@link WorkerConfig}. */
+const WORKER_VARS = {
+  JOBSCOPE_QUEUE: stringVar('jobs').refine((s) => /^[A-Za-z0-9._-]{1,128}$/.test(s), {
+    message: 'must be 1-128 characters: letters, digits, ".", "_" or "-"',
+  }),
+  WORKER_CONCURRENCY: intVar(4, 1, 1000),
+  HEARTBEAT_INTERVAL_MS: intVar(5000, 100, 3_600_000),
+  WORKER_SHUTDOWN_TIMEOUT_MS: intVar(25_000, 0, 3_600_000),
+  OPENAI_BASE_URL: urlVar(['http:', 'https:']),
+  OPENAI_API_KEY: optionalStringVar(),
+  OPENAI_MODEL: stringVar('gpt-4o-mini'),
+  OPENAI_TIMEOUT_MS: intVar(120_000, 1000, 3_600_000),
+  COMFYUI_URL: urlVar(['http:', 'https:']),
+  JOBSCOPE_PRICES_FILE: optionalStringVar(),
+  DEMO_RATE_PER_SEC: numberVar(2, 0.01, 1000),
+  PORT: intVar(0, 0, 65_535),
+  JOBSCOPE_CONNECTOR: optionalStringVar(),
+  BULLMQ_PREFIX: optionalStringVar().refine((s) => s === undefined || /^[A-Za-z0-9:._{}-]{1,64}$/.test(s), {
+    message: 'must be 1-64 characters: letters, digits, ":", ".", "_", "-", "{" or "}"',
+  }),
+};
+
 /** Reads {@link WorkerConfig} from the environment; a bad value throws a ConfigError naming it. */
 export function loadWorkerConfig(env: Env): WorkerConfig {
-  const v = readEnv(
-    {
-      JOBSCOPE_QUEUE: stringVar('jobs').refine((s) => /^[A-Za-z0-9._-]{1,128}$/.test(s), {
-        message: 'must be 1-128 characters: letters, digits, ".", "_" or "-"',
-      }),
-      WORKER_CONCURRENCY: intVar(4, 1, 1000),
-      HEARTBEAT_INTERVAL_MS: intVar(5000, 100, 3_600_000),
-      WORKER_SHUTDOWN_TIMEOUT_MS: intVar(25_000, 0, 3_600_000),
-      OPENAI_BASE_URL: urlVar(['http:', 'https:']),
-      OPENAI_API_KEY: optionalStringVar(),
-      OPENAI_MODEL: stringVar('gpt-4o-mini'),
-      OPENAI_TIMEOUT_MS: intVar(120_000, 1000, 3_600_000),
-      COMFYUI_URL: urlVar(['http:', 'https:']),
-      JOBSCOPE_PRICES_FILE: optionalStringVar(),
-      DEMO_RATE_PER_SEC: numberVar(2, 0.01, 1000),
-      PORT: intVar(0, 0, 65_535),
-      JOBSCOPE_CONNECTOR: optionalStringVar(),
-      BULLMQ_PREFIX: optionalStringVar().refine((s) => s === undefined || /^[A-Za-z0-9:._{}-]{1,64}$/.test(s), {
-        message: 'must be 1-64 characters: letters, digits, ":", ".", "_", "-", "{" or "}"',
-      }),
-    },
-    env,
-  );
+  const v = readEnv(WORKER_VARS, env);
   return {
     queue: v.JOBSCOPE_QUEUE,
     concurrency: v.WORKER_CONCURRENCY,
@@ -73,4 +73,17 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     connector: v.JOBSCOPE_CONNECTOR,
     bullPrefix: v.BULLMQ_PREFIX,
   };
+}
+
+/** What `jobscope demo` uses of {@link WorkerConfig}: its producer, and its own workers when it runs some. */
+export type DemoConfig = Pick<WorkerConfig, 'heartbeatIntervalMs' | 'pricesFile' | 'demoRatePerSec' | 'bullPrefix'>;
+
+/**
+ * Reads {@link DemoConfig}: only the variables the demo uses, so that a setting meant for a job
+ * worker (its queue, concurrency, connectors) does not stop the demo when it is off.
+ */
+export function loadDemoConfig(env: Env): DemoConfig {
+  const { HEARTBEAT_INTERVAL_MS, JOBSCOPE_PRICES_FILE, DEMO_RATE_PER_SEC, BULLMQ_PREFIX } = WORKER_VARS;
+  const v = readEnv({ HEARTBEAT_INTERVAL_MS, JOBSCOPE_PRICES_FILE, DEMO_RATE_PER_SEC, BULLMQ_PREFIX }, env);
+  return { heartbeatIntervalMs: v.HEARTBEAT_INTERVAL_MS, pricesFile: v.JOBSCOPE_PRICES_FILE, demoRatePerSec: v.DEMO_RATE_PER_SEC, bullPrefix: v.BULLMQ_PREFIX };
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadLoggerConfig } from '../../config/logger-config.js';
 import { loadRedisConfig } from '../../config/redis-config.js';
-import { loadWorkerConfig } from '../../config/worker-config.js';
+import { loadDemoConfig } from '../../config/worker-config.js';
 import { errorMessage } from '../../errors.js';
 import { flagSettings } from '../flag-settings.js';
 import { createRateLimitedWarning, errorKey } from '../../logger/rate-limited-warning.js';
@@ -22,12 +22,12 @@ SIGTERM/SIGINT.
   --rate <jobs/s>  jobs enqueued per second (default: DEMO_RATE_PER_SEC, else 2)
   --workers <n>    also run n simulated workers per demo queue in this process (default 0)
   --seed <n>       seed of the job mix (default random)
-Settings: REDIS_URL, JOBSCOPE_PREFIX, DEMO_RATE_PER_SEC, JOBSCOPE_PRICES_FILE, HEARTBEAT_INTERVAL_MS.`;
+Settings: REDIS_URL, JOBSCOPE_PREFIX, BULLMQ_PREFIX, DEMO_RATE_PER_SEC, JOBSCOPE_PRICES_FILE,\nHEARTBEAT_INTERVAL_MS.`;
 
 /** Runs the demo until `stopped` resolves. Exported for tests. */
 export async function runDemo(options: { workers: number; seed?: number; bullPrefix?: string }, io: CliIo, stopped: Promise<string>): Promise<number> {
   const bull = options.bullPrefix ? { bullPrefix: options.bullPrefix } : {};
-  const config = loadWorkerConfig(io.env);
+  const config = loadDemoConfig(io.env);
   const redisConfig = loadRedisConfig(io.env);
   let workers: DemoWorkers | undefined;
   // Redis away fails every connection on each retry: one line per kind of error per 10 s.
@@ -104,7 +104,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   const settings = flagSettings(io.env, [['--rate', 'DEMO_RATE_PER_SEC', values.rate]]);
   // Checked before anything starts, so that a bad --rate is reported as --rate.
-  const config = settings.load(loadWorkerConfig);
+  const config = settings.load(loadDemoConfig);
   const env = settings.env;
   return runUntilStopped({ command: 'demo', stderr: io.stderr, skipped: WORKERS_SKIPPED }, (received) =>
     runDemo({ workers, ...(seed !== undefined ? { seed } : {}), ...(config.bullPrefix ? { bullPrefix: config.bullPrefix } : {}) }, { ...io, env }, received),

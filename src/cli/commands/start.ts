@@ -7,7 +7,7 @@ import { loadApiConfig } from '../../config/api-config.js';
 import { loadLoggerConfig } from '../../config/logger-config.js';
 import { loadPipelineConfig } from '../../config/pipeline-config.js';
 import { loadRedisConfig } from '../../config/redis-config.js';
-import { loadWorkerConfig } from '../../config/worker-config.js';
+import { loadDemoConfig } from '../../config/worker-config.js';
 import { flagSettings, type FlagSetting } from '../flag-settings.js';
 import { createRateLimitedWarning, errorKey } from '../../logger/rate-limited-warning.js';
 import { errorMessage, JobscopeError } from '../../errors.js';
@@ -136,14 +136,14 @@ async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: St
   // The flags checked before anything starts (a redis-server of our own included).
   const early = flagSettings({ ...io.env, ...local }, flags);
   early.load(loadApiConfig);
-  early.load(loadWorkerConfig);
+  early.load(loadDemoConfig);
   parts.redis = await resolveLocalRedis(userRedis.urlExplicit ? { explicitUrl: userRedis.url } : {});
   const settings = flagSettings({ ...io.env, ...local, REDIS_URL: parts.redis.url }, flags);
   const env = settings.env;
   const redisConfig = settings.load(loadRedisConfig);
   const pipelineConfig = settings.load(loadPipelineConfig);
   const apiConfig = settings.load(loadApiConfig);
-  const workerConfig = settings.load(loadWorkerConfig);
+  const workerConfig = settings.load(loadDemoConfig);
   const logger = pino({ name: 'jobscope', level: pipelineConfig.logLevel === 'info' ? 'warn' : pipelineConfig.logLevel });
   // The demo's errors, one line per kind per 10 s: Redis away fails every connection on each retry.
   const warn = createRateLimitedWarning({ sink: (message, fields) => logger.warn(fields, message) });

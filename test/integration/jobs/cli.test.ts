@@ -150,7 +150,8 @@ it('jobscope demo enqueues a mix over both services and its workers report usage
 });
 
 it('jobscope demo without workers of its own says which queues its jobs wait in and how to serve them', async () => {
-  const { io: cli, out } = io({ DEMO_RATE_PER_SEC: '5' });
+  // A job worker's settings, bad ones included, are not the demo's business.
+  const { io: cli, out } = io({ DEMO_RATE_PER_SEC: '5', JOBSCOPE_QUEUE: 'a b', WORKER_CONCURRENCY: 'abc', OPENAI_BASE_URL: 'nope' });
   const { stopped, stop } = stopper();
   const running = runDemo({ workers: 0, seed: 1, bullPrefix: `${prefix}-bull` }, cli, stopped);
   await waitFor(() => out.join('').includes('no workers here'), { what: 'the hint' });

@@ -31,6 +31,13 @@ describe('a bad setting is reported under the name the user gave it', () => {
     await expect(start(['--no-demo'], io())).rejects.toThrow(/^REDIS_URL=redis:\/\/127\.0\.0\.1:1 does not answer PING/);
   });
 
+  it("demo checks only the settings it uses: a job worker's queue, concurrency or connector settings do not stop it", async () => {
+    const workerOnly = { JOBSCOPE_QUEUE: 'a b', WORKER_CONCURRENCY: 'abc', WORKER_SHUTDOWN_TIMEOUT_MS: '-1', OPENAI_BASE_URL: 'nope', PORT: 'http' };
+    await expect(demo(['--rate', 'fast'], io(workerOnly))).rejects.toThrow(/^Invalid configuration --rate \(DEMO_RATE_PER_SEC\): /);
+    await expect(demo([], io({ ...workerOnly, HEARTBEAT_INTERVAL_MS: '5' }))).rejects.toThrow(/^Invalid configuration HEARTBEAT_INTERVAL_MS: /);
+    await expect(demo([], io({ ...workerOnly, BULLMQ_PREFIX: 'a b' }))).rejects.toThrow(/^Invalid configuration BULLMQ_PREFIX: /);
+  });
+
   it('the same value set as a variable is named as the variable', async () => {
     await expect(worker(['--connector', 'simulated'], io({ WORKER_CONCURRENCY: 'abc' }))).rejects.toThrow(/^Invalid configuration WORKER_CONCURRENCY: .*or unset it to use the default/);
   });
