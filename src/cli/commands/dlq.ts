@@ -10,7 +10,8 @@ const USAGE = `Usage: jobscope dlq list [--limit <n>] [--cursor <c>] [options]
 
 Dead letters: events a sink could not deliver after its retries, or that were invalid.
 "replay" puts them back on the event stream and removes them from the dead-letter stream; an
-event that several sinks dead-lettered goes back once (every sink reads it again).
+event that several sinks dead-lettered goes back once (every sink reads it again). Replays run
+at the same time share the dead letters out: each goes back once, counted by the one that took it.
   --limit <n>   entries per page (default 50)
   --all         replay every dead letter there when it starts (any the pipeline dead-letters
                 again during the replay stay, for a later one)
@@ -33,12 +34,22 @@ export async function run(args: string[], io: CliIo): Promise<number> {
         if (v.all === (ids.length > 0)) return usageError(io, 'replay takes either --all or dead-letter ids, not both or neither', USAGE);
         const res = await client.post<{ replayed: number }>('/api/dlq/replay', v.all ? { all: true } : { ids });
         if (v.json) writeJson(io, res);
-        else io.stdout.write(`Replayed ${res.replayed} dead letter(s) onto the event stream.\n`);
+        else io.stdout.write(`Replayed ${res.replayed} dead letter(s) onto the event stream.\n${v.all ? '' : notReplayed(ids, res.replayed)}`);
         return 0;
       }
       return usageError(io, sub === undefined ? 'missing sub-command: list or replay' : `unknown sub-command "${sub}"`, USAGE);
     },
   });
+}
+
+/**
+ * Why some named ids were not replayed. Not an error: the usual cause is another replay (a second
+ * CLI call, a `--all`) that took them first, and what the user asked for is done either way.
+ */
+function notReplayed(ids: readonly string[], replayed: number): string {
+  const missing = new Set(ids).size - replayed;
+  if (missing <= 0) return '';
+  return `${missing} of the named dead letter(s) ${missing === 1 ? 'was' : 'were'} not there to replay: already replayed (perhaps by another replay running at the same time), or no such id. "jobscope dlq list" shows what is left.\n`;
 }
 
 /** The dead-letter list as text. */

@@ -130,3 +130,79 @@ describe('dlq replay --all', () => {
     ]);
   });
 });
+
+/**
+ * Replays running at once (two CLI calls, the route called twice, `--all` beside a single replay,
+ * API processes side by side): each record goes back by exactly one of them, each source event
+ * once, and each record is counted by the replay that took it.
+ */
+describe('dlq replays running at the same time', () => {
+  /** Dead-letters `n` events through every sink; returns their payloads and the last source entry id. */
+  async function deadLetterEvents(n: number): Promise<{ payloads: string[]; lastSourceId: string }> {
+    const payloads: string[] = [];
+    for (let i = 0; i < n; i++) {
+      payloads.push(`{"race":${i}}`);
+      await redis.xadd(stream, '*', 'v', '1', 'e', payloads[i]!);
+    }
+    expect(await pipelineRound()).toBe(n * SINKS.length);
+    return { payloads, lastSourceId: (await redis.xrevrange(stream, '+', '-', 'COUNT', 1))[0]![0] };
+  }
+
+  /** The `e` fields of the entries added to the event stream after `afterId`. */
+  async function readdedPayloads(afterId: string): Promise<string[]> {
+    return (await redis.xrange(stream, `(${afterId}`, '+')).map(([, f]) => f[f.indexOf('e') + 1]!);
+  }
+
+  it('five replays of one record put its event back once; one of them counts it', async () => {
+    const { payloads, lastSourceId } = await deadLetterEvents(1);
+    const [first, ...others] = (await redis.xrange(dlqKey, '-', '+')).map(([id]) => id);
+    const counts = await Promise.all(Array.from({ length: 5 }, () => replay({ ids: [first] })));
+    expect(await readdedPayloads(lastSourceId)).toEqual(payloads);
+    expect((await redis.xrange(dlqKey, '-', '+')).map(([id]) => id)).toEqual(others);
+    expect(counts.sort()).toEqual([0, 0, 0, 0, 1]);
+    // The other sinks' records of that event, replayed later, only go: their groups read the entry put back.
+    expect(await replay({ ids: others })).toBe(others.length);
+    expect(await readdedPayloads(lastSourceId)).toEqual(payloads);
+    expect(await redis.xlen(dlqKey)).toBe(0);
+  });
+
+  it('a record dead-lettered again after its event went back is a new failure: replayed, it goes back again', async () => {
+    const { payloads, lastSourceId } = await deadLetterEvents(1);
+    expect(await replay({ all: true })).toBe(SINKS.length);
+    expect(await readdedPayloads(lastSourceId)).toEqual(payloads);
+    // The pipeline still cannot take it: every sink dead-letters the entry put back (the same source event).
+    await new Promise((r) => setTimeout(r, 2));
+    expect(await pipelineRound()).toBe(SINKS.length);
+    expect(await replay({ all: true })).toBe(SINKS.length);
+    expect(await readdedPayloads(lastSourceId)).toEqual([...payloads, ...payloads]);
+    expect(await redis.xlen(dlqKey)).toBe(0);
+  });
+
+  it('--all racing another --all and single replays, over two API processes, puts each event back once', async () => {
+    const other = testRedis();
+    const otherApp = testApp(other, prefix);
+    try {
+      const { payloads, lastSourceId } = await deadLetterEvents(30);
+      const records = (await redis.xrange(dlqKey, '-', '+')).map(([id]) => id);
+      const on = async (a: ApiApp, body: unknown) => {
+        const res = await a.request('/api/dlq/replay', { method: 'POST', ...bearer(), body: JSON.stringify(body) });
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { replayed: number }).replayed;
+      };
+      // Single replays of records from the start, middle and end, some of them several sinks' records of one event.
+      const singles = [records[0]!, records[1]!, records[45]!, records[46]!, records[47]!, records.at(-1)!];
+      const counts = await Promise.all([
+        on(app, { all: true }),
+        on(otherApp, { all: true }),
+        ...singles.map((id, i) => on(i % 2 ? app : otherApp, { ids: [id] })),
+        on(otherApp, { ids: singles }),
+      ]);
+      expect((await readdedPayloads(lastSourceId)).sort()).toEqual([...payloads].sort());
+      expect(await redis.xlen(dlqKey)).toBe(0);
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(records.length);
+    } finally {
+      await otherApp.close();
+      other.disconnect();
+    }
+  });
+});

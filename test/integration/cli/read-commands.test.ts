@@ -99,6 +99,21 @@ describe('CLI read commands against the real API', () => {
     expect((await fx.run(dlq, ['replay'])).code).toBe(2);
   });
 
+  it('dlq replay of one id run twice at once puts it back once, and the other call says it was already replayed', async () => {
+    const ev = makeEvent({ type: 'job.received', job: { id: 'job-dlq-twice', attempt: 1 } });
+    const stream = eventStreamKey({ prefix: fx.prefix });
+    const before = await fx.redis.xlen(stream);
+    const id = (await fx.redis.xadd(deadLetterStreamKey({ prefix: fx.prefix }), '*', 'reason', 'fluentd refused it', 'sink', 'fluentd', 'deliveries', '5', 'stream', stream, 'id', '2-0', 'eventId', ev.id, 'orig.v', '1', 'orig.e', JSON.stringify(ev)))!;
+    const runs = await Promise.all([fx.run(dlq, ['replay', id]), fx.run(dlq, ['replay', id])]);
+    expect(runs.map((r) => [r.code, r.stderr])).toEqual([[0, ''], [0, '']]);
+    expect(runs.map((r) => r.stdout).sort()).toEqual([
+      'Replayed 0 dead letter(s) onto the event stream.\n1 of the named dead letter(s) was not there to replay: already replayed (perhaps by another replay running at the same time), or no such id. "jobscope dlq list" shows what is left.\n',
+      'Replayed 1 dead letter(s) onto the event stream.\n',
+    ]);
+    expect(await fx.redis.xlen(stream)).toBe(before + 1);
+    expect(JSON.parse((await fx.run(dlq, ['list', '--json'])).stdout)).toMatchObject({ total: 0 });
+  });
+
   it('a wrong token and an unreachable API say what to do', async () => {
     const denied = await fx.run(jobs, ['--token', 'wrong']);
     expect(denied.code).toBe(1);
