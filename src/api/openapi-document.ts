@@ -39,7 +39,7 @@ const schemas: Record<string, Schema> = {
     },
   },
   TimelineEntry: obj({ eventId: str, type: str, time: int, attempt: int, level: str, message: str, progress: num, durationMs: num, errorType: str, errorMessage: str }, ['eventId', 'type', 'time', 'attempt', 'level']),
-  FeedEntry: obj({ id: str, kind: { type: 'string', enum: ['job', 'worker'] }, eventId: str, eventType: str, time: int, jobId: str, state: ref('JobState'), attempt: int, progress: num, machineId: str, workerId: str, serviceType: str, connectorId: str }, ['id', 'kind', 'eventId', 'eventType', 'time']),
+  FeedEntry: obj({ id: str, kind: { type: 'string', enum: ['job', 'worker'] }, eventId: str, eventType: str, time: int, jobId: str, state: ref('JobState'), attempt: int, progress: num, willRetry: { type: 'boolean', description: 'job.failed only: whether a retry follows this failed attempt (state is failed for both); absent when not known' }, machineId: str, workerId: str, serviceType: str, connectorId: str }, ['id', 'kind', 'eventId', 'eventType', 'time']),
   Worker: obj({
     workerId: str, liveness: { type: 'string', enum: ['busy', 'idle', 'dead', 'stopped'] }, lastHeartbeatAt: int, currentJobs: arr(str),
     services: arr(obj({ serviceType: str, connectorId: str, instance: str })),

@@ -117,6 +117,8 @@ export function parseFeedEntry(id: string, fields: readonly string[]): FeedEntry
   if (f.state !== undefined) entry.state = stateOf(f.state);
   put(entry, 'attempt', num(f.attempt));
   put(entry, 'progress', num(f.progress));
+  // Absent, not false, when the entry does not say (older entries, or an event that did not know).
+  if (f.willRetry !== undefined) entry.willRetry = f.willRetry === 'true';
   return entry;
 }
 

@@ -106,6 +106,12 @@ export interface FeedEntry {
   state?: JobState;
   attempt?: number;
   progress?: number;
+  /**
+   * On a `job.failed` entry: whether a retry follows that failed attempt, as the event said
+   * (`state` is `failed` for both kinds of failure). Absent when the event did not say, when it
+   * belongs to an earlier attempt than `attempt`, and on entries written before the feed carried it.
+   */
+  willRetry?: boolean;
   machineId: string;
   workerId: string;
   serviceType: string;

@@ -35,8 +35,8 @@ export async function run(args: string[], io: CliIo): Promise<number> {
       const filter = typeFilter(v.type);
       const stop = createStopSignal({ forSeconds: parseSeconds('for', v.for) });
       let seen = 0;
-      // Lines go out in arrival order, after the lookup a job.failed line may wait for; one
-      // lookup at a time keeps a burst of failures from becoming a burst of requests.
+      // Lines go out in arrival order, after the lookup a job.failed line without willRetry may
+      // wait for; one lookup at a time keeps a burst of failures from becoming a burst of requests.
       let written: Promise<void> = Promise.resolve();
       try {
         await followEventStream({
@@ -88,10 +88,13 @@ export function typeFilter(value: string | undefined): { kinds?: string; accepts
 
 /**
  * Whether the attempt a `job.failed` feed entry belongs to is retried; undefined when unknown.
- * The feed entry carries the job's state (`failed` both for a failure a retry follows and for
- * the final one), not the event's `willRetry`, so this reads the job's record.
+ * The entry's state cannot tell (`failed` both for a failure a retry follows and for the final
+ * one); its `willRetry` does, with no request. Without it, this reads the job's record: entries
+ * an older status sink wrote stay in the feed (and come back on a resume), and an event may not
+ * have known.
  */
 export async function failedAttemptRetries(client: ApiClient, e: FeedEntry): Promise<boolean | undefined> {
+  if (e.willRetry !== undefined) return e.willRetry;
   if (e.jobId === undefined || e.attempt === undefined) return undefined;
   let job: JobDetailResponse['job'];
   try {

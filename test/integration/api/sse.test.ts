@@ -3,6 +3,8 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../../src/api/api-server.js';
 import { statusKeys } from '../../../src/status/status-keys.js';
+import type { FeedEntry } from '../../../src/status/types.js';
+import { makeEvent } from '../../helpers/events.js';
 import { cleanupPrefix, testPrefix, testRedis, waitFor } from '../../helpers/redis.js';
 import { lifecycle, seed, TOKEN } from './api-fixtures.js';
 import { SseClient } from './sse-client.js';
@@ -91,6 +93,32 @@ describe('GET /api/stream', () => {
     mine.close();
     completed.close();
     await waitFor(() => server.app.context.fanout.size === 0, { what: 'all clients released' });
+  });
+
+  it('says on a job.failed whether a retry follows that attempt', async () => {
+    const client = new SseClient(`${server.url}/api/stream?job=retried&types=job`, auth);
+    await client.open();
+    const job = (attempt: number) => ({ id: 'retried', attempt, queue: 'images' });
+    const error = { type: 'TimeoutError', category: 'timeout' as const, message: 'timed out' };
+    const t = Date.now();
+    await seed(redis, prefix, [
+      makeEvent({ type: 'job.started', job: job(1), time: t }),
+      makeEvent({ type: 'job.failed', job: job(1), time: t + 1, level: 'error', data: { durationMs: 1, error, willRetry: true } }),
+      makeEvent({ type: 'job.retrying', job: job(1), time: t + 2, data: { nextAttempt: 2, delayMs: 10 } }),
+      makeEvent({ type: 'job.started', job: job(2), time: t + 3 }),
+      makeEvent({ type: 'job.failed', job: job(2), time: t + 4, level: 'error', data: { durationMs: 1, error, willRetry: false } }),
+    ]);
+    await waitFor(() => client.events().length >= 5, { what: 'five job events' });
+    const data = client.events().map((m) => JSON.parse(m.data!) as FeedEntry);
+    expect(data.map((e) => [e.eventType, e.state, e.attempt, e.willRetry])).toEqual([
+      ['job.started', 'running', 1, undefined],
+      ['job.failed', 'failed', 1, true],
+      ['job.retrying', 'retrying', 1, undefined],
+      ['job.started', 'running', 2, undefined],
+      ['job.failed', 'failed', 2, false],
+    ]);
+    client.close();
+    await waitFor(() => server.app.context.fanout.size === 0, { what: 'the client released' });
   });
 
   it('ends open streams when the server closes', async () => {

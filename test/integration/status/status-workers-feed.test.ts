@@ -83,6 +83,36 @@ describe('live feed', () => {
     expect(await fx.reader.readFeed({ afterId: later[1]!.id })).toEqual([]);
   });
 
+  it('a job.failed entry says whether a retry follows, for the attempt it shows', async () => {
+    fx = statusFixture();
+    const error = { type: 'TimeoutError', category: 'timeout', message: 'timed out' };
+    const failed = (attempt: number, time: number, willRetry?: boolean) => jobEvent('job.failed', 'wr1', attempt, time, { level: 'error', data: { durationMs: 5, error, ...(willRetry === undefined ? {} : { willRetry }) } });
+    await fx.apply(
+      jobEvent('job.started', 'wr1', 1, T),
+      failed(1, T + 1, true),
+      jobEvent('job.retrying', 'wr1', 1, T + 2, { data: { nextAttempt: 2 } }),
+      jobEvent('job.started', 'wr1', 2, T + 3),
+      failed(2, T + 4, false),
+      jobEvent('job.started', 'wr2', 1, T + 5),
+      jobEvent('job.failed', 'wr2', 1, T + 6, { level: 'error', data: { durationMs: 5, error } }),
+    );
+    const feed = await fx.reader.readFeed({ afterId: '0' });
+    const failures = feed.filter((e) => e.eventType === 'job.failed').map(({ jobId, state, attempt, willRetry }) => ({ jobId, state, attempt, willRetry }));
+    expect(failures).toEqual([
+      { jobId: 'wr1', state: 'failed', attempt: 1, willRetry: true },
+      { jobId: 'wr1', state: 'failed', attempt: 2, willRetry: false },
+      { jobId: 'wr2', state: 'failed', attempt: 1, willRetry: undefined }, // the event did not say
+    ]);
+    expect(feed.filter((e) => e.eventType !== 'job.failed').every((e) => !('willRetry' in e))).toBe(true);
+    // A late failure of attempt 1: the entry shows attempt 2, whose failure was final; attempt 1's
+    // willRetry would mislabel it.
+    await fx.apply(failed(1, T + 7, true));
+    const late = await fx.reader.readFeed({ afterId: feed.at(-1)!.id });
+    expect(late).toHaveLength(1);
+    expect(late[0]).toMatchObject({ eventType: 'job.failed', state: 'failed', attempt: 2 });
+    expect(late[0]).not.toHaveProperty('willRetry');
+  });
+
   it('a blocking read wakes up on the next change', async () => {
     fx = statusFixture();
     const name = `feed-${fx.prefix}`;

@@ -55,4 +55,11 @@ describe('tail: a failed attempt that a retry follows', () => {
     expect(await failedAttemptRetries(clientWith(new ApiError('expired', 404)), failed)).toBeUndefined();
     expect(await failedAttemptRetries(clientWith({ attempt: 1, state: 'failed', willRetry: true }), { ...failed, attempt: 2 })).toBeUndefined();
   });
+
+  it('takes the answer from the feed entry when it carries willRetry, with no request', async () => {
+    const client = clientWith(new ApiError('must not be asked', 500));
+    expect(await failedAttemptRetries(client, { ...failed, willRetry: true })).toBe(true);
+    expect(await failedAttemptRetries(client, { ...failed, willRetry: false })).toBe(false);
+    expect(client.paths).toEqual([]);
+  });
 });

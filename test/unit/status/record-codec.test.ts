@@ -18,6 +18,14 @@ describe('record codec', () => {
   it('reads feed fields', () => {
     const e = parseFeedEntry('1-0', ['kind', 'job', 'eventId', 'e', 'eventType', 'job.progress', 'time', '5', 'jobId', 'j', 'state', 'running', 'attempt', '1', 'progress', '12.5', 'machineId', 'm', 'workerId', 'w', 'serviceType', 's', 'connectorId', 'c']);
     expect(e).toEqual({ id: '1-0', kind: 'job', eventId: 'e', eventType: 'job.progress', time: 5, jobId: 'j', state: 'running', attempt: 1, progress: 12.5, machineId: 'm', workerId: 'w', serviceType: 's', connectorId: 'c' });
+    expect(e).not.toHaveProperty('willRetry');
+  });
+
+  it('reads whether a failed attempt is retried from a job.failed feed entry, and leaves it out when the entry does not say', () => {
+    const failed = ['kind', 'job', 'eventId', 'e', 'eventType', 'job.failed', 'time', '5', 'jobId', 'j', 'state', 'failed', 'attempt', '2'];
+    expect(parseFeedEntry('1-0', [...failed, 'willRetry', 'true'])).toMatchObject({ state: 'failed', attempt: 2, willRetry: true });
+    expect(parseFeedEntry('1-0', [...failed, 'willRetry', 'false'])).toMatchObject({ state: 'failed', attempt: 2, willRetry: false });
+    expect(parseFeedEntry('1-0', failed)).not.toHaveProperty('willRetry'); // written before the feed carried it
   });
 
   it('reads a worker hash with liveness', () => {

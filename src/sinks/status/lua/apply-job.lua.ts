@@ -202,6 +202,14 @@ local function writeJob(jobId, jk, old, new, applied, workerChanged)
   end
 end
 
+-- The feed's willRetry of a job.failed entry: the event's, so a reader need not look the job up
+-- to tell a failure a retry follows from the final one. Only when the event is of the attempt
+-- the entry shows (the record's): a late failure of an earlier attempt must not mark the latest.
+local function feedWillRetry(ev, new)
+  if ev.t ~= 'job.failed' or type(ev.wr) ~= 'boolean' or ev.a ~= tonumber(new.attempt) then return nil end
+  return tostring(ev.wr)
+end
+
 -- Applies one event to the in-memory record and queues its feed entry; returns whether the
 -- job's worker side may have changed.
 local function applyJobEvent(item, new, jk)
@@ -209,8 +217,8 @@ local function applyJobEvent(item, new, jk)
   applyUsage(ev, new, jk)
   local workerChanged = transitionJob(ev, ev.j, new)
   queueFeed(item.pos, 'job', ev, { state = new.state, attempt = new.attempt, progress = new.progress,
-    machineId = new.machineId, workerId = new.workerId, serviceType = new.serviceType,
-    connectorId = new.connectorId })
+    willRetry = feedWillRetry(ev, new), machineId = new.machineId, workerId = new.workerId,
+    serviceType = new.serviceType, connectorId = new.connectorId })
   return workerChanged
 end
 

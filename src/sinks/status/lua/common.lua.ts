@@ -131,16 +131,21 @@ local function appendFeed(q)
     redis.call('XADD', feedKey, 'MAXLEN', '~', feedMax, '*', 'kind', 'worker', 'eventId', ev.i,
       'eventType', ev.t, 'time', ev.tx, 'machineId', rec.machineId, 'workerId', rec.workerId,
       'serviceType', rec.serviceType, 'connectorId', rec.connectorId)
-  elseif rec.progress then
-    redis.call('XADD', feedKey, 'MAXLEN', '~', feedMax, '*', 'kind', 'job', 'eventId', ev.i,
-      'eventType', ev.t, 'time', ev.tx, 'machineId', rec.machineId, 'workerId', rec.workerId,
-      'serviceType', rec.serviceType, 'connectorId', rec.connectorId, 'jobId', ev.j,
-      'state', rec.state, 'attempt', rec.attempt, 'progress', rec.progress)
   else
-    redis.call('XADD', feedKey, 'MAXLEN', '~', feedMax, '*', 'kind', 'job', 'eventId', ev.i,
+    local args = { 'MAXLEN', '~', feedMax, '*', 'kind', 'job', 'eventId', ev.i,
       'eventType', ev.t, 'time', ev.tx, 'machineId', rec.machineId, 'workerId', rec.workerId,
       'serviceType', rec.serviceType, 'connectorId', rec.connectorId, 'jobId', ev.j,
-      'state', rec.state, 'attempt', rec.attempt)
+      'state', rec.state, 'attempt', rec.attempt }
+    -- Optional fields are left out rather than written empty: the reader tells absent from set.
+    if rec.progress then
+      args[#args + 1] = 'progress'
+      args[#args + 1] = rec.progress
+    end
+    if rec.willRetry then
+      args[#args + 1] = 'willRetry'
+      args[#args + 1] = rec.willRetry
+    end
+    redis.call('XADD', feedKey, unpack(args))
   end
 end
 `;
