@@ -85,7 +85,7 @@ const paths: Record<string, unknown> = {
       parameters: [q('window', 'Window in ms (default 3600000)', int)],
       responses: {
         '200': ok('Stats', obj({
-          windowMs: int, buckets: arr(obj({ t: int, completed: int, failed: int, p50DurationMs: num, costUsd: num })), throughputPerMin: num,
+          windowMs: int, buckets: arr(obj({ t: int, completed: int, failed: int, p50DurationMs: num, costUsd: num })), throughputPerMin: num, throughputSpanMs: { type: 'integer', description: 'the time throughput is over: the window, or less when the jobs read cover less of it (capped, or the store has data for less than the window)' },
           durationMs: percentiles, errorRate: num, queueWaitMs: percentiles,
           costUsd: obj({ total: num, byModel: { type: 'object', additionalProperties: num }, byService: { type: 'object', additionalProperties: num } }),
           jobsByState: { type: 'object', additionalProperties: int }, scanned: int, capped: { type: 'boolean' },

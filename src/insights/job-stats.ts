@@ -16,6 +16,11 @@ export interface JobStats {
   windowMs: number;
   buckets: StatsBucket[];
   throughputPerMin: number;
+  /**
+   * The time throughput is over, in ms: the window, or less when the jobs read cover less of it
+   * (the read was capped, or the store's data begins inside the window, as on a fresh install).
+   */
+  throughputSpanMs: number;
   durationMs: { p50?: number; p95?: number };
   /** failed / (completed + failed); 0 when nothing finished. */
   errorRate: number;
@@ -70,11 +75,12 @@ function accumulate(acc: Accumulator, job: JobRecord, bucketIndex: number): void
 /**
  * Computes {@link JobStats} from the jobs updated in `[toMs - windowMs, toMs]`. Only finished
  * jobs (completed / failed) count towards throughput, duration and error rate; every job's
- * cost and queue wait count.
+ * cost and queue wait count. `dataFromMs` is where the store's data begins (its oldest job's
+ * update, StatusReader.oldestUpdatedAt), when known.
  */
 export function computeJobStats(
   jobs: readonly JobRecord[],
-  window: { windowMs: number; toMs: number; capped: boolean },
+  window: { windowMs: number; toMs: number; capped: boolean; dataFromMs?: number },
   jobsByState: Partial<Record<JobState, number>>,
 ): JobStats {
   const { windowMs, toMs } = window;
@@ -99,14 +105,12 @@ export function computeJobStats(
     if (p50 !== undefined) b.p50DurationMs = p50;
   });
   const finished = acc.completed + acc.failed;
-  // Capped, the jobs read are the newest of the window only: their rate is over the time they
-  // cover, not over the whole window (which would read low by as much as was left unread).
-  let spanMs = windowMs;
-  if (window.capped && jobs.length > 0) spanMs = Math.min(windowMs, Math.max(1000, toMs - Math.min(...jobs.map((j) => j.updatedAt))));
+  const spanMs = throughputSpan(jobs, window);
   return {
     windowMs,
     buckets: acc.buckets,
     throughputPerMin: finished / (spanMs / 60_000),
+    throughputSpanMs: spanMs,
     durationMs: { p50: percentile(acc.durations, 50), p95: percentile(acc.durations, 95) },
     errorRate: finished === 0 ? 0 : acc.failed / finished,
     queueWaitMs: { p50: percentile(acc.waits, 50), p95: percentile(acc.waits, 95) },
@@ -115,4 +119,23 @@ export function computeJobStats(
     scanned: jobs.length,
     capped: window.capped,
   };
+}
+
+/**
+ * The time the jobs read cover, for their rate: a rate over the whole window would read low by as
+ * much of it as holds no data.
+ * - Capped, the jobs read are the newest of the window only: since the oldest update among them.
+ * - When the store holds nothing updated before the window (a fresh install, or a retention
+ *   shorter than the window), every job it holds is in the read: since the first sign of the
+ *   oldest (its enqueue; an update only when that is not known). When it holds older jobs, a
+ *   quiet start of the window is real and counts.
+ * At least a second, at most the window.
+ */
+function throughputSpan(jobs: readonly JobRecord[], window: { windowMs: number; toMs: number; capped: boolean; dataFromMs?: number }): number {
+  const { windowMs, toMs } = window;
+  if (jobs.length === 0) return windowMs;
+  let from = toMs - windowMs;
+  if (window.capped) from = Math.min(...jobs.map((j) => j.updatedAt));
+  else if (window.dataFromMs !== undefined && window.dataFromMs > from) from = Math.min(...jobs.map((j) => j.enqueuedAt ?? j.receivedAt ?? j.updatedAt));
+  return Math.min(windowMs, Math.max(1000, toMs - from));
 }

@@ -112,6 +112,10 @@ export function createStatusReader(options: StatusReaderOptions): ExtendedStatus
       return (await readWorkers([workerKeyOf(machineId, workerId)]))[0];
     },
     readFeed: (feedOptions?: FeedReadOptions) => readFeedOnce(redis, keys.feed, feedOptions),
+    async oldestUpdatedAt() {
+      const [, score] = await redis.zrange(keys.allJobs, 0, 0, 'WITHSCORES');
+      return score === undefined ? undefined : Number(score);
+    },
     async countByState() {
       const pipeline = redis.pipeline();
       for (const s of JOB_STATES) pipeline.zcard(keys.index('state', s));

@@ -164,4 +164,6 @@ export interface StatusReader {
   readFeed(options?: FeedReadOptions): Promise<FeedEntry[]>;
   /** Counts of jobs per state (from the state indexes). */
   countByState(): Promise<Record<JobState, number>>;
+  /** The oldest `updatedAt` of any job the store holds (undefined when it holds none): where its data begins. */
+  oldestUpdatedAt(): Promise<number | undefined>;
 }

@@ -29,9 +29,16 @@ export function createStatsView(root) {
   return { load };
 }
 
+/** When throughput is over less than the window: over how long (the store's data begins later, or the read was capped). */
+function spanNote(st) {
+  const span = st.throughputSpanMs;
+  if (span === undefined || span >= st.windowMs - 1000) return '';
+  return ` over the last ${formatDuration(span)}`;
+}
+
 function render(st) {
   const tiles = [
-    ['Throughput', `${st.throughputPerMin.toFixed(1)}/min`],
+    ['Throughput', `${st.throughputPerMin.toFixed(1)}/min${spanNote(st)}`],
     ['Duration p50 / p95', `${formatDuration(st.durationMs.p50)} / ${formatDuration(st.durationMs.p95)}`],
     ['Queue wait p50 / p95', `${formatDuration(st.queueWaitMs.p50)} / ${formatDuration(st.queueWaitMs.p95)}`],
     ['Error rate', `${(st.errorRate * 100).toFixed(1)}%`],

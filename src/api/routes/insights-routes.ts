@@ -33,11 +33,12 @@ export function insightsRoutes(ctx: ApiContext): Hono<ApiEnv> {
     requireApiToken(c.get('principal'));
     const windowMs = intParam(c.req.query(), 'window', 3_600_000, 60_000, MAX_WINDOW_MS);
     const now = Date.now();
-    const [scan, jobsByState] = await Promise.all([
+    const [scan, jobsByState, dataFromMs] = await Promise.all([
       scanJobWindow(ctx.reader, { fromMs: now - windowMs, toMs: now, maxJobs }),
       ctx.reader.countByState(),
+      ctx.reader.oldestUpdatedAt(),
     ]);
-    return c.json(computeJobStats(scan.jobs, { windowMs, toMs: now, capped: scan.capped }, jobsByState));
+    return c.json(computeJobStats(scan.jobs, { windowMs, toMs: now, capped: scan.capped, ...(dataFromMs !== undefined ? { dataFromMs } : {}) }, jobsByState));
   });
 
   return app;

@@ -34,6 +34,13 @@ export function sparkline(values: number[]): string {
   return values.map((v) => (max === 0 ? BARS[0] : BARS[Math.min(BARS.length - 1, Math.floor((v / max) * (BARS.length - 1)))])).join('');
 }
 
+/** When throughput is over less than the window (older servers do not say): over how long, and why. */
+function spanNote(s: StatsResponse): string {
+  const span = (s as Partial<StatsResponse>).throughputSpanMs;
+  if (span === undefined || span >= s.windowMs - 1000) return '';
+  return ` (over the last ${formatDuration(span)}, ${s.capped ? 'the time the jobs read cover' : 'since the first job the store holds'})`;
+}
+
 /** The human-readable stats page. */
 export function renderStats(s: StatsResponse): string {
   const states = Object.entries(s.jobsByState)
@@ -42,7 +49,7 @@ export function renderStats(s: StatsResponse): string {
   const finished = s.buckets.map((b) => b.completed + b.failed);
   const lines = [
     `Window: last ${formatDuration(s.windowMs)}${s.capped ? ` — the newest ${s.scanned} jobs only (the server reads at most that many, JOBSCOPE_INSIGHTS_MAX_JOBS): older jobs and their cost are not counted; pick a shorter --window` : ''}`,
-    `  throughput    ${s.throughputPerMin.toFixed(1)} jobs/min   ${sparkline(finished)}`,
+    `  throughput    ${s.throughputPerMin.toFixed(1)} jobs/min${spanNote(s)}   ${sparkline(finished)}`,
     `  duration      p50 ${formatDuration(s.durationMs.p50)}   p95 ${formatDuration(s.durationMs.p95)}`,
     `  queue wait    p50 ${formatDuration(s.queueWaitMs.p50)}   p95 ${formatDuration(s.queueWaitMs.p95)}`,
     `  error rate    ${(s.errorRate * 100).toFixed(1)}%`,

@@ -190,7 +190,12 @@ describe('workers, errors, stats, stuck, metrics', () => {
     expect(body.costUsd.total).toBeCloseTo(0.03);
     expect(body.costUsd.byModel.sdxl).toBeCloseTo(0.03);
     expect(body.jobsByState).toMatchObject({ completed: 2, failed: 2, running: 1 });
-    expect(body.throughputPerMin).toBeCloseTo(4 / 10);
+    // The store's data begins ~5 s ago (its first job), inside the 10-minute window: throughput is
+    // over those seconds, not over 10 minutes that hold nothing.
+    expect(body.throughputSpanMs).toBeGreaterThanOrEqual(4000);
+    expect(body.throughputSpanMs).toBeLessThanOrEqual(Date.now() - now + 6000);
+    expect(body.throughputPerMin).toBeCloseTo(4 / (body.throughputSpanMs / 60_000), 6);
+    expect(body.throughputPerMin).toBeGreaterThan(4 / 10);
   });
 
   it('lists nothing stuck for fresh jobs, with the thresholds', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { groupErrors, normalizeErrorMessage } from '../../../src/insights/error-groups.js';
 import { computeJobStats } from '../../../src/insights/job-stats.js';
+import { renderStats } from '../../../src/cli/commands/stats.js';
 import { percentile } from '../../../src/insights/percentile.js';
 import type { JobRecord } from '../../../src/status/types.js';
 
@@ -72,5 +73,21 @@ describe('stats', () => {
     const jobs = Array.from({ length: 6 }, (_, i) => job(`j${i}`, { finishedAt: toMs - i * 36_000, updatedAt: toMs - i * 36_000 }));
     expect(computeJobStats(jobs, { windowMs, toMs, capped: true }, {}).throughputPerMin).toBeCloseTo(6 / 3);
     expect(computeJobStats(jobs, { windowMs, toMs, capped: false }, {}).throughputPerMin).toBeCloseTo(6 / 60);
+  });
+
+  it("when the store's data begins inside the window (a fresh install), the throughput is over the time since its first job", () => {
+    const windowMs = 60 * 60_000;
+    const toMs = 10 * windowMs;
+    // Six jobs finished over the last 3 minutes; the first was enqueued 4 minutes ago.
+    const jobs = Array.from({ length: 6 }, (_, i) => job(`j${i}`, { enqueuedAt: toMs - 240_000 + i * 1000, finishedAt: toMs - i * 36_000, updatedAt: toMs - i * 36_000 }));
+    const fresh = computeJobStats(jobs, { windowMs, toMs, capped: false, dataFromMs: toMs - 180_000 }, {});
+    expect(fresh.throughputPerMin).toBeCloseTo(6 / 4);
+    expect(fresh.throughputSpanMs).toBe(240_000);
+    // The store holds older jobs: the window's quiet start is real, and counts.
+    const older = computeJobStats(jobs, { windowMs, toMs, capped: false, dataFromMs: toMs - 2 * windowMs }, {});
+    expect(older.throughputPerMin).toBeCloseTo(6 / 60);
+    expect(older.throughputSpanMs).toBe(windowMs);
+    expect(renderStats(fresh)).toMatch(/throughput {4}1\.5 jobs\/min \(over the last 4m.*, since the first job the store holds\)/);
+    expect(renderStats(older)).not.toContain('over the last');
   });
 });
