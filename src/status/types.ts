@@ -85,6 +85,10 @@ export interface WorkerRecord {
   heartbeatIntervalMs?: number;
   /** Unix ms of the worker's latest event of any kind (job events included). */
   lastSeenAt?: number;
+  /**
+   * Jobs whose latest attempt this worker runs (received or running), sorted: from its job events
+   * and heartbeats. A job leaves it once another worker takes it or it ends, a dead worker's too.
+   */
   currentJobs: string[];
   liveness: WorkerLiveness;
   version?: string;

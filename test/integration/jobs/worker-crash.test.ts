@@ -96,8 +96,13 @@ it('a worker killed mid-job: stalled is reported, another worker re-runs the job
   const sink = createStatusSink({ redis, prefix, pruneIntervalMs: 0 });
   expect(await sink.write(events, new AbortController().signal)).toMatchObject({ status: 'ok' });
   await sink.close();
-  const record = await createStatusReader({ redis, prefix }).getJob('render-1');
+  const reader = createStatusReader({ redis, prefix });
+  const record = await reader.getJob('render-1');
   expect(record).toMatchObject({ state: 'completed', attempt: 2, workerId: 'rescuer' });
+  // Neither worker still lists it: not the killed one (whose heartbeats named it until it died), not the rescuer.
+  const workers = await reader.listWorkers();
+  expect(workers.find((w) => w.workerId === 'doomed')?.currentJobs).toEqual([]);
+  expect(workers.find((w) => w.workerId === 'rescuer')?.currentJobs).toEqual([]);
   expect(record!.durationMs).toBeGreaterThan(0);
   // Its times are the re-run's, not the first run's (which began before the kill).
   const rerun = events.find((e) => e.type === 'job.received' && e.job.id === 'render-1' && e.job.attempt === 2)!;

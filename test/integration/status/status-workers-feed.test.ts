@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { JobscopeEvent } from '../../../src/events/index.js';
 import { createFeedSubscriber, createStatusReader, type FeedEntry } from '../../../src/status/index.js';
 import { Redis } from 'ioredis';
+import { makeEvent } from '../../helpers/events.js';
 import { TEST_REDIS_URL, waitFor } from '../../helpers/redis.js';
 import { jobEvent, statusFixture, workerEvent, type StatusFixture } from './status-fixture.js';
 
@@ -62,6 +64,82 @@ describe('worker registry', () => {
     expect(await fx.reader.getWorker('machine-1', 'w-job')).toMatchObject({ liveness: 'busy', currentJobs: ['jx'] });
     await fx.apply(jobEvent('job.completed', 'jx', 1, T + 50, { source, data: { durationMs: 50 } }));
     expect(await fx.reader.getWorker('machine-1', 'w-job')).toMatchObject({ liveness: 'idle', currentJobs: [] });
+  });
+});
+
+/**
+ * Worker A runs attempt 1 of a job and dies; worker B notices the stall, runs attempt 2 and
+ * completes it: the events BullMQ and job-worker.ts send for it, in four parts whose order of
+ * arrival at the sink may differ (stream shards, redeliveries, another pipeline process).
+ */
+function takeover(n: string) {
+  const a = { machineId: 'machine-1', workerId: `a-${n}`, serviceType: 'comfyui', connectorId: 'comfyui-local' };
+  const b = { machineId: 'machine-2', workerId: `b-${n}`, serviceType: 'comfyui', connectorId: 'comfyui-local' };
+  const id = `took-${n}`;
+  const beat = (source: typeof a, time: number, currentJobs: string[]) => makeEvent({ type: 'worker.heartbeat', source, time, data: { intervalMs: 1000, currentJobs } });
+  const parts: Record<'aRun' | 'aBeat' | 'bStalled' | 'bRun', JobscopeEvent[]> = {
+    aRun: [jobEvent('job.received', id, 1, T, { source: a }), jobEvent('job.started', id, 1, T + 10, { source: a })],
+    // A's last heartbeat, with the job; none follow.
+    aBeat: [beat(a, T + 100, [id])],
+    // The stalled report comes from the worker whose stalled check found it, on the attempt that stalled.
+    bStalled: [jobEvent('log', id, 1, T + 5000, { source: b, level: 'warn', message: 'job stalled: its worker stopped renewing the lock; BullMQ moved it to wait', attrs: { kind: 'stalled', state: 'wait' }, data: { kind: 'log' } })],
+    bRun: [
+      jobEvent('job.received', id, 2, T + 5100, { source: b }),
+      jobEvent('job.started', id, 2, T + 5110, { source: b }),
+      beat(b, T + 5500, [id]),
+      jobEvent('job.completed', id, 2, T + 6000, { source: b, data: { durationMs: 890 } }),
+    ],
+  };
+  return { a, b, id, parts };
+}
+
+describe('worker current jobs when another worker takes a job over', () => {
+  // A's last sign of life is at T + 100 with a 1 s interval: dead by now; B heard from at T + 6000.
+  const now = T + 7000;
+
+  it('a dead worker stops listing a job another worker ran again and completed', async () => {
+    fx = statusFixture({}, { now: () => now });
+    const { a, b, id, parts } = takeover('in-order');
+    await fx.apply(...parts.aRun, ...parts.aBeat);
+    // Died holding it: listed, and the job is an orphan of a dead worker.
+    expect(await fx.reader.getWorker(a.machineId, a.workerId)).toMatchObject({ liveness: 'dead', currentJobs: [id] });
+    await fx.apply(...parts.bStalled);
+    // A stalled report is no claim to run the job: the attempt stays A's until B takes the next one.
+    expect(await fx.reader.getJob(id)).toMatchObject({ state: 'running', attempt: 1, workerId: a.workerId });
+    expect((await fx.reader.getWorker(a.machineId, a.workerId))?.currentJobs).toEqual([id]);
+    await fx.apply(parts.bRun[0]!);
+    expect((await fx.reader.getWorker(a.machineId, a.workerId))?.currentJobs).toEqual([]);
+    expect((await fx.reader.getWorker(b.machineId, b.workerId))?.currentJobs).toEqual([id]);
+    for (const e of parts.bRun.slice(1)) await fx.apply(e);
+    expect(await fx.reader.getJob(id)).toMatchObject({ state: 'completed', attempt: 2, workerId: b.workerId });
+    expect(await fx.reader.getWorker(a.machineId, a.workerId)).toMatchObject({ liveness: 'dead', currentJobs: [] });
+    expect(await fx.reader.getWorker(b.machineId, b.workerId)).toMatchObject({ liveness: 'idle', currentJobs: [] });
+  });
+
+  it('in every order of arrival, neither worker lists the completed job', async () => {
+    fx = statusFixture({}, { now: () => now });
+    const names = ['aRun', 'aBeat', 'bStalled', 'bRun'] as const;
+    const orders: (typeof names[number])[][] = [];
+    const permute = (done: (typeof names[number])[], rest: (typeof names[number])[]) => {
+      if (rest.length === 0) orders.push(done);
+      for (const p of rest) permute([...done, p], rest.filter((r) => r !== p));
+    };
+    permute([], [...names]);
+    const wrong: string[] = [];
+    // Each part in a call of its own, and all four in one call (the sink groups a call's events per job and worker).
+    for (const oneCall of [false, true]) {
+      for (const order of orders) {
+        const { a, b, id, parts } = takeover(`${order.join('-')}${oneCall ? '-1' : ''}`);
+        if (oneCall) await fx.apply(...order.flatMap((p) => parts[p]));
+        else for (const p of order) await fx.apply(...parts[p]);
+        const [wa, wb, job] = await Promise.all([fx.reader.getWorker(a.machineId, a.workerId), fx.reader.getWorker(b.machineId, b.workerId), fx.reader.getJob(id)]);
+        if (wa?.currentJobs.length !== 0 || wb?.currentJobs.length !== 0 || job?.state !== 'completed' || job.workerId !== b.workerId) {
+          wrong.push(`${order.join(' → ')}${oneCall ? ' (one call)' : ''}: A ${JSON.stringify(wa?.currentJobs)}, B ${JSON.stringify(wb?.currentJobs)}, job ${job?.state} on ${job?.workerId}`);
+        }
+      }
+    }
+    expect(orders).toHaveLength(24);
+    expect(wrong).toEqual([]);
   });
 });
 

@@ -120,12 +120,35 @@ local function updateIndexes(jobId, old, new, refresh)
   if old.id == nil then redis.call('ZADD', base .. 'idx:lex', 0, jobId) end
 end
 
--- Keeps the current-jobs set of the worker running the job's latest attempt.
-local function updateWorkerJobs(jobId, old, new)
-  local oldWk = old.machineId and (old.machineId .. '/' .. old.workerId)
-  local newWk = new.machineId .. '/' .. new.workerId
-  if oldWk and oldWk ~= newWk then redis.call('SREM', base .. 'worker:' .. oldWk .. ':jobs', jobId) end
-  local jobsKey = base .. 'worker:' .. newWk .. ':jobs'
+-- The workers other than the one now running the job that the call heard of: the record's worker
+-- before the call and the senders of the applied events. None in the usual group, whose events
+-- all come from the job's own worker (and then no string is built).
+local function otherWorkers(old, new, applied)
+  local m, w = new.machineId, new.workerId
+  local others, seen = {}, {}
+  if old.machineId and (old.machineId ~= m or old.workerId ~= w) then
+    local wk = old.machineId .. '/' .. old.workerId
+    others[1], seen[wk] = wk, true
+  end
+  for _, item in ipairs(applied) do
+    local ev = item.ev
+    if ev.m ~= m or ev.w ~= w then
+      local wk = ev.m .. '/' .. ev.w
+      if not seen[wk] then seen[wk] = true; others[#others + 1] = wk end
+    end
+  end
+  return others
+end
+
+-- Keeps the job in the current jobs of the worker running its latest attempt, while received or
+-- running, and takes it out of those of the others the call heard of. The record's previous
+-- worker covers a job taken over in order; the senders cover the other orders: a dead worker's
+-- late events of its older attempt change nothing else, yet its heartbeat may have listed the
+-- job before any event of the job arrived (apply-worker.lua.ts keeps such claims), and it sends
+-- no later heartbeat that would drop it.
+local function updateWorkerJobs(jobId, new, others)
+  for _, wk in ipairs(others) do redis.call('SREM', base .. 'worker:' .. wk .. ':jobs', jobId) end
+  local jobsKey = base .. 'worker:' .. new.machineId .. '/' .. new.workerId .. ':jobs'
   if new.state == 'received' or new.state == 'running' then
     if redis.call('SCARD', jobsKey) < MAX_WORKER_JOBS and redis.call('SADD', jobsKey, jobId) == 1 then
       redis.call('PEXPIRE', jobsKey, retentionMs)
@@ -192,7 +215,8 @@ local function writeJob(jobId, jk, old, new, applied, workerChanged)
   for k, item in ipairs(applied) do lines[k] = item.ev.tl end
   if redis.call('RPUSH', tl, unpack(lines)) > timelineMax then redis.call('LTRIM', tl, -timelineMax, -1) end
   updateIndexes(jobId, old, new, refresh)
-  if workerChanged then updateWorkerJobs(jobId, old, new) end
+  local others = otherWorkers(old, new, applied)
+  if workerChanged or #others > 0 then updateWorkerJobs(jobId, new, others) end
   -- Last: a failure above leaves the ids unremembered, so a retry applies the events again.
   remember(jk .. ':seen', applied, tonumber(new.eventCount))
   if ttl then

@@ -2,7 +2,8 @@
  * The worker part of the apply-events script: applies all `worker.*` events of one worker in
  * a call as one group (one ZMSCORE, one HMGET, one HSET, at most one replacement of its current
  * jobs). Heartbeats replace the worker's current jobs only when newer than the last one, so a
- * late heartbeat cannot resurrect finished jobs. Liveness is judged on read from the times.
+ * late heartbeat cannot resurrect finished jobs, and only with the jobs no record says moved on
+ * or ended. Liveness is judged on read from the times.
  * Uses the helpers of common.lua.ts.
  */
 export const APPLY_WORKER_LUA = String.raw`
@@ -42,12 +43,27 @@ local function transitionWorker(ev, new)
   return jobs
 end
 
+-- The jobs of a heartbeat the worker is listed with: those whose record says this worker runs
+-- the latest attempt (received or running), and those with no record yet (their events, still on
+-- the way, move the job when they come; apply-job.lua.ts). A heartbeat applied after the job moved
+-- on — another worker's later attempt or the job's end applied first (stream shards,
+-- redeliveries, a call's events grouped per entity) — must not list it again: a dead worker sends
+-- no later heartbeat to take it back. One HMGET per job listed, on heartbeats only.
+local function heldJobs(new, jobs)
+  local held = {}
+  for i = 1, math.min(#jobs, MAX_WORKER_JOBS) do
+    local r = redis.call('HMGET', base .. 'job:' .. jobs[i], 'machineId', 'workerId', 'state')
+    if not r[1] or (r[1] == new.machineId and r[2] == new.workerId and (r[3] == 'received' or r[3] == 'running')) then
+      held[#held + 1] = jobs[i]
+    end
+  end
+  return held
+end
+
 local function replaceJobs(jobsKey, jobs)
   redis.call('DEL', jobsKey)
   if #jobs == 0 then return end
-  local ids = {}
-  for i = 1, math.min(#jobs, MAX_WORKER_JOBS) do ids[i] = jobs[i] end
-  redis.call('SADD', jobsKey, unpack(ids))
+  redis.call('SADD', jobsKey, unpack(jobs))
   redis.call('PEXPIRE', jobsKey, retentionMs)
 end
 
@@ -55,7 +71,7 @@ local function writeWorker(wk, hk, old, new, applied, jobs)
   new._n = fmt((tonumber(old._n) or 0) + #applied)
   local ttl = ttlDue(old, new)
   writeDiff(hk, WORKER_FIELDS, old, new)
-  if jobs then replaceJobs(hk .. ':jobs', jobs) end
+  if jobs then replaceJobs(hk .. ':jobs', heldJobs(new, jobs)) end
   redis.call('ZADD', base .. 'workers', 'GT', tonumber(new.lastSeenAt), wk)
   remember(hk .. ':seen', applied, tonumber(new._n))
   if ttl then redis.call('PEXPIRE', hk, retentionMs) end

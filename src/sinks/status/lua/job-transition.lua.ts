@@ -40,8 +40,14 @@ end
 -- Fields of the attempt the event belongs to (same or newer attempt only).
 local function applyAttemptFields(ev, new, relation)
   if relation ~= 'same' then new.attempt = fmt(ev.a) end
-  new.machineId, new.workerId, new.serviceType, new.connectorId = ev.m, ev.w, ev.s, ev.c
-  if ev.inst then new.instance = ev.inst end
+  -- A log line about the attempt is no sign of who runs it: the stalled report comes from the
+  -- worker whose stalled check found it, not from the one that ran (and died with) the attempt.
+  -- Taking its sender would hide the orphan and move the job's worker without moving its current
+  -- jobs; it names the worker only of an attempt nothing else named yet.
+  if ev.t ~= 'log' or relation ~= 'same' or new.machineId == nil then
+    new.machineId, new.workerId, new.serviceType, new.connectorId = ev.m, ev.w, ev.s, ev.c
+    if ev.inst then new.instance = ev.inst end
+  end
   if ev.q then new.queue = ev.q end
   if ev.n then new.name = ev.n end
   if ev.tr then new.traceId, new.spanId = ev.tr, ev.sp end
