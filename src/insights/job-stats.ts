@@ -126,16 +126,24 @@ export function computeJobStats(
  * much of it as holds no data.
  * - Capped, the jobs read are the newest of the window only: since the oldest update among them.
  * - When the store holds nothing updated before the window (a fresh install, or a retention
- *   shorter than the window), every job it holds is in the read: since the first sign of the
- *   oldest (its enqueue; an update only when that is not known). When it holds older jobs, a
- *   quiet start of the window is real and counts.
- * At least a second, at most the window.
+ *   shorter than the window), every job it holds is in the read: since the earliest time the
+ *   store recorded of them (a receive; an update when there is none). Not an enqueue time: that
+ *   is the producer's, and a backlog, a delayed job or a long retry would put it hours back.
+ *   When the store holds older jobs, a quiet start of the window is real and counts.
+ * At least a second, at most the window. (A loop, not Math.min(...): that overflows the stack
+ * past ≈ 120k jobs, and JOBSCOPE_INSIGHTS_MAX_JOBS allows a million.)
  */
 function throughputSpan(jobs: readonly JobRecord[], window: { windowMs: number; toMs: number; capped: boolean; dataFromMs?: number }): number {
   const { windowMs, toMs } = window;
   if (jobs.length === 0) return windowMs;
   let from = toMs - windowMs;
-  if (window.capped) from = Math.min(...jobs.map((j) => j.updatedAt));
-  else if (window.dataFromMs !== undefined && window.dataFromMs > from) from = Math.min(...jobs.map((j) => j.enqueuedAt ?? j.receivedAt ?? j.updatedAt));
+  const fresh = !window.capped && window.dataFromMs !== undefined && window.dataFromMs > from;
+  if (window.capped || fresh) {
+    from = Infinity;
+    for (const j of jobs) {
+      const t = window.capped ? j.updatedAt : (j.receivedAt ?? j.updatedAt);
+      if (t < from) from = t;
+    }
+  }
   return Math.min(windowMs, Math.max(1000, toMs - from));
 }

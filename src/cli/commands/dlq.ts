@@ -49,7 +49,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 function notReplayed(ids: readonly string[], replayed: number): string {
   const missing = new Set(ids).size - replayed;
   if (missing <= 0) return '';
-  return `${missing} of the named dead letter(s) ${missing === 1 ? 'was' : 'were'} not there to replay: already replayed (perhaps by another replay running at the same time), or no such id. "jobscope dlq list" shows what is left.\n`;
+  return `${missing} of the named dead letter(s) ${missing === 1 ? 'was' : 'were'} not replayed: already replayed (perhaps by another replay running at the same time), no such id, or not from this installation's event streams (those stay). "jobscope dlq list" shows what is left.\n`;
 }
 
 /** The dead-letter list as text. */

@@ -107,7 +107,7 @@ describe('CLI read commands against the real API', () => {
     const runs = await Promise.all([fx.run(dlq, ['replay', id]), fx.run(dlq, ['replay', id])]);
     expect(runs.map((r) => [r.code, r.stderr])).toEqual([[0, ''], [0, '']]);
     expect(runs.map((r) => r.stdout).sort()).toEqual([
-      'Replayed 0 dead letter(s) onto the event stream.\n1 of the named dead letter(s) was not there to replay: already replayed (perhaps by another replay running at the same time), or no such id. "jobscope dlq list" shows what is left.\n',
+      'Replayed 0 dead letter(s) onto the event stream.\n1 of the named dead letter(s) was not replayed: already replayed (perhaps by another replay running at the same time), no such id, or not from this installation\'s event streams (those stay). "jobscope dlq list" shows what is left.\n',
       'Replayed 1 dead letter(s) onto the event stream.\n',
     ]);
     expect(await fx.redis.xlen(stream)).toBe(before + 1);

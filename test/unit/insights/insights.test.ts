@@ -78,8 +78,9 @@ describe('stats', () => {
   it("when the store's data begins inside the window (a fresh install), the throughput is over the time since its first job", () => {
     const windowMs = 60 * 60_000;
     const toMs = 10 * windowMs;
-    // Six jobs finished over the last 3 minutes; the first was enqueued 4 minutes ago.
-    const jobs = Array.from({ length: 6 }, (_, i) => job(`j${i}`, { enqueuedAt: toMs - 240_000 + i * 1000, finishedAt: toMs - i * 36_000, updatedAt: toMs - i * 36_000 }));
+    // Six jobs finished over the last 3 minutes; the first was received 4 minutes ago. One had
+    // waited in a backlog for 3 hours: its enqueue is the producer's time, not the store's.
+    const jobs = Array.from({ length: 6 }, (_, i) => job(`j${i}`, { enqueuedAt: i === 5 ? toMs - 3 * windowMs : toMs - 250_000, receivedAt: toMs - 240_000 + i * 1000, finishedAt: toMs - i * 36_000, updatedAt: toMs - i * 36_000 }));
     const fresh = computeJobStats(jobs, { windowMs, toMs, capped: false, dataFromMs: toMs - 180_000 }, {});
     expect(fresh.throughputPerMin).toBeCloseTo(6 / 4);
     expect(fresh.throughputSpanMs).toBe(240_000);
@@ -89,5 +90,9 @@ describe('stats', () => {
     expect(older.throughputSpanMs).toBe(windowMs);
     expect(renderStats(fresh)).toMatch(/throughput {4}1\.5 jobs\/min \(over the last 4m.*, since the first job the store holds\)/);
     expect(renderStats(older)).not.toContain('over the last');
+    // As many jobs as JOBSCOPE_INSIGHTS_MAX_JOBS allows (a million): no stack overflow.
+    const many = Array.from({ length: 300_000 }, (_, i) => job(`m${i}`, { receivedAt: toMs - 120_000 + (i % 1000), finishedAt: toMs - 1, updatedAt: toMs - 1 }));
+    expect(computeJobStats(many, { windowMs, toMs, capped: false, dataFromMs: toMs - 1000 }, {}).throughputSpanMs).toBe(120_000);
+    expect(computeJobStats(many, { windowMs, toMs, capped: true }, {}).throughputSpanMs).toBe(1000);
   });
 });
