@@ -143,7 +143,7 @@ async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: St
   const redisConfig = settings.load(loadRedisConfig);
   const pipelineConfig = settings.load(loadPipelineConfig);
   const apiConfig = settings.load(loadApiConfig);
-  const workerConfig = settings.load(loadDemoConfig);
+  const demoConfig = settings.load(loadDemoConfig);
   const logger = pino({ name: 'jobscope', level: pipelineConfig.logLevel === 'info' ? 'warn' : pipelineConfig.logLevel });
   // The demo's errors, one line per kind per 10 s: Redis away fails every connection on each retry.
   const warn = createRateLimitedWarning({ sink: (message, fields) => logger.warn(fields, message) });
@@ -178,14 +178,14 @@ async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: St
   if (demo) {
     const loggerConfig = loadLoggerConfig(env);
     // BullMQ keys follow the Jobscope prefix, so two stacks on one Redis do not share demo queues.
-    const bull = workerConfig.bullPrefix ? { bullPrefix: workerConfig.bullPrefix } : redisConfig.prefix === 'jobscope' ? {} : { bullPrefix: `bull-${redisConfig.prefix}` };
+    const bull = demoConfig.bullPrefix ? { bullPrefix: demoConfig.bullPrefix } : redisConfig.prefix === 'jobscope' ? {} : { bullPrefix: `bull-${redisConfig.prefix}` };
     parts.workers = startDemoWorkers({
       connection: redisConfig.url,
       prefix: redisConfig.prefix,
       ...bull,
       workersPerQueue,
-      heartbeatIntervalMs: workerConfig.heartbeatIntervalMs,
-      pricing: createPricing(loadPriceTable(workerConfig.pricesFile ? { file: workerConfig.pricesFile } : {})),
+      heartbeatIntervalMs: demoConfig.heartbeatIntervalMs,
+      pricing: createPricing(loadPriceTable(demoConfig.pricesFile ? { file: demoConfig.pricesFile } : {})),
       logger: { ...loggerConfig, stdout: false, env },
       // Jobscope's own errors say it all (e.g. jobs handed back at a stop); others keep their stack.
       onError: (err) => {
@@ -197,11 +197,11 @@ async function startStack(values: ReturnType<typeof parse>, io: CliIo, parts: St
       connection: redisConfig.url,
       prefix: redisConfig.prefix,
       ...bull,
-      ratePerSec: workerConfig.demoRatePerSec,
+      ratePerSec: demoConfig.demoRatePerSec,
       onError: (err) => warn(`producer ${errorKey(errorMessage(err))}`, 'demo producer could not enqueue', { err }),
     });
   }
-  io.stdout.write(banner({ redis: parts.redis, sinks: pipelineConfig.sinks, apiUrl: parts.api.url, token: Boolean(io.env.JOBSCOPE_API_TOKEN), demo, workersPerQueue, rate: workerConfig.demoRatePerSec }));
+  io.stdout.write(banner({ redis: parts.redis, sinks: pipelineConfig.sinks, apiUrl: parts.api.url, token: Boolean(io.env.JOBSCOPE_API_TOKEN), demo, workersPerQueue, rate: demoConfig.demoRatePerSec }));
 }
 
 function banner(o: { redis: LocalRedis; sinks: string[]; apiUrl: string; token: boolean; demo: boolean; workersPerQueue: number; rate: number }): string {

@@ -120,8 +120,8 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
       }
     }
     const terminals = selectTerminals(events);
+    const attempts = terminals.map((e) => ({ jobId: e.job.id, attempt: e.job.attempt }));
     if (terminals.length > 0) {
-      const attempts = terminals.map((e) => ({ jobId: e.job.id, attempt: e.job.attempt }));
       const states = await store.read(attempts);
       terminals.forEach((e, i) => {
         spans.push(...buildAttemptSpans(e, states[i]!, origin(e)));
@@ -142,7 +142,7 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
     }
     stats.spansExported += spans.length;
     // Only shortens a TTL: if it fails the state simply lives its full TTL.
-    if (terminals.length > 0) await store.markDone(terminals.map((e) => ({ jobId: e.job.id, attempt: e.job.attempt }))).catch(() => undefined);
+    if (attempts.length > 0) await store.markDone(attempts).catch(() => undefined);
     return { status: 'ok' };
   }
 

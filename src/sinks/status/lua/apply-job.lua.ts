@@ -121,21 +121,20 @@ local function updateIndexes(jobId, old, new, refresh)
 end
 
 -- The workers other than the one now running the job that the call heard of: the record's worker
--- before the call and the senders of the applied events. None in the usual group, whose events
--- all come from the job's own worker (and then no string is built).
+-- before the call and the senders of the applied events. NO_WORKERS in the usual group, whose
+-- events all come from the job's own worker (and then no table or string is made).
+local NO_WORKERS = {}
 local function otherWorkers(old, new, applied)
   local m, w = new.machineId, new.workerId
-  local others, seen = {}, {}
-  if old.machineId and (old.machineId ~= m or old.workerId ~= w) then
-    local wk = old.machineId .. '/' .. old.workerId
-    others[1], seen[wk] = wk, true
+  local others, seen = NO_WORKERS, nil
+  local function add(wk)
+    if others == NO_WORKERS then others, seen = {}, {} end
+    if not seen[wk] then seen[wk] = true; others[#others + 1] = wk end
   end
+  if old.machineId and (old.machineId ~= m or old.workerId ~= w) then add(old.machineId .. '/' .. old.workerId) end
   for _, item in ipairs(applied) do
     local ev = item.ev
-    if ev.m ~= m or ev.w ~= w then
-      local wk = ev.m .. '/' .. ev.w
-      if not seen[wk] then seen[wk] = true; others[#others + 1] = wk end
-    end
+    if ev.m ~= m or ev.w ~= w then add(ev.m .. '/' .. ev.w) end
   end
   return others
 end
