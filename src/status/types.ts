@@ -113,7 +113,8 @@ export interface FeedEntry {
   /**
    * On a `job.failed` entry: whether a retry follows that failed attempt, as the event said
    * (`state` is `failed` for both kinds of failure). Absent when the event did not say, when it
-   * belongs to an earlier attempt than `attempt`, and on entries written before the feed carried it.
+   * belongs to an earlier attempt than `attempt` (or to a run a new one of the same attempt number
+   * replaced), and on entries written before the feed carried it.
    */
   willRetry?: boolean;
   machineId: string;

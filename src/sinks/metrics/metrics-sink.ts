@@ -104,8 +104,9 @@ function observeTimings(
     m.jobDuration.observe({ service_type: l.service, model: l.model, status: l.status }, event.data.durationMs / 1000);
   }
   if ((event.type === 'job.received' || event.type === 'job.started') && event.data.queueWaitMs !== undefined) {
-    // Both events may carry the wait; the first one seen for the attempt is observed.
-    if (seenQueueWait.add(`${event.job.id}\u0000${event.job.attempt}`)) {
+    // Both events may carry the wait; the first one seen for the run is observed. The run's span
+    // is in the key: a job re-added under an id that ran before counts its attempts from 1 again.
+    if (seenQueueWait.add(`${event.job.id}\u0000${event.job.attempt}\u0000${event.trace?.spanId ?? ''}`)) {
       m.queueWait.observe({ service_type: l.service }, event.data.queueWaitMs / 1000);
     }
   }

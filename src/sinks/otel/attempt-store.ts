@@ -6,8 +6,16 @@ import type { JobscopeEvent } from '../../events/index.js';
  * any pipeline process may handle any event of a job: one small hash per attempt,
  * `{<prefix>}:otel:<jobId>:<attempt>`, with a TTL so abandoned attempts disappear.
  *
- * Fields: `r` = received `{t, eq?, qw?}`, `s` = started time, `p:<eventId>` = one progress point,
- * `pn` = progress points kept, `pd` = progress points dropped past the cap.
+ * Fields: `r:<eventId>` = a received `{t, eq?, qw?}`, `s:<eventId>` = a start's time,
+ * `p:<eventId>` = one progress point, `pn` = progress points kept, `pd` = progress points dropped
+ * past the cap. (`r` and `s`, without an event id, in hashes written before 2026-12-02.)
+ *
+ * An attempt number can have more than one run: a job re-added with the id of one that ran
+ * before counts its attempts from 1 again (so does a retry with `resetAttemptsStarted`). Each
+ * run's receive and start are kept under their own event's id, and a terminal event reads the
+ * run it ends: the latest receive at or before its time, the latest start between that receive
+ * and its time, the progress points in between. Runs of one job id follow one another, so that
+ * is the run's, even when both runs' events come in one batch.
  */
 
 /** One `job.progress` event, as a span event. */
@@ -75,8 +83,8 @@ export interface AttemptStoreOptions {
 export interface AttemptStore {
   /** Records the non-terminal job events of a batch (received, started, progress); others are ignored. */
   record(events: readonly JobscopeEvent[]): Promise<void>;
-  /** Reads the state of each `{jobId, attempt}`, in order. */
-  read(attempts: readonly { jobId: string; attempt: number }[]): Promise<AttemptState[]>;
+  /** Reads the state of the run of each `{jobId, attempt}` that ended at `endAt` (Unix ms), in order. */
+  read(attempts: readonly { jobId: string; attempt: number; endAt: number }[]): Promise<AttemptState[]>;
   /** Shortens the TTL of exported attempts (kept a while so a redelivery re-exports the same spans). */
   markDone(attempts: readonly { jobId: string; attempt: number }[]): Promise<void>;
 }
@@ -118,9 +126,9 @@ export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {
       const pipeline = redis.pipeline();
       for (const a of attempts) pipeline.hgetall(key(a.jobId, a.attempt));
       const results = (await pipeline.exec()) ?? [];
-      return results.map(([err, value]) => {
+      return results.map(([err, value], i) => {
         if (err) throw err;
-        return parseState(value as Record<string, string>);
+        return parseState(value as Record<string, string>, attempts[i]!.endAt);
       });
     },
 
@@ -136,9 +144,9 @@ export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {
 function fieldFor(e: JobscopeEvent): { field: string; value: string; progress: boolean } | undefined {
   switch (e.type) {
     case 'job.received':
-      return { field: 'r', value: JSON.stringify({ t: e.time, eq: e.data.enqueuedAt, qw: e.data.queueWaitMs }), progress: false };
+      return { field: `r:${e.id}`, value: JSON.stringify({ t: e.time, eq: e.data.enqueuedAt, qw: e.data.queueWaitMs }), progress: false };
     case 'job.started':
-      return { field: 's', value: String(e.time), progress: false };
+      return { field: `s:${e.id}`, value: String(e.time), progress: false };
     case 'job.progress': {
       const d = e.data;
       const point = { t: e.time, p: d.progress, sg: d.stage, s: d.step, n: d.totalSteps };
@@ -149,20 +157,32 @@ function fieldFor(e: JobscopeEvent): { field: string; value: string; progress: b
   }
 }
 
-function parseState(hash: Record<string, string>): AttemptState {
+/** The state of the run that ended at `endAt`, from an attempt's hash (see the top of this file). */
+function parseState(hash: Record<string, string>, endAt: number): AttemptState {
   const state: AttemptState = { progress: [], droppedProgress: Number(hash.pd ?? 0) };
-  if (hash.r) {
-    const r = JSON.parse(hash.r) as { t: number; eq?: number; qw?: number };
-    state.receivedAt = r.t;
-    if (typeof r.eq === 'number') state.enqueuedAt = r.eq;
-    if (typeof r.qw === 'number') state.queueWaitMs = r.qw;
-  }
-  if (hash.s) state.startedAt = Number(hash.s);
+  const receives: { t: number; eq?: number; qw?: number }[] = [];
+  const starts: number[] = [];
   for (const [field, value] of Object.entries(hash)) {
-    if (!field.startsWith('p:')) continue;
-    const p = JSON.parse(value) as { t: number; p: number; sg?: string; s?: number; n?: number };
-    state.progress.push({ eventId: field.slice(2), time: p.t, progress: p.p, stage: p.sg, step: p.s, totalSteps: p.n });
+    if (field === 'r' || field.startsWith('r:')) receives.push(JSON.parse(value) as (typeof receives)[number]);
+    else if (field === 's' || field.startsWith('s:')) starts.push(Number(value));
+    else if (field.startsWith('p:')) {
+      const p = JSON.parse(value) as { t: number; p: number; sg?: string; s?: number; n?: number };
+      state.progress.push({ eventId: field.slice(2), time: p.t, progress: p.p, stage: p.sg, step: p.s, totalSteps: p.n });
+    }
   }
+  receives.sort((a, b) => a.t - b.t);
+  // The run's receive: the latest at or before the end (the earliest when none is: a clock behind).
+  const received = receives.findLast((r) => r.t <= endAt) ?? receives[0];
+  if (received) {
+    state.receivedAt = received.t;
+    if (typeof received.eq === 'number') state.enqueuedAt = received.eq;
+    if (typeof received.qw === 'number') state.queueWaitMs = received.qw;
+  }
+  // With one run every start and point is its own, whatever the clocks; with more, those between
+  // the run's receive and its end.
+  const mine = receives.length <= 1 ? () => true : (t: number) => t >= received!.t && t <= endAt;
+  for (const t of starts) if (mine(t) && (state.startedAt === undefined || t < state.startedAt)) state.startedAt = t;
+  if (receives.length > 1) state.progress = state.progress.filter((p) => mine(p.time));
   state.progress.sort((a, b) => a.time - b.time || (a.eventId < b.eventId ? -1 : 1));
   return state;
 }

@@ -120,7 +120,7 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
       }
     }
     const terminals = selectTerminals(events);
-    const attempts = terminals.map((e) => ({ jobId: e.job.id, attempt: e.job.attempt }));
+    const attempts = terminals.map((e) => ({ jobId: e.job.id, attempt: e.job.attempt, endAt: e.time }));
     if (terminals.length > 0) {
       const states = await store.read(attempts);
       terminals.forEach((e, i) => {

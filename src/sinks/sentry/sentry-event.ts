@@ -43,8 +43,13 @@ function tagsOf(event: FailedEvent): Record<string, string> {
 /** The `job` context: what a triager needs about the job without opening Jobscope. */
 function jobContext(event: FailedEvent, earlier: TimelineCrumb[]): Record<string, unknown> {
   const sameAttempt = earlier.filter((c) => c.attempt === event.job.attempt);
-  const received = sameAttempt.find((c) => c.type === 'job.received')?.data;
-  const started = sameAttempt.find((c) => c.type === 'job.started')?.data;
+  // The run that failed: an attempt number can have several (a job id re-added, or retried with its
+  // attempts reset, counts from 1 again), one after the other, so its receive is the latest one
+  // (earlier holds what came before the failure), and its start one after that receive.
+  const receivedCrumb = sameAttempt.findLast((c) => c.type === 'job.received');
+  const from = receivedCrumb?.time ?? Number.NEGATIVE_INFINITY;
+  const received = receivedCrumb?.data;
+  const started = sameAttempt.find((c) => c.type === 'job.started' && c.time >= from)?.data;
   const ctx: Record<string, unknown> = {
     id: event.job.id,
     attempt: event.job.attempt,

@@ -10,6 +10,8 @@ import { createJobProducer, type JobProducer } from '../../../src/jobs/producer.
 import { asBullConnection, bullClient } from '../../../src/jobs/redis-connection.js';
 import type { ConnectorLogger } from '../../../src/logger/connector-logger.js';
 import { createOtelSink } from '../../../src/sinks/otel/index.js';
+import { createStatusSink } from '../../../src/sinks/status/index.js';
+import { createStatusReader } from '../../../src/status/index.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../helpers/otlp-receiver.js';
 import { cleanupPrefix, TEST_REDIS_URL, testPrefix, testRedis, waitFor } from '../../helpers/redis.js';
 import { lifecycle, streamEvents, testLogger } from './stream-events.js';
@@ -142,6 +144,50 @@ describe('job worker lifecycle', () => {
     const steps = lifecycle(await streamEvents(redis, prefix), 'nightly-sync');
     expect(steps.filter((s) => s.startsWith('job.cancelled'))).toEqual(['job.cancelled@1']);
     expect(steps.filter((s) => s.startsWith('job.completed'))).toHaveLength(3);
+  });
+
+  it('a job re-added under the id of one that completed, and one retried with its attempts reset, read as their new runs in the status store', async () => {
+    const connector = recordingConnector();
+    const w = startWorker(connector);
+    await w.ready;
+    const sink = createStatusSink({ redis, prefix, pruneIntervalMs: 0 });
+    cleanups.push(() => sink.close());
+    const reader = createStatusReader({ redis, prefix });
+    let applied = 0;
+    /** Feeds the events written since the last call to the status store; returns the job's record. */
+    const storeSays = async (id: string) => {
+      await logger.flush(5000);
+      const events = await streamEvents(redis, prefix);
+      expect(await sink.write(events.slice(applied), new AbortController().signal)).toMatchObject({ status: 'ok' });
+      applied = events.length;
+      return reader.getJob(id);
+    };
+
+    await producer.enqueue('sync', {}, { jobId: 'nightly-sync' });
+    await settled('nightly-sync');
+    expect(await storeSays('nightly-sync')).toMatchObject({ state: 'completed', attempt: 1 });
+
+    // Re-added under the same id: BullMQ counts its attempts from 1 again. It runs, then fails.
+    await (await producer.queue.getJob('nightly-sync'))!.remove();
+    await producer.enqueue('sync', { latencyMs: 400, failUntil: 1 }, { jobId: 'nightly-sync' });
+    await waitFor(() => w.activeJobs().includes('nightly-sync'), { what: 'the re-added job to run' });
+    expect(await storeSays('nightly-sync')).toMatchObject({ state: 'running', attempt: 1, workerId: 'worker-1' });
+    await settled('nightly-sync', 'failed');
+    const failed = await storeSays('nightly-sync');
+    expect(failed).toMatchObject({ state: 'failed', attempt: 1, willRetry: false, lastError: { message: 'upstream unavailable' } });
+
+    // Retried with its attempts reset: attempt 1 once more, completed this time.
+    const job = (await producer.queue.getJob('nightly-sync'))!;
+    await job.updateData({ latencyMs: 5 });
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    await settled('nightly-sync');
+    const done = await storeSays('nightly-sync');
+    expect(done).toMatchObject({ state: 'completed', attempt: 1 });
+    expect(done!.receivedAt).toBeGreaterThan(failed!.finishedAt!);
+    expect(done!.lastEventType).toBe('job.completed');
+    const steps = lifecycle(await streamEvents(redis, prefix), 'nightly-sync');
+    expect(steps.filter((x) => x.startsWith('job.received'))).toEqual(['job.received@1', 'job.received@1', 'job.received@1']);
+    expect(await reader.countByState()).toMatchObject({ completed: 1, failed: 0, running: 0 });
   });
 
   it('a cancel of a running job is used up too: the job re-added with the same id runs', async () => {

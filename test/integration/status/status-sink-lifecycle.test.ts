@@ -205,3 +205,93 @@ describe('status sink: indexes and the worker current job', () => {
     expect((await fx.reader.getWorker('machine-2', 'worker-9'))?.currentJobs).toEqual([]);
   });
 });
+
+describe('status sink: a new run under an attempt number already used', () => {
+  // Each run of a job has its own span: the runtime makes one per attempt it starts.
+  const run = (spanId: string) => ({ trace: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId } });
+  const first = run('00f067aa0ba902b7');
+  const second = run('1111111111111111');
+  const other = { machineId: 'machine-2', workerId: 'worker-9', serviceType: 'comfyui', connectorId: 'comfyui-local' };
+
+  it('a job re-added with the id of one that completed (BullMQ counts from attempt 1 again) reads running, then its own end', async () => {
+    await fx.apply(
+      jobEvent('job.received', 'nightly', 1, T, { ...first, data: { enqueuedAt: T - 100, queueWaitMs: 100 } }),
+      jobEvent('job.started', 'nightly', 1, T + 1, first),
+      jobEvent('job.progress', 'nightly', 1, T + 5, { ...first, data: { progress: 60, stage: 'decode' } }),
+      jobEvent('job.completed', 'nightly', 1, T + 10, { ...first, data: { durationMs: 9 } }),
+    );
+    await fx.apply(
+      jobEvent('job.received', 'nightly', 1, T + 60_000, { ...second, source: other, data: { enqueuedAt: T + 59_000, queueWaitMs: 1000 } }),
+      jobEvent('job.started', 'nightly', 1, T + 60_001, { ...second, source: other }),
+    );
+    const running = await fx.reader.getJob('nightly');
+    expect(running).toMatchObject({ state: 'running', attempt: 1, receivedAt: T + 60_000, startedAt: T + 60_001, enqueuedAt: T + 59_000, queueWaitMs: 1000, workerId: 'worker-9' });
+    expect(running?.finishedAt).toBeUndefined();
+    expect(running?.durationMs).toBeUndefined();
+    expect(running?.progress).toBeUndefined();
+    expect((await fx.reader.listJobs({ state: 'running' })).jobs.map((j) => j.id)).toEqual(['nightly']);
+    expect((await fx.reader.getWorker('machine-2', 'worker-9'))?.currentJobs).toEqual(['nightly']);
+
+    await fx.apply(
+      jobEvent('job.failed', 'nightly', 1, T + 60_050, {
+        ...second,
+        source: other,
+        data: { durationMs: 49, willRetry: false, error: { type: 'Error', category: 'network', message: 'ECONNRESET' } },
+      }),
+    );
+    expect(await fx.reader.getJob('nightly')).toMatchObject({ state: 'failed', attempt: 1, finishedAt: T + 60_050, durationMs: 49, willRetry: false, eventCount: 7 });
+    expect((await fx.reader.getWorker('machine-2', 'worker-9'))?.currentJobs).toEqual([]);
+    expect(await fx.reader.countByState()).toMatchObject({ completed: 0, failed: 1, running: 0 });
+  });
+
+  it("the superseded run's late events count as an older attempt's: no state, usage once", async () => {
+    await fx.apply(
+      jobEvent('job.received', 'again', 1, T, first),
+      jobEvent('job.failed', 'again', 1, T + 10, {
+        ...first,
+        data: { durationMs: 9, willRetry: false, error: { type: 'Error', category: 'model', message: 'bad output' } },
+        ai: { model: 'gpt-4o', inputTokens: 100, costUsd: 0.01 },
+      }),
+    );
+    // Retried with resetAttemptsStarted: attempt 1 again, another span.
+    await fx.apply(jobEvent('job.received', 'again', 1, T + 5000, second), jobEvent('job.started', 'again', 1, T + 5001, second));
+    // A redelivery of the first run's failure, with more usage than it first reported.
+    await fx.apply(
+      jobEvent('job.failed', 'again', 1, T + 10, {
+        ...first,
+        data: { durationMs: 9, willRetry: false, error: { type: 'Error', category: 'model', message: 'bad output' } },
+        ai: { model: 'gpt-4o', inputTokens: 150, costUsd: 0.015 },
+      }),
+    );
+    expect(await fx.reader.getJob('again')).toMatchObject({ state: 'running', attempt: 1, ai: { inputTokens: 150, costUsd: 0.015 } });
+    // The new run's usage counts from nothing, on top of the first run's.
+    await fx.apply(jobEvent('job.completed', 'again', 1, T + 5100, { ...second, data: { durationMs: 99 }, ai: { model: 'gpt-4o', inputTokens: 40, costUsd: 0.004 } }));
+    const job = await fx.reader.getJob('again');
+    expect(job).toMatchObject({ state: 'completed', attempt: 1, durationMs: 99, ai: { inputTokens: 190, costUsd: 0.019 } });
+  });
+
+  it('the feed marks no willRetry on a late failure of the superseded run', async () => {
+    await fx.apply(jobEvent('job.received', 'fw', 1, T, first), jobEvent('job.completed', 'fw', 1, T + 10, { ...first, data: { durationMs: 10 } }));
+    await fx.apply(jobEvent('job.received', 'fw', 1, T + 1000, second));
+    await fx.apply(jobEvent('job.failed', 'fw', 1, T + 9, { ...first, data: { durationMs: 9, willRetry: true, error: { type: 'Error', category: 'network', message: 'x' } } }));
+    const feed = await fx.reader.readFeed({ afterId: '0', count: 10 });
+    const last = feed.at(-1)!;
+    expect(last).toMatchObject({ eventType: 'job.failed', jobId: 'fw', state: 'received' });
+    expect(last.willRetry).toBeUndefined();
+  });
+
+  it('not a new run: a received with the same span, one before the end, or one while the attempt still runs', async () => {
+    // A redelivered received of the run that completed (same span, same time: the id window may have forgotten it).
+    await fx.apply(jobEvent('job.received', 'n1', 1, T, first), jobEvent('job.completed', 'n1', 1, T + 10, { ...first, data: { durationMs: 10 } }));
+    await fx.apply(jobEvent('job.received', 'n1', 1, T + 20, first));
+    expect(await fx.reader.getJob('n1')).toMatchObject({ state: 'completed', receivedAt: T });
+    // Another span, but from before the recorded end (a second job context of a caller logging directly).
+    await fx.apply(jobEvent('job.received', 'n2', 1, T, first), jobEvent('job.completed', 'n2', 1, T + 10, { ...first, data: { durationMs: 10 } }));
+    await fx.apply(jobEvent('job.received', 'n2', 1, T + 5, second));
+    expect(await fx.reader.getJob('n2')).toMatchObject({ state: 'completed' });
+    // Another span while the attempt runs: the same attempt, not a new run.
+    await fx.apply(jobEvent('job.received', 'n3', 1, T, first), jobEvent('job.started', 'n3', 1, T + 1, first));
+    await fx.apply(jobEvent('job.received', 'n3', 1, T + 5, second));
+    expect(await fx.reader.getJob('n3')).toMatchObject({ state: 'running', receivedAt: T, startedAt: T + 1 });
+  });
+});

@@ -44,7 +44,22 @@ local function addUsage(new, k, v, seen)
   return true
 end
 
-local function applyUsage(ev, new, jk)
+-- A new run under the same attempt number (job-transition.lua.ts): the run it replaces keeps what
+-- it counted in the fields of its attempt number, for its late reports, and the new run counts
+-- from nothing.
+local function supersedeUsage(new)
+  local ua = new._ua
+  if ua == nil then return end
+  local pending = new._pu or {}
+  new._pu = pending
+  for _, k in ipairs(USAGE_KEYS) do
+    if new['_u' .. k] ~= nil then pending['_u' .. ua .. '.' .. k] = new['_u' .. k] end
+    new['_u' .. k] = nil
+  end
+  new._ua = nil
+end
+
+local function applyUsage(ev, new, jk, relation)
   if not (ev.it or ev.ot or ev.ct or ev.rt or ev.gs or ev.co) then return end
   local ua = tonumber(new._ua)
   -- Fields of older attempts set by this call: written with the record (writeJob); written at
@@ -52,7 +67,7 @@ local function applyUsage(ev, new, jk)
   -- add nothing.
   local pending = new._pu or {}
   new._pu = pending
-  if ua ~= nil and ev.a < ua then
+  if relation == 'superseded' or (ua ~= nil and ev.a < ua) then
     -- An older attempt: its own fields (one read, rare); values this call set already come first.
     local fields = {}
     for i, k in ipairs(USAGE_KEYS) do fields[i] = '_u' .. fmt(ev.a) .. '.' .. k end
@@ -227,9 +242,9 @@ end
 
 -- The feed's willRetry of a job.failed entry: the event's, so a reader need not look the job up
 -- to tell a failure a retry follows from the final one. Only when the event is of the attempt
--- the entry shows (the record's): a late failure of an earlier attempt must not mark the latest.
-local function feedWillRetry(ev, new)
-  if ev.t ~= 'job.failed' or type(ev.wr) ~= 'boolean' or ev.a ~= tonumber(new.attempt) then return nil end
+-- the entry shows (the record's): a late failure of an earlier attempt or run must not mark the latest.
+local function feedWillRetry(ev, new, relation)
+  if ev.t ~= 'job.failed' or type(ev.wr) ~= 'boolean' or relation == 'older' or relation == 'superseded' then return nil end
   return tostring(ev.wr)
 end
 
@@ -237,10 +252,12 @@ end
 -- job's worker side may have changed.
 local function applyJobEvent(item, new, jk)
   local ev = item.ev
-  applyUsage(ev, new, jk)
-  local workerChanged = transitionJob(ev, ev.j, new)
+  local relation = runRelation(ev, new)
+  if relation == 'rerun' then supersedeUsage(new) end
+  applyUsage(ev, new, jk, relation)
+  local workerChanged = transitionJob(ev, ev.j, new, relation)
   queueFeed(item.pos, 'job', ev, { state = new.state, attempt = new.attempt, progress = new.progress,
-    willRetry = feedWillRetry(ev, new), machineId = new.machineId, workerId = new.workerId,
+    willRetry = feedWillRetry(ev, new, relation), machineId = new.machineId, workerId = new.workerId,
     serviceType = new.serviceType, connectorId = new.connectorId })
   return workerChanged
 end

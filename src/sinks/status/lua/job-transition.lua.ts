@@ -8,6 +8,15 @@
  * (received 1 < running 2 < failed-with-retry 3 < retrying 4 < completed/failed/cancelled 5)
  * and progress only grows; a later attempt resets the attempt's fields and supersedes; events
  * of an older attempt still count (timeline, event count, usage) but change no state.
+ *
+ * A new run under an attempt number already used supersedes too: a job re-added with the id
+ * of one that ran before (BullMQ counts its attempts from 1 again) or retried with
+ * `resetAttemptsStarted`. It is told by its `job.received`: the same attempt number, another
+ * span (each run has its own), after the recorded run ended (rank 3 or more) and later than its
+ * end. The superseded run's span is kept (`_osp`), so its late events count as an older
+ * attempt's. Only a received starts a run: other events with another span (the stalled report
+ * of the worker that found the stall, a second job context of a caller using the logger
+ * directly) stay in the attempt.
  * Uses the helpers of common.lua.ts.
  */
 export const JOB_TRANSITION_LUA = String.raw`
@@ -16,7 +25,7 @@ local JOB_FIELDS = { 'id', 'state', 'rank', 'attempt', 'queue', 'name', 'machine
   'updatedAt', 'durationMs', 'queueWaitMs', 'progress', 'stage', 'model', 'provider', 'operation',
   'timeToFirstTokenMs', 'lastError', 'willRetry', 'nextAttempt', 'traceId', 'spanId',
   'lastEventId', 'lastEventType', 'eventCount', 'inputTokens', 'outputTokens', 'cachedTokens',
-  'reasoningTokens', 'gpuSeconds', 'costUsd', '_ttl', '_ix',
+  'reasoningTokens', 'gpuSeconds', 'costUsd', '_ttl', '_ix', '_osp',
   '_ua', '_uit', '_uot', '_uct', '_urt', '_ugs', '_uco' }
 -- Cleared when a new attempt starts.
 local ATTEMPT_FIELDS = { 'receivedAt', 'startedAt', 'finishedAt', 'durationMs', 'queueWaitMs',
@@ -84,13 +93,33 @@ local function applyModel(ev, relation, new)
   if ev.tf and relation ~= 'older' then new.timeToFirstTokenMs = fmt(ev.tf) end
 end
 
--- Applies ev to the record table new; returns true when the job's worker side may have changed
--- (a newer attempt, or a new state within the attempt).
-local function transitionJob(ev, jobId, new)
+-- The run ev belongs to, against the record's: 'newer', 'same' or 'older' attempt; 'rerun' for
+-- the received of a new run under the record's attempt number, 'superseded' for an event of the
+-- run a rerun replaced (see the top of this file).
+local function runRelation(ev, new)
   local curAttempt = tonumber(new.attempt)
-  local relation = 'same'
-  if curAttempt == nil or ev.a > curAttempt then relation = 'newer'
-  elseif ev.a < curAttempt then relation = 'older' end
+  if curAttempt == nil or ev.a > curAttempt then return 'newer' end
+  if ev.a < curAttempt then return 'older' end
+  if ev.sp == nil then return 'same' end
+  if new._osp ~= nil and ev.sp == new._osp then return 'superseded' end
+  if ev.t == 'job.received' and new.spanId ~= nil and ev.sp ~= new.spanId and (tonumber(new.rank) or 0) >= 3
+      and ev.ts > (tonumber(new.finishedAt) or tonumber(new.updatedAt) or 0) then
+    return 'rerun'
+  end
+  return 'same'
+end
+
+-- Applies ev to the record table new (relation: runRelation's); returns true when the job's
+-- worker side may have changed (a newer attempt or run, or a new state within the attempt).
+local function transitionJob(ev, jobId, new, relation)
+  if relation == 'rerun' then
+    new._osp = new.spanId
+    relation = 'newer'
+  elseif relation == 'superseded' then
+    relation = 'older'
+  elseif relation == 'newer' then
+    new._osp = nil
+  end
   local prevState = new.state
   if relation == 'newer' then
     for _, f in ipairs(ATTEMPT_FIELDS) do new[f] = nil end

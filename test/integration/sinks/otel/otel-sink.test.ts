@@ -251,6 +251,39 @@ describe('otel sink against a local OTLP/HTTP receiver', () => {
     expect(new Set(receiver.spans.map((x) => x.spanId)).size).toBe(3);
   });
 
+  it('a job re-added under an id that ran before (attempt 1 again) gets spans of its own run, in separate batches or in one', async () => {
+    const t0 = Date.now() - 60_000;
+    const job = { id: 'job-nightly', attempt: 1, queue: 'images' };
+    const run = (spanId: string, t: number, progress: number) => {
+      const trace = { traceId: TRACE.traceId, spanId };
+      return [
+        makeEvent({ type: 'job.received', time: t, job, trace, data: { enqueuedAt: t - 100, queueWaitMs: 100 } }),
+        makeEvent({ type: 'job.started', time: t + 10, job, trace, data: {} }),
+        makeEvent({ type: 'job.progress', time: t + 20, job, trace, data: { progress } }),
+        makeEvent({ type: 'job.completed', time: t + 50, job, trace, data: { durationMs: 40 } }),
+      ];
+    };
+    const first = run('1111111111111111', t0, 10);
+    const second = run('2222222222222222', t0 + 20_000, 20);
+    const third = run('3333333333333333', t0 + 40_000, 30);
+    await sink().write(first, signal);
+    await sink().write(second, signal);
+    // A pipeline catching up: the third run's events in the batch of the second's redelivered end.
+    await sink().write([second[3]!, ...third], signal);
+    const roots = receiver.spans.filter((x) => x.name === 'process images');
+    const bySpan = (id: string) => roots.filter((x) => x.spanId === id);
+    expect(bySpan('1111111111111111').map((x) => [x.startMs, x.endMs])).toEqual([[t0, t0 + 50]]);
+    for (const [id, t, p] of [['2222222222222222', t0 + 20_000, 20], ['3333333333333333', t0 + 40_000, 30]] as const) {
+      for (const root of bySpan(id)) {
+        expect([root.startMs, root.endMs]).toEqual([t, t + 50]);
+        expect(root.events.map((e) => e.attributes['jobscope.progress'])).toEqual([p]);
+      }
+    }
+    expect(bySpan('2222222222222222')).toHaveLength(2);
+    const waits = receiver.spans.filter((x) => x.name === 'queue-wait' && x.parentSpanId === '3333333333333333');
+    expect(waits.map((x) => [x.startMs, x.endMs])).toEqual([[t0 + 40_000 + 10 - 100, t0 + 40_000 + 10]]);
+  });
+
   it('caps progress span events per attempt, counts the rest, and ignores redelivered progress', async () => {
     const s = sink({ maxProgressPoints: 2 });
     const t0 = Date.now() - 5_000;

@@ -66,6 +66,25 @@ describe('metrics sink', () => {
     expect(series(text, 'jobscope_ai_time_to_first_token_seconds_sum', { model: 'gpt-4o' })).toBe(0.3);
   });
 
+  it("observes the queue wait of each run: a job re-added under an id that ran before (attempt 1 again, its own span) counts again", async () => {
+    const registry = new Registry();
+    const sink = createMetricsSink({ registry });
+    const job = { id: 'nightly', attempt: 1 };
+    const trace = (spanId: string) => ({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId });
+    await sink.write(
+      [
+        ev({ type: 'job.received', job, trace: trace('1111111111111111'), data: { queueWaitMs: 1000 } }),
+        ev({ type: 'job.started', job, trace: trace('1111111111111111'), data: { queueWaitMs: 1000 } }),
+        ev({ type: 'job.received', job, trace: trace('2222222222222222'), data: { queueWaitMs: 3000 } }),
+        ev({ type: 'job.started', job, trace: trace('2222222222222222'), data: { queueWaitMs: 3000 } }),
+      ],
+      signal,
+    );
+    const text = await registry.metrics();
+    expect(series(text, 'jobscope_job_queue_wait_seconds_count', { service_type: 'comfyui' })).toBe(2);
+    expect(series(text, 'jobscope_job_queue_wait_seconds_sum', { service_type: 'comfyui' })).toBe(4);
+  });
+
   it('does not count a redelivered event twice', async () => {
     const registry = new Registry();
     const sink = createMetricsSink({ registry });

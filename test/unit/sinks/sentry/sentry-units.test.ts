@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadSentryConfig } from '../../../../src/config/sentry-config.js';
 import { verdictOf } from '../../../../src/sinks/sentry/answer-verdict.js';
+import type { JobscopeEvent } from '../../../../src/events/index.js';
 import { normalizeMessage, parseRetryAfterMs, parseSentryRateLimitsMs, sentryEventId } from '../../../../src/sinks/sentry/index.js';
+import { buildSentryEvent } from '../../../../src/sinks/sentry/sentry-event.js';
+import { makeEvent } from '../../../helpers/events.js';
 
 describe('normalizeMessage', () => {
   it('replaces uuids, hex ids, numbers and quoted strings, but keeps the words', () => {
@@ -34,6 +37,28 @@ describe('rate limit headers', () => {
       kind: 'rejected',
       reason: 'Sentry refused the event with HTTP 413: envelope too large',
     });
+  });
+});
+
+describe('buildSentryEvent', () => {
+  it("takes the job context's queue wait and input size from the run that failed, when an attempt number ran before (a job id re-added)", () => {
+    const T = 1_700_000_000_000;
+    const crumb = (eventId: string, type: string, time: number, data?: Record<string, unknown>) => ({ eventId, type, time, level: 'info' as const, attempt: 1, ...(data ? { data } : {}) });
+    const timeline = [
+      crumb('a1', 'job.received', T, { queueWaitMs: 10, inputSize: 1 }),
+      crumb('a2', 'job.started', T + 1, { queueWaitMs: 10 }),
+      crumb('a3', 'job.completed', T + 5),
+      crumb('b1', 'job.received', T + 60_000, { queueWaitMs: 700, inputSize: 2048 }),
+      crumb('b2', 'job.started', T + 60_001),
+    ];
+    const failed = makeEvent({
+      type: 'job.failed',
+      time: T + 60_050,
+      job: { id: 'nightly', attempt: 1 },
+      data: { durationMs: 49, willRetry: false, error: { type: 'Error', category: 'network', message: 'ECONNRESET' } },
+    }) as Extract<JobscopeEvent, { type: 'job.failed' }>;
+    const job = buildSentryEvent(failed, timeline, ['service', 'message']).contexts!.job!;
+    expect(job).toMatchObject({ queue_wait_ms: 700, input_size: 2048 });
   });
 });
 
