@@ -9,6 +9,9 @@ import type { JobView } from './api-types.js';
  * start, duration or model: those come from the API's record, or, for the start, from a
  * `job.started` entry of the same attempt. A newer attempt clears what belonged to the earlier
  * one, as the status store does, so its start, duration and progress never show on the new one.
+ * So does a new run under an attempt number already used (a job id re-added, or retried with its
+ * attempts reset: attempt 1 again): the store then moves a job that had ended back to received or
+ * running, which it never does within a run.
  */
 
 /** The model. */
@@ -51,9 +54,9 @@ export function createWatchModel(limit: number): WatchModel {
   }
 
   /** The row after entry e (of the job's latest attempt, at least as new as old's). */
-  function merge(old: JobView | undefined, e: FeedEntry & { jobId: string; state: JobState }): JobView {
+  function merge(old: JobView | undefined, e: FeedEntry & { jobId: string; state: JobState }, rerun: boolean): JobView {
     const attempt = e.attempt ?? old?.attempt ?? 1;
-    const sameAttempt = old !== undefined && attempt === old.attempt;
+    const sameAttempt = old !== undefined && attempt === old.attempt && !rerun;
     const next: JobView = { ...(old ?? { id: e.jobId, eventCount: 0 }), machineId: e.machineId, workerId: e.workerId, serviceType: e.serviceType, connectorId: e.connectorId } as JobView;
     if (!sameAttempt) for (const f of ATTEMPT_FIELDS) delete next[f];
     next.state = e.state;
@@ -94,15 +97,18 @@ export function createWatchModel(limit: number): WatchModel {
       if (e.kind !== 'job' || e.jobId === undefined || e.state === undefined) return false;
       applied++;
       const old = jobs.get(e.jobId);
+      // A new run: the job had ended, and the store shows it received or running again, after that end.
+      const rerun =
+        old !== undefined && isFinalState(old.state) && (e.state === 'received' || e.state === 'running') && e.time > (old.finishedAt ?? old.updatedAt) && (e.attempt ?? 1) <= old.attempt;
       // Sent before the API read that gave a later attempt: the row is already past it.
-      if (old && e.attempt !== undefined && e.attempt < old.attempt) return false;
+      if (old && !rerun && e.attempt !== undefined && e.attempt < old.attempt) return false;
       if (old) {
         if (old.state !== e.state) {
           counts[old.state] = Math.max(0, counts[old.state] - 1);
           counts[e.state]++;
         }
       } else if (e.eventType === 'job.received' && (e.attempt ?? 1) === 1) counts[e.state]++;
-      jobs.set(e.jobId, merge(old, { ...e, jobId: e.jobId, state: e.state }));
+      jobs.set(e.jobId, merge(old, { ...e, jobId: e.jobId, state: e.state }, rerun));
       trim();
       return true;
     },

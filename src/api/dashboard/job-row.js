@@ -51,9 +51,25 @@ export function jobCells(job) {
 /** The column headers, in the order of jobCells. */
 export const JOB_HEADERS = ['Job', 'State', 'Att.', 'Service', 'Machine / worker', 'Model', 'Progress', 'Duration', 'Updated'];
 
+const FINAL_STATES = ['completed', 'failed', 'cancelled'];
+const ATTEMPT_FIELDS = ['receivedAt', 'startedAt', 'finishedAt', 'durationMs', 'progress', 'stage', 'willRetry', 'nextAttempt'];
+
+/**
+ * Whether entry e starts a new run of an ended job under an attempt number already used (a job id
+ * re-added, or retried with its attempts reset): the store shows it received or running again,
+ * after its end, which it never does within a run.
+ */
+function isNewRun(job, e) {
+  return Boolean(job) && FINAL_STATES.includes(job.state) && (e.state === 'received' || e.state === 'running') && e.time > (job.finishedAt || job.updatedAt || 0);
+}
+
 /** Merges a feed entry into the job it changes (or starts a job from it). */
 export function mergeEntry(job, e) {
-  const base = job || { id: e.jobId, machineId: e.machineId, workerId: e.workerId, serviceType: e.serviceType, connectorId: e.connectorId };
+  let base = job || { id: e.jobId, machineId: e.machineId, workerId: e.workerId, serviceType: e.serviceType, connectorId: e.connectorId };
+  if (isNewRun(job, e)) {
+    base = { ...job };
+    for (const f of ATTEMPT_FIELDS) delete base[f];
+  }
   const next = { ...base, state: e.state || base.state, attempt: e.attempt || base.attempt, updatedAt: e.time, lastEventType: e.eventType };
   if (e.progress !== undefined && e.progress !== null) next.progress = e.progress;
   if (e.eventType === 'job.started') next.startedAt = e.time;

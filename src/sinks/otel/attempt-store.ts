@@ -11,11 +11,13 @@ import type { JobscopeEvent } from '../../events/index.js';
  * past the cap. (`r` and `s`, without an event id, in hashes written before 2026-12-02.)
  *
  * An attempt number can have more than one run: a job re-added with the id of one that ran
- * before counts its attempts from 1 again (so does a retry with `resetAttemptsStarted`). Each
- * run's receive and start are kept under their own event's id, and a terminal event reads the
- * run it ends: the latest receive at or before its time, the latest start between that receive
- * and its time, the progress points in between. Runs of one job id follow one another, so that
- * is the run's, even when both runs' events come in one batch.
+ * before counts its attempts from 1 again (so does a retry with `resetAttemptsStarted`). Runs of
+ * one job id follow one another, so a run's receive clears what is older than it in the hash (the
+ * earlier runs' fields, and the progress count): a job id re-added every minute keeps one run's
+ * fields. A batch is recorded and read in one pipeline, in the batch's order, so a terminal event
+ * reads the hash as its run left it even when the next run's receive follows it in the batch; and
+ * a terminal event takes the run it ends (the latest receive at or before it, the start and the
+ * progress points between the two) should an earlier run's receive come late.
  */
 
 /** One `job.progress` event, as a span event. */
@@ -48,9 +50,35 @@ export interface AttemptState {
 
 // KEYS[1] attempt hash
 // ARGV[1] field  ARGV[2] value  ARGV[3] ttl seconds  ARGV[4] progress cap (0 = not a progress point)
+// ARGV[5] a receive's time ('' for other fields): what is older goes first (earlier runs)
 // Returns 1 stored, 0 already there (a redelivery: the first write wins), -1 dropped over the cap.
 const RECORD_SCRIPT = `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+if ARGV[5] ~= '' then
+  local at = tonumber(ARGV[5])
+  local all = redis.call('HGETALL', KEYS[1])
+  local drop, kept = {}, 0
+  for i = 1, #all, 2 do
+    local f, v = all[i], all[i + 1]
+    local kind = string.sub(f, 1, 2)
+    local t
+    if f == 's' or kind == 's:' then
+      t = tonumber(v)
+    elseif f == 'r' or kind == 'r:' or kind == 'p:' then
+      local ok, d = pcall(cjson.decode, v)
+      if ok and type(d) == 'table' then t = tonumber(d.t) end
+    end
+    if t ~= nil and t < at then
+      drop[#drop + 1] = f
+    elseif kind == 'p:' then
+      kept = kept + 1
+    end
+  end
+  if #drop > 0 then
+    redis.call('HDEL', KEYS[1], unpack(drop))
+    redis.call('HSET', KEYS[1], 'pn', kept, 'pd', 0)
+  end
+end
 local cap = tonumber(ARGV[4])
 local r = 1
 if cap > 0 and tonumber(redis.call('HGET', KEYS[1], 'pn') or '0') >= cap then
@@ -64,7 +92,7 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return r
 `;
 
-const COMMAND = 'jobscopeOtelRecordV1';
+const COMMAND = 'jobscopeOtelRecordV2';
 
 /** Options of {@link createAttemptStore}. */
 export interface AttemptStoreOptions {
@@ -81,16 +109,25 @@ export interface AttemptStoreOptions {
 
 /** The Redis side of the OTel sink. */
 export interface AttemptStore {
-  /** Records the non-terminal job events of a batch (received, started, progress); others are ignored. */
-  record(events: readonly JobscopeEvent[]): Promise<void>;
-  /** Reads the state of the run of each `{jobId, attempt}` that ended at `endAt` (Unix ms), in order. */
-  read(attempts: readonly { jobId: string; attempt: number; endAt: number }[]): Promise<AttemptState[]>;
+  /**
+   * Records the non-terminal job events of a batch (received, started, progress) and reads the
+   * state of the run each of `terminals` ends (events of the batch, a subset in its order), in one
+   * pipeline in the batch's order. Returns the states, in the order of `terminals`.
+   */
+  recordAndRead(events: readonly JobscopeEvent[], terminals: readonly TerminalRef[]): Promise<AttemptState[]>;
   /** Shortens the TTL of exported attempts (kept a while so a redelivery re-exports the same spans). */
   markDone(attempts: readonly { jobId: string; attempt: number }[]): Promise<void>;
 }
 
+/** A terminal event of the batch whose run's state is read. */
+export interface TerminalRef {
+  event: JobscopeEvent;
+  jobId: string;
+  attempt: number;
+}
+
 // On a pipeline a custom command only queues (it returns the pipeline); the answer comes from exec().
-type RecordFn = (key: string, field: string, value: string, ttl: number, cap: number) => unknown;
+type RecordFn = (key: string, field: string, value: string, ttl: number, cap: number, receivedAt: number | '') => unknown;
 
 /** Creates the attempt store. See the file comment. */
 export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {
@@ -105,31 +142,31 @@ export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {
   }
 
   return {
-    async record(events) {
+    async recordAndRead(events, terminals) {
       const pipeline = redis.pipeline();
+      const reads = new Map<JobscopeEvent, number>();
       let queued = 0;
+      let next = 0;
       for (const e of events) {
         const entry = fieldFor(e);
-        if (!entry || !e.job) continue;
-        const call = (pipeline as unknown as Record<string, RecordFn>)[COMMAND]!;
-        call.call(pipeline, key(e.job.id, e.job.attempt), entry.field, entry.value, ttlSec, entry.progress ? cap : 0);
-        queued++;
+        if (entry && e.job) {
+          const call = (pipeline as unknown as Record<string, RecordFn>)[COMMAND]!;
+          call.call(pipeline, key(e.job.id, e.job.attempt), entry.field, entry.value, ttlSec, entry.progress ? cap : 0, e.type === 'job.received' ? e.time : '');
+          queued++;
+        }
+        const t = terminals[next];
+        if (t && t.event === e) {
+          pipeline.hgetall(key(t.jobId, t.attempt));
+          reads.set(e, queued++);
+          next++;
+        }
       }
-      if (queued === 0) return;
+      if (next !== terminals.length) throw new Error('attempt store: terminals must be events of the batch, in its order');
+      if (queued === 0) return [];
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([err]) => err);
       if (failed) throw failed[0]!;
-    },
-
-    async read(attempts) {
-      if (attempts.length === 0) return [];
-      const pipeline = redis.pipeline();
-      for (const a of attempts) pipeline.hgetall(key(a.jobId, a.attempt));
-      const results = (await pipeline.exec()) ?? [];
-      return results.map(([err, value], i) => {
-        if (err) throw err;
-        return parseState(value as Record<string, string>, attempts[i]!.endAt);
-      });
+      return terminals.map((t) => parseState(results[reads.get(t.event)!]![1] as Record<string, string>, t.event.time, t.event.trace?.spanId));
     },
 
     async markDone(attempts) {
@@ -144,7 +181,7 @@ export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {
 function fieldFor(e: JobscopeEvent): { field: string; value: string; progress: boolean } | undefined {
   switch (e.type) {
     case 'job.received':
-      return { field: `r:${e.id}`, value: JSON.stringify({ t: e.time, eq: e.data.enqueuedAt, qw: e.data.queueWaitMs }), progress: false };
+      return { field: `r:${e.id}`, value: JSON.stringify({ t: e.time, eq: e.data.enqueuedAt, qw: e.data.queueWaitMs, sp: e.trace?.spanId }), progress: false };
     case 'job.started':
       return { field: `s:${e.id}`, value: String(e.time), progress: false };
     case 'job.progress': {
@@ -157,10 +194,17 @@ function fieldFor(e: JobscopeEvent): { field: string; value: string; progress: b
   }
 }
 
-/** The state of the run that ended at `endAt`, from an attempt's hash (see the top of this file). */
-function parseState(hash: Record<string, string>, endAt: number): AttemptState {
+/**
+ * The state of the run that ended at `endAt` with span `spanId`, from an attempt's hash (see the
+ * top of this file). Its receive: the one with its span, else the latest at or before its end,
+ * else, when the hash holds a single receive of no known span (written before receives carried
+ * one), that one, whatever the clocks say. A receive of another run only, after the end (the
+ * next run's, this run's state gone), is none. With the run's receive the only one, every start
+ * and progress point is the run's; else those between its receive and its end.
+ */
+function parseState(hash: Record<string, string>, endAt: number, spanId: string | undefined): AttemptState {
   const state: AttemptState = { progress: [], droppedProgress: Number(hash.pd ?? 0) };
-  const receives: { t: number; eq?: number; qw?: number }[] = [];
+  const receives: { t: number; eq?: number; qw?: number; sp?: string }[] = [];
   const starts: number[] = [];
   for (const [field, value] of Object.entries(hash)) {
     if (field === 'r' || field.startsWith('r:')) receives.push(JSON.parse(value) as (typeof receives)[number]);
@@ -171,18 +215,19 @@ function parseState(hash: Record<string, string>, endAt: number): AttemptState {
     }
   }
   receives.sort((a, b) => a.t - b.t);
-  // The run's receive: the latest at or before the end (the earliest when none is: a clock behind).
-  const received = receives.findLast((r) => r.t <= endAt) ?? receives[0];
+  const received =
+    (spanId === undefined ? undefined : receives.find((r) => r.sp === spanId)) ??
+    receives.findLast((r) => r.t <= endAt) ??
+    (receives.length === 1 && receives[0]!.sp === undefined ? receives[0] : undefined);
   if (received) {
     state.receivedAt = received.t;
     if (typeof received.eq === 'number') state.enqueuedAt = received.eq;
     if (typeof received.qw === 'number') state.queueWaitMs = received.qw;
   }
-  // With one run every start and point is its own, whatever the clocks; with more, those between
-  // the run's receive and its end.
-  const mine = receives.length <= 1 ? () => true : (t: number) => t >= received!.t && t <= endAt;
+  const from = received?.t ?? Number.NEGATIVE_INFINITY;
+  const mine = receives.length === 0 || (receives.length === 1 && received) ? () => true : (t: number) => t >= from && t <= endAt;
   for (const t of starts) if (mine(t) && (state.startedAt === undefined || t < state.startedAt)) state.startedAt = t;
-  if (receives.length > 1) state.progress = state.progress.filter((p) => mine(p.time));
+  state.progress = state.progress.filter((p) => mine(p.time));
   state.progress.sort((a, b) => a.time - b.time || (a.eventId < b.eventId ? -1 : 1));
   return state;
 }

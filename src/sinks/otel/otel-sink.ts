@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { ClosedError } from '../../errors.js';
 import { isTerminalType, type JobscopeEvent } from '../../events/index.js';
 import type { Sink, SinkHealth, SinkWriteResult } from '../sink.js';
-import { createAttemptStore } from './attempt-store.js';
+import { createAttemptStore, type TerminalRef } from './attempt-store.js';
 import { buildAttemptSpans, buildEnqueueSpan, type TerminalEvent } from './attempt-spans.js';
 import { createResourceCache } from './otel-resource.js';
 import { sampledByRatio } from './sampling.js';
@@ -104,7 +104,6 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
 
   async function write(events: readonly JobscopeEvent[], signal: AbortSignal): Promise<SinkWriteResult> {
     if (closing) throw new ClosedError('otel sink');
-    await store.record(events);
     const origin = (e: JobscopeEvent) => ({ resource: resourceFor(e.source), scope });
     // The events whose spans this write exports: confirmed only once the export succeeds.
     const pending = new Set<string>();
@@ -120,9 +119,9 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
       }
     }
     const terminals = selectTerminals(events);
-    const attempts = terminals.map((e) => ({ jobId: e.job.id, attempt: e.job.attempt, endAt: e.time }));
+    const refs = terminals.map((e) => ({ event: e, jobId: e.job.id, attempt: e.job.attempt }));
+    const states = await store.recordAndRead(events, refs);
     if (terminals.length > 0) {
-      const states = await store.read(attempts);
       terminals.forEach((e, i) => {
         spans.push(...buildAttemptSpans(e, states[i]!, origin(e)));
         const send = sampledByRatio(e.trace!.traceId, sampleRatio) ? undefined : buildEnqueueSpan(e, states[i]!.enqueuedAt, origin(e));
@@ -141,8 +140,9 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
       };
     }
     stats.spansExported += spans.length;
-    // Only shortens a TTL: if it fails the state simply lives its full TTL.
-    if (attempts.length > 0) await store.markDone(attempts).catch(() => undefined);
+    // Only shortens a TTL: if it fails the state simply lives its full TTL. Not for an attempt
+    // number whose next run's receive came later in the batch: that run's state is in the hash now.
+    if (refs.length > 0) await store.markDone(endedRuns(events, refs)).catch(() => undefined);
     return { status: 'ok' };
   }
 
@@ -160,4 +160,18 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
     },
     stats: () => ({ ...stats }),
   };
+}
+
+/**
+ * The attempts of `refs` whose state can go (markDone): all but those whose next run's receive
+ * (the same job id and attempt number) comes after their terminal event in the batch.
+ */
+function endedRuns(events: readonly JobscopeEvent[], refs: readonly TerminalRef[]): TerminalRef[] {
+  const lastReceive = new Map<string, number>();
+  const position = new Map<JobscopeEvent, number>();
+  events.forEach((e, i) => {
+    position.set(e, i);
+    if (e.type === 'job.received') lastReceive.set(`${e.job.id}\u0000${e.job.attempt}`, i);
+  });
+  return refs.filter((r) => (lastReceive.get(`${r.jobId}\u0000${r.attempt}`) ?? -1) < position.get(r.event)!);
 }

@@ -280,6 +280,73 @@ describe('status sink: a new run under an attempt number already used', () => {
     expect(last.willRetry).toBeUndefined();
   });
 
+  it('a job that failed its third attempt, retried with its attempts reset, runs attempt 1 again: the store follows it', async () => {
+    const err = { type: 'Error', category: 'network', message: 'ECONNRESET' };
+    const spans = ['a1a1a1a1a1a1a1a1', 'a2a2a2a2a2a2a2a2', 'a3a3a3a3a3a3a3a3'];
+    for (const [i, sp] of spans.entries()) {
+      const t = T + i * 1000;
+      await fx.apply(
+        jobEvent('job.received', 'r3', i + 1, t, run(sp)),
+        jobEvent('job.failed', 'r3', i + 1, t + 10, { ...run(sp), data: { durationMs: 10, willRetry: i < 2, error: err } }),
+      );
+    }
+    expect(await fx.reader.getJob('r3')).toMatchObject({ state: 'failed', attempt: 3, willRetry: false });
+    await fx.apply(jobEvent('job.received', 'r3', 1, T + 60_000, second), jobEvent('job.started', 'r3', 1, T + 60_001, second));
+    const running = await fx.reader.getJob('r3');
+    expect(running).toMatchObject({ state: 'running', attempt: 1, receivedAt: T + 60_000 });
+    expect(running?.willRetry).toBeUndefined();
+    // A late event of the third attempt of the run before counts as an earlier run's: no state.
+    await fx.apply(jobEvent('job.progress', 'r3', 3, T + 2005, { ...run(spans[2]!), data: { progress: 50 } }));
+    expect(await fx.reader.getJob('r3')).toMatchObject({ state: 'running', attempt: 1 });
+    await fx.apply(jobEvent('job.completed', 'r3', 1, T + 60_100, { ...second, data: { durationMs: 99 } }));
+    expect(await fx.reader.getJob('r3')).toMatchObject({ state: 'completed', attempt: 1, durationMs: 99 });
+  });
+
+  it("a new run whose start comes before its received (another pipeline process, a claimed entry) is still a new run", async () => {
+    await fx.apply(jobEvent('job.received', 'oo', 1, T, first), jobEvent('job.completed', 'oo', 1, T + 10, { ...first, data: { durationMs: 10 } }));
+    await fx.apply(jobEvent('job.started', 'oo', 1, T + 5001, second));
+    expect(await fx.reader.getJob('oo')).toMatchObject({ state: 'running', attempt: 1, startedAt: T + 5001 });
+    await fx.apply(jobEvent('job.received', 'oo', 1, T + 5000, second));
+    expect(await fx.reader.getJob('oo')).toMatchObject({ state: 'running', receivedAt: T + 5000, startedAt: T + 5001 });
+    await fx.apply(
+      jobEvent('job.failed', 'oo', 1, T + 5050, { ...second, data: { durationMs: 49, willRetry: false, error: { type: 'Error', category: 'model', message: 'x' } } }),
+    );
+    expect(await fx.reader.getJob('oo')).toMatchObject({ state: 'failed', finishedAt: T + 5050 });
+  });
+
+  it('a log line of the attempt from another worker (the stalled report) starts no run, nor takes the run from its span', async () => {
+    const reporter = { machineId: 'machine-2', workerId: 'worker-9', serviceType: 'comfyui', connectorId: 'comfyui-local' };
+    await fx.apply(jobEvent('job.received', 'st', 1, T, first), jobEvent('job.started', 'st', 1, T + 1, first));
+    await fx.apply(jobEvent('log', 'st', 1, T + 3000, { ...run('5555555555555555'), source: reporter, level: 'warn', message: 'job stalled', attrs: { kind: 'stalled' } }));
+    await fx.apply(jobEvent('job.completed', 'st', 1, T + 3100, { ...first, data: { durationMs: 3099 } }));
+    await fx.apply(jobEvent('log', 'st', 1, T + 4000, { ...run('6666666666666666'), source: reporter, message: 'late note' }));
+    expect(await fx.reader.getJob('st')).toMatchObject({ state: 'completed', durationMs: 3099 });
+    // The run's own late event, after the log lines: the same run.
+    await fx.apply(jobEvent('job.completed', 'st', 1, T + 3100, { ...first, data: { durationMs: 3099 } }));
+    expect(await fx.reader.getJob('st')).toMatchObject({ state: 'completed', durationMs: 3099, finishedAt: T + 3100 });
+  });
+
+  it('runs A, B, C under attempt 1: a late failure of A counts as an earlier run, and each run counts its usage once', async () => {
+    const third = run('3333333333333333');
+    const ai = (inputTokens: number) => ({ ai: { model: 'gpt-4o', inputTokens } });
+    const fail = (willRetry: boolean) => ({ data: { durationMs: 5, willRetry, error: { type: 'Error', category: 'network', message: 'x' } } });
+    const aFailed = jobEvent('job.failed', 'abc', 1, T + 10, { ...first, ...fail(false), ...ai(100) });
+    await fx.apply(jobEvent('job.received', 'abc', 1, T, first), aFailed);
+    // B: attempt 1 again, fails with a retry; its attempt 2 uses 10 more.
+    await fx.apply(jobEvent('job.received', 'abc', 1, T + 1000, second), jobEvent('job.failed', 'abc', 1, T + 1010, { ...second, ...fail(true), ...ai(40) }));
+    await fx.apply(jobEvent('job.received', 'abc', 2, T + 2000, run('2b2b2b2b2b2b2b2b')), jobEvent('job.completed', 'abc', 2, T + 2010, { ...run('2b2b2b2b2b2b2b2b'), data: { durationMs: 10 }, ...ai(10) }));
+    expect((await fx.reader.getJob('abc'))?.ai).toMatchObject({ inputTokens: 150 });
+    // A redelivery of A's failure (the same event) and one of B's with more usage (a new event).
+    await fx.apply(aFailed, jobEvent('job.failed', 'abc', 1, T + 1010, { ...second, ...fail(true), ...ai(45) }));
+    expect(await fx.reader.getJob('abc')).toMatchObject({ state: 'completed', attempt: 2, ai: { inputTokens: 155 } });
+    // C: attempt 1 again; then A's failure comes once more under another event id: an earlier run.
+    await fx.apply(jobEvent('job.received', 'abc', 1, T + 5000, third));
+    await fx.apply(jobEvent('job.failed', 'abc', 1, T + 10, { ...first, ...fail(false), ...ai(100) }));
+    const job = await fx.reader.getJob('abc');
+    expect(job).toMatchObject({ state: 'received', attempt: 1, receivedAt: T + 5000 });
+    expect(job?.finishedAt).toBeUndefined();
+  });
+
   it('not a new run: a received with the same span, one before the end, or one while the attempt still runs', async () => {
     // A redelivered received of the run that completed (same span, same time: the id window may have forgotten it).
     await fx.apply(jobEvent('job.received', 'n1', 1, T, first), jobEvent('job.completed', 'n1', 1, T + 10, { ...first, data: { durationMs: 10 } }));

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { statusKeys } from '../../../src/status/index.js';
 import { jobEvent, statusFixture, type StatusFixture } from './status-fixture.js';
 
 /**
@@ -85,4 +86,23 @@ describe('status sink: AI usage totals', () => {
     );
     expect(await fx.reader.getJob('h1')).toMatchObject({ state: 'retrying', ai: { gpuSeconds: 30, costUsd: 0.04 } });
   });
+
+  it('a job id re-added run after run adds each run\'s usage, and its record keeps the fields of one earlier run at most', async () => {
+    const runs = 30;
+    for (let i = 0; i < runs; i++) {
+      const trace = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: (i + 1).toString(16).padStart(16, 'a') };
+      const t = T + i * 60_000;
+      await fx.apply(
+        jobEvent('job.received', 'every-minute', 1, t, { trace }),
+        jobEvent('job.completed', 'every-minute', 1, t + 50, { trace, data: { durationMs: 50 }, ai: { model: 'gpt-4o', inputTokens: 10, outputTokens: 2, costUsd: 0.001 } }),
+      );
+    }
+    const job = await fx.reader.getJob('every-minute');
+    expect(job).toMatchObject({ state: 'completed', attempt: 1, receivedAt: T + (runs - 1) * 60_000, ai: { inputTokens: 10 * runs, outputTokens: 2 * runs } });
+    expect(job?.ai?.costUsd).toBeCloseTo(0.001 * runs, 9);
+    const fields = await fx.redis.hkeys(statusKeys(fx.prefix).job('every-minute'));
+    // The latest run's totals (_u<key>) and one earlier run's (_u<span>.<key>): 3 keys each here.
+    expect(fields.filter((f) => /^_u.+\./.test(f))).toHaveLength(3);
+  });
 });
+

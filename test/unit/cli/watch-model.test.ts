@@ -144,4 +144,20 @@ describe('createWatchModel', () => {
     m.apply(entry('s', 'job.progress', 'running', 6000, { attempt: 2, progress: 10 }));
     expect(cells(m, 's', 6000)).toMatchObject({ STATE: 'running', DURATION: '2.0s' });
   });
+  it('a job id re-added (or retried with its attempts reset) runs attempt 1 again: its row shows the new run, not the old times', () => {
+    const m = createWatchModel(20);
+    m.setCounts({ failed: 1 });
+    m.setJobs([view('nightly', 5000, { state: 'failed', attempt: 3, receivedAt: 1000, startedAt: 1001, finishedAt: 5000, durationMs: 3999, progress: 60 })]);
+    // An entry of an earlier attempt, older than the API read: ignored as before.
+    expect(m.apply(entry('nightly', 'job.progress', 'running', 4000, { attempt: 2 }))).toBe(false);
+    expect(m.apply(entry('nightly', 'job.received', 'received', 60_000, { attempt: 1 }))).toBe(true);
+    m.apply(entry('nightly', 'job.started', 'running', 60_001, { attempt: 1 }));
+    expect(m.rows()[0]).toMatchObject({ state: 'running', attempt: 1, receivedAt: 60_000, startedAt: 60_001 });
+    expect(m.rows()[0]!.durationMs).toBeUndefined();
+    expect(m.rows()[0]!.progress).toBeUndefined();
+    expect(m.counts()).toMatchObject({ failed: 0, running: 1 });
+    m.apply(entry('nightly', 'job.failed', 'failed', 60_050, { attempt: 1 }));
+    expect(m.rows()[0]).toMatchObject({ state: 'failed', attempt: 1, finishedAt: 60_050, durationMs: 49 });
+    expect(cells(m, 'nightly', 61_000)).toMatchObject({ DURATION: '49ms' });
+  });
 });

@@ -44,53 +44,71 @@ local function addUsage(new, k, v, seen)
   return true
 end
 
--- A new run under the same attempt number (job-transition.lua.ts): the run it replaces keeps what
--- it counted in the fields of its attempt number, for its late reports, and the new run counts
--- from nothing.
-local function supersedeUsage(new)
-  local ua = new._ua
-  if ua == nil then return end
-  local pending = new._pu or {}
-  new._pu = pending
+-- Where a run's totals go once another run's come (fields _u<slot>.<key>): its span, or its
+-- attempt number for an event without one (and in records written before runs had slots).
+local function slotOf(attempt, span)
+  return span or fmt(attempt)
+end
+
+-- Moves the totals of the run counted last (_ua, _uas) to its slot's fields, for its late reports.
+local function stashUsage(new, pending)
+  local slot = new._uas or new._ua
   for _, k in ipairs(USAGE_KEYS) do
-    if new['_u' .. k] ~= nil then pending['_u' .. ua .. '.' .. k] = new['_u' .. k] end
+    if new['_u' .. k] ~= nil then pending['_u' .. slot .. '.' .. k] = new['_u' .. k] end
     new['_u' .. k] = nil
   end
-  new._ua = nil
+end
+
+-- A new run under an attempt number already used (job-transition.lua.ts): the run it replaces
+-- keeps what it counted, and the new run counts from nothing. The earlier runs' fields go (one
+-- HKEYS, once per new run): a job id re-added every minute would otherwise grow its record by a
+-- run's fields each time, and a late report of those runs is all they were kept for.
+local function supersedeUsage(new, jk)
+  local drop = {}
+  for _, f in ipairs(redis.call('HKEYS', jk)) do
+    if string.sub(f, 1, 2) == '_u' and string.find(f, '.', 3, true) then drop[#drop + 1] = f end
+  end
+  new._drop = drop
+  new._pu = {}
+  if new._ua == nil then return end
+  stashUsage(new, new._pu)
+  new._ua, new._uas = nil, nil
 end
 
 local function applyUsage(ev, new, jk, relation)
   if not (ev.it or ev.ot or ev.ct or ev.rt or ev.gs or ev.co) then return end
   local ua = tonumber(new._ua)
-  -- Fields of older attempts set by this call: written with the record (writeJob); written at
+  -- Fields of earlier runs set by this call: written with the record (writeJob); written at
   -- once, a failure of the group's write would leave them counted and the retried event would
   -- add nothing.
   local pending = new._pu or {}
   new._pu = pending
   if relation == 'superseded' or (ua ~= nil and ev.a < ua) then
-    -- An older attempt: its own fields (one read, rare); values this call set already come first.
-    local fields = {}
-    for i, k in ipairs(USAGE_KEYS) do fields[i] = '_u' .. fmt(ev.a) .. '.' .. k end
+    -- An earlier run: its own fields (one read, rare); values this call set already come first.
+    -- Its slot is its span; a record from before slots has its attempt number's.
+    local slot, fields = slotOf(ev.a, ev.sp), {}
+    for i, k in ipairs(USAGE_KEYS) do
+      fields[i] = '_u' .. slot .. '.' .. k
+      fields[#USAGE_KEYS + i] = '_u' .. fmt(ev.a) .. '.' .. k
+    end
     local seen = redis.call('HMGET', jk, unpack(fields))
     for i, k in ipairs(USAGE_KEYS) do
       local f = fields[i]
-      if addUsage(new, k, ev[k], tonumber(pending[f] or seen[i]) or 0) then pending[f] = fmt(ev[k]) end
+      local before = pending[f] or seen[i]
+      if before == nil or before == false then before = seen[#USAGE_KEYS + i] end
+      if addUsage(new, k, ev[k], tonumber(before) or 0) then pending[f] = fmt(ev[k]) end
     end
     return
   end
   local fresh = ua == nil or ev.a > ua
   if fresh then
-    if ua ~= nil then
-      -- The attempt superseded keeps what it counted, for its late reports.
-      for _, k in ipairs(USAGE_KEYS) do
-        if new['_u' .. k] ~= nil then pending['_u' .. fmt(ua) .. '.' .. k] = new['_u' .. k] end
-      end
-    end
-    new._ua = fmt(ev.a)
+    -- The run counted so far keeps what it counted, for its late reports.
+    if ua ~= nil then stashUsage(new, pending) end
+    new._ua, new._uas = fmt(ev.a), ev.sp
   end
   for _, k in ipairs(USAGE_KEYS) do
     local seen = 0
-    if fresh then new['_u' .. k] = nil else seen = tonumber(new['_u' .. k]) or 0 end
+    if not fresh then seen = tonumber(new['_u' .. k]) or 0 end
     if addUsage(new, k, ev[k], seen) then new['_u' .. k] = fmt(ev[k]) end
   end
 end
@@ -222,6 +240,7 @@ local function writeJob(jobId, jk, old, new, applied, workerChanged)
   local ttl = ttlDue(old, new)
   local refresh = refreshDue(old, new)
   writeDiff(jk, JOB_FIELDS, old, new)
+  if new._drop and #new._drop > 0 then redis.call('HDEL', jk, unpack(new._drop)) end
   local set = {}
   for f, v in pairs(new._pu or {}) do set[#set + 1] = f; set[#set + 1] = v end
   if #set > 0 then redis.call('HSET', jk, unpack(set)) end
@@ -253,7 +272,7 @@ end
 local function applyJobEvent(item, new, jk)
   local ev = item.ev
   local relation = runRelation(ev, new)
-  if relation == 'rerun' then supersedeUsage(new) end
+  if relation == 'rerun' then supersedeUsage(new, jk) end
   applyUsage(ev, new, jk, relation)
   local workerChanged = transitionJob(ev, ev.j, new, relation)
   queueFeed(item.pos, 'job', ev, { state = new.state, attempt = new.attempt, progress = new.progress,

@@ -10,13 +10,15 @@
  * of an older attempt still count (timeline, event count, usage) but change no state.
  *
  * A new run under an attempt number already used supersedes too: a job re-added with the id
- * of one that ran before (BullMQ counts its attempts from 1 again) or retried with
- * `resetAttemptsStarted`. It is told by its `job.received`: the same attempt number, another
- * span (each run has its own), after the recorded run ended (rank 3 or more) and later than its
- * end. The superseded run's span is kept (`_osp`), so its late events count as an older
- * attempt's. Only a received starts a run: other events with another span (the stalled report
- * of the worker that found the stall, a second job context of a caller using the logger
- * directly) stay in the attempt.
+ * of one that ran before (BullMQ counts its attempts from 1 again), or retried with
+ * `resetAttemptsStarted`. Each run has its own span; the record keeps its run's (`_rsp`). A
+ * `job.*` event of another span, of the record's attempt number or a lower one, after the
+ * recorded run ended (rank 3 or more) and later than that end, starts a new run (`rerun`): its
+ * received usually, or whichever of its events comes first. From then on an event of another
+ * span from before that start (`_rts`) belongs to a run it replaced (`superseded`) and counts as
+ * an older attempt's. Log events start no run: the stalled report comes from the worker that
+ * found the stall, with a span of its own; nor does an event from before the recorded end (a
+ * second job context of a caller using the logger directly).
  * Uses the helpers of common.lua.ts.
  */
 export const JOB_TRANSITION_LUA = String.raw`
@@ -25,8 +27,8 @@ local JOB_FIELDS = { 'id', 'state', 'rank', 'attempt', 'queue', 'name', 'machine
   'updatedAt', 'durationMs', 'queueWaitMs', 'progress', 'stage', 'model', 'provider', 'operation',
   'timeToFirstTokenMs', 'lastError', 'willRetry', 'nextAttempt', 'traceId', 'spanId',
   'lastEventId', 'lastEventType', 'eventCount', 'inputTokens', 'outputTokens', 'cachedTokens',
-  'reasoningTokens', 'gpuSeconds', 'costUsd', '_ttl', '_ix', '_osp',
-  '_ua', '_uit', '_uot', '_uct', '_urt', '_ugs', '_uco' }
+  'reasoningTokens', 'gpuSeconds', 'costUsd', '_ttl', '_ix', '_rsp', '_rts',
+  '_ua', '_uas', '_uit', '_uot', '_uct', '_urt', '_ugs', '_uco' }
 -- Cleared when a new attempt starts.
 local ATTEMPT_FIELDS = { 'receivedAt', 'startedAt', 'finishedAt', 'durationMs', 'queueWaitMs',
   'progress', 'stage', 'willRetry', 'nextAttempt' }
@@ -94,18 +96,21 @@ local function applyModel(ev, relation, new)
 end
 
 -- The run ev belongs to, against the record's: 'newer', 'same' or 'older' attempt; 'rerun' for
--- the received of a new run under the record's attempt number, 'superseded' for an event of the
--- run a rerun replaced (see the top of this file).
+-- the first event of a new run under an attempt number already used, 'superseded' for an event
+-- of a run a rerun replaced (see the top of this file).
 local function runRelation(ev, new)
   local curAttempt = tonumber(new.attempt)
-  if curAttempt == nil or ev.a > curAttempt then return 'newer' end
-  if ev.a < curAttempt then return 'older' end
-  if ev.sp == nil then return 'same' end
-  if new._osp ~= nil and ev.sp == new._osp then return 'superseded' end
-  if ev.t == 'job.received' and new.spanId ~= nil and ev.sp ~= new.spanId and (tonumber(new.rank) or 0) >= 3
-      and ev.ts > (tonumber(new.finishedAt) or tonumber(new.updatedAt) or 0) then
-    return 'rerun'
+  if curAttempt == nil then return 'newer' end
+  local sp, rsp = ev.sp, new._rsp
+  if sp ~= nil and rsp ~= nil and sp ~= rsp then
+    if new._rts ~= nil and ev.ts < tonumber(new._rts) then return 'superseded' end
+    if ev.a <= curAttempt and ev.t ~= 'log' and (tonumber(new.rank) or 0) >= 3
+        and ev.ts > (tonumber(new.finishedAt) or tonumber(new.updatedAt) or 0) then
+      return 'rerun'
+    end
   end
+  if ev.a > curAttempt then return 'newer' end
+  if ev.a < curAttempt then return 'older' end
   return 'same'
 end
 
@@ -113,13 +118,13 @@ end
 -- worker side may have changed (a newer attempt or run, or a new state within the attempt).
 local function transitionJob(ev, jobId, new, relation)
   if relation == 'rerun' then
-    new._osp = new.spanId
+    new._rts = ev.tx
     relation = 'newer'
   elseif relation == 'superseded' then
     relation = 'older'
-  elseif relation == 'newer' then
-    new._osp = nil
   end
+  -- The run's span: its received's, or its first event's (a log line only when nothing else named one).
+  if ev.sp ~= nil and (new._rsp == nil or (ev.t ~= 'log' and (relation == 'newer' or ev.t == 'job.received'))) then new._rsp = ev.sp end
   local prevState = new.state
   if relation == 'newer' then
     for _, f in ipairs(ATTEMPT_FIELDS) do new[f] = nil end

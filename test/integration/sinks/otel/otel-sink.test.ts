@@ -280,8 +280,60 @@ describe('otel sink against a local OTLP/HTTP receiver', () => {
       }
     }
     expect(bySpan('2222222222222222')).toHaveLength(2);
+    expect(bySpan('3333333333333333')).toHaveLength(1);
     const waits = receiver.spans.filter((x) => x.name === 'queue-wait' && x.parentSpanId === '3333333333333333');
     expect(waits.map((x) => [x.startMs, x.endMs])).toEqual([[t0 + 40_000 + 10 - 100, t0 + 40_000 + 10]]);
+  });
+
+  it('a job id re-added run after run keeps one run in its attempt hash; a run after one that hit the progress cap gets its own points', async () => {
+    const s = sink({ maxProgressPoints: 3 });
+    const t0 = Date.now() - 600_000;
+    const job = { id: 'job-every-minute', attempt: 1, queue: 'images' };
+    const hash = `{${prefix}}:otel:job-every-minute:1`;
+    for (let run = 0; run < 5; run++) {
+      const trace = { traceId: TRACE.traceId, spanId: `${run + 1}`.padStart(16, 'c') };
+      const t = t0 + run * 60_000;
+      const steps = run === 0 ? 6 : 2;
+      await s.write(
+        [
+          makeEvent({ type: 'job.received', time: t, job, trace, data: {} }),
+          makeEvent({ type: 'job.started', time: t + 1, job, trace, data: {} }),
+          ...Array.from({ length: steps }, (_, i) => makeEvent({ type: 'job.progress', time: t + 2 + i, job, trace, data: { progress: (i + 1) * 10 } })),
+        ],
+        signal,
+      );
+      // One run's fields: its receive, its start, its progress points (at most the cap), pn, pd.
+      expect(await redis.hlen(hash)).toBeLessThanOrEqual(2 + 3 + 2);
+      await s.write([makeEvent({ type: 'job.completed', time: t + 50, job, trace, data: { durationMs: 49 } })], signal);
+    }
+    const roots = receiver.spans.filter((x) => x.name === 'process images');
+    expect(roots).toHaveLength(5);
+    expect(roots[0]!.attributes['jobscope.progress.dropped']).toBe(3);
+    for (const root of roots.slice(1)) {
+      expect(root.events.map((e) => e.attributes['jobscope.progress'])).toEqual([10, 20]);
+      expect(root.attributes['jobscope.progress.dropped']).toBeUndefined();
+    }
+  });
+
+  it("an export that failed on a batch holding a run's end and the next run's receive: the end, delivered again, never takes the next run's times", async () => {
+    const s = sink({ timeoutMs: 500 });
+    const t0 = Date.now() - 60_000;
+    const job = { id: 'job-quick-again', attempt: 1, queue: 'images' };
+    const a = { traceId: TRACE.traceId, spanId: 'aaaaaaaaaaaaaaa1' };
+    const b = { traceId: TRACE.traceId, spanId: 'bbbbbbbbbbbbbbb2' };
+    await s.write([makeEvent({ type: 'job.received', time: t0, job, trace: a, data: {} }), makeEvent({ type: 'job.started', time: t0 + 10, job, trace: a, data: {} })], signal);
+    const aEnd = makeEvent({ type: 'job.completed', time: t0 + 100, job, trace: a, data: { durationMs: 90 } });
+    receiver.failNext(1, { status: 503 });
+    const batch = [aEnd, makeEvent({ type: 'job.received', time: t0 + 200, job, trace: b, data: {} }), makeEvent({ type: 'job.started', time: t0 + 210, job, trace: b, data: {} })];
+    expect((await s.write(batch, signal)).status).toBe('retry');
+    expect(await s.write([aEnd], signal)).toEqual({ status: 'ok' });
+    await s.write([makeEvent({ type: 'job.completed', time: t0 + 300, job, trace: b, data: { durationMs: 90 } })], signal);
+    const root = (id: string) => receiver.spans.find((x) => x.name === 'process images' && x.spanId === id)!;
+    // A's own receive went with the next run's: its span starts where its duration says.
+    expect([root(a.spanId).startMs, root(a.spanId).endMs]).toEqual([t0 + 10, t0 + 100]);
+    expect([root(b.spanId).startMs, root(b.spanId).endMs]).toEqual([t0 + 200, t0 + 300]);
+    const processing = receiver.spans.find((x) => x.name === 'processing' && x.parentSpanId === b.spanId)!;
+    expect(processing.startMs).toBe(t0 + 210);
   });
 
   it('caps progress span events per attempt, counts the rest, and ignores redelivered progress', async () => {
