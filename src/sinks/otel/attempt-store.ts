@@ -6,7 +6,8 @@ import type { JobscopeEvent } from '../../events/index.js';
  * any pipeline process may handle any event of a job: one small hash per attempt,
  * `{<prefix>}:otel:<jobId>:<attempt>`, with a TTL so abandoned attempts disappear.
  *
- * Fields: `r:<eventId>` = a received `{t, eq?, qw?}`, `s:<eventId>` = a start's time,
+ * Fields: `r:<eventId>` = a received `{t, eq?, qw?, sp?}`, `rt` = the latest receive's time,
+ * `s:<eventId>` = a start's time,
  * `p:<eventId>` = one progress point, `pn` = progress points kept, `pd` = progress points dropped
  * past the cap. (`r` and `s`, without an event id, in hashes written before 2026-12-02.)
  *
@@ -78,6 +79,8 @@ if ARGV[5] ~= '' then
     redis.call('HDEL', KEYS[1], unpack(drop))
     redis.call('HSET', KEYS[1], 'pn', kept, 'pd', 0)
   end
+  local latest = tonumber(redis.call('HGET', KEYS[1], 'rt') or '')
+  if latest == nil or at > latest then redis.call('HSET', KEYS[1], 'rt', ARGV[5]) end
 end
 local cap = tonumber(ARGV[4])
 local r = 1
@@ -93,6 +96,16 @@ return r
 `;
 
 const COMMAND = 'jobscopeOtelRecordV2';
+
+// KEYS[1] attempt hash  ARGV[1] ttl seconds  ARGV[2] the exported run's end (Unix ms)
+// Shortens the TTL unless a later run's receive is in the hash (rt: the latest receive's time).
+const DONE_SCRIPT = `
+local latest = tonumber(redis.call('HGET', KEYS[1], 'rt') or '')
+if latest ~= nil and latest > tonumber(ARGV[2]) then return 0 end
+return redis.call('EXPIRE', KEYS[1], ARGV[1])
+`;
+
+const DONE_COMMAND = 'jobscopeOtelDoneV1';
 
 /** Options of {@link createAttemptStore}. */
 export interface AttemptStoreOptions {
@@ -115,8 +128,11 @@ export interface AttemptStore {
    * pipeline in the batch's order. Returns the states, in the order of `terminals`.
    */
   recordAndRead(events: readonly JobscopeEvent[], terminals: readonly TerminalRef[]): Promise<AttemptState[]>;
-  /** Shortens the TTL of exported attempts (kept a while so a redelivery re-exports the same spans). */
-  markDone(attempts: readonly { jobId: string; attempt: number }[]): Promise<void>;
+  /**
+   * Shortens the TTL of exported attempts (kept a while so a redelivery re-exports the same
+   * spans), unless the hash holds a later run's receive (`endAt`: the exported run's end).
+   */
+  markDone(attempts: readonly { jobId: string; attempt: number; endAt: number }[]): Promise<void>;
 }
 
 /** A terminal event of the batch whose run's state is read. */
@@ -139,6 +155,9 @@ export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {
   const key = (jobId: string, attempt: number) => `{${prefix}}:otel:${jobId}:${attempt}`;
   if (typeof (redis as unknown as Record<string, unknown>)[COMMAND] !== 'function') {
     redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: RECORD_SCRIPT });
+  }
+  if (typeof (redis as unknown as Record<string, unknown>)[DONE_COMMAND] !== 'function') {
+    redis.defineCommand(DONE_COMMAND, { numberOfKeys: 1, lua: DONE_SCRIPT });
   }
 
   return {
@@ -172,7 +191,8 @@ export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {
     async markDone(attempts) {
       if (attempts.length === 0) return;
       const pipeline = redis.pipeline();
-      for (const a of attempts) pipeline.expire(key(a.jobId, a.attempt), doneTtlSec);
+      const done = (pipeline as unknown as Record<string, (key: string, ttl: number, endAt: number) => unknown>)[DONE_COMMAND]!;
+      for (const a of attempts) done.call(pipeline, key(a.jobId, a.attempt), doneTtlSec, a.endAt);
       await pipeline.exec();
     },
   };

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { ClosedError } from '../../errors.js';
 import { isTerminalType, type JobscopeEvent } from '../../events/index.js';
 import type { Sink, SinkHealth, SinkWriteResult } from '../sink.js';
-import { createAttemptStore, type TerminalRef } from './attempt-store.js';
+import { createAttemptStore } from './attempt-store.js';
 import { buildAttemptSpans, buildEnqueueSpan, type TerminalEvent } from './attempt-spans.js';
 import { createResourceCache } from './otel-resource.js';
 import { sampledByRatio } from './sampling.js';
@@ -141,8 +141,8 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
     }
     stats.spansExported += spans.length;
     // Only shortens a TTL: if it fails the state simply lives its full TTL. Not for an attempt
-    // number whose next run's receive came later in the batch: that run's state is in the hash now.
-    if (refs.length > 0) await store.markDone(endedRuns(events, refs)).catch(() => undefined);
+    // number whose next run's receive is in the hash (markDone checks): that run's state is there now.
+    if (refs.length > 0) await store.markDone(refs.map((r) => ({ jobId: r.jobId, attempt: r.attempt, endAt: r.event.time }))).catch(() => undefined);
     return { status: 'ok' };
   }
 
@@ -160,18 +160,4 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
     },
     stats: () => ({ ...stats }),
   };
-}
-
-/**
- * The attempts of `refs` whose state can go (markDone): all but those whose next run's receive
- * (the same job id and attempt number) comes after their terminal event in the batch.
- */
-function endedRuns(events: readonly JobscopeEvent[], refs: readonly TerminalRef[]): TerminalRef[] {
-  const lastReceive = new Map<string, number>();
-  const position = new Map<JobscopeEvent, number>();
-  events.forEach((e, i) => {
-    position.set(e, i);
-    if (e.type === 'job.received') lastReceive.set(`${e.job.id}\u0000${e.job.attempt}`, i);
-  });
-  return refs.filter((r) => (lastReceive.get(`${r.jobId}\u0000${r.attempt}`) ?? -1) < position.get(r.event)!);
 }

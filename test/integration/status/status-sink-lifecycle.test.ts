@@ -343,8 +343,50 @@ describe('status sink: a new run under an attempt number already used', () => {
     await fx.apply(jobEvent('job.received', 'abc', 1, T + 5000, third));
     await fx.apply(jobEvent('job.failed', 'abc', 1, T + 10, { ...first, ...fail(false), ...ai(100) }));
     const job = await fx.reader.getJob('abc');
-    expect(job).toMatchObject({ state: 'received', attempt: 1, receivedAt: T + 5000 });
+    expect(job).toMatchObject({ state: 'received', attempt: 1, receivedAt: T + 5000, ai: { inputTokens: 155 } });
     expect(job?.finishedAt).toBeUndefined();
+  });
+
+  it('a late end of a run that stalled (its worker finished after BullMQ re-ran the job elsewhere) starts no run', async () => {
+    const other = { machineId: 'machine-2', workerId: 'worker-9', serviceType: 'comfyui', connectorId: 'comfyui-local' };
+    await fx.apply(jobEvent('job.received', 'z', 2, T, second), jobEvent('job.started', 'z', 2, T + 1, second));
+    await fx.apply(jobEvent('job.received', 'z', 3, T + 40_000, { ...run('3333333333333333'), source: other }), jobEvent('job.completed', 'z', 3, T + 40_010, { ...run('3333333333333333'), source: other, data: { durationMs: 10 } }));
+    await fx.apply(jobEvent('job.completed', 'z', 2, T + 40_020, { ...second, data: { durationMs: 40_019 } }));
+    expect(await fx.reader.getJob('z')).toMatchObject({ state: 'completed', attempt: 3, workerId: 'worker-9', durationMs: 10 });
+  });
+
+  it("a failure another worker reports for a run BullMQ fails without running (after it was put back) starts no run", async () => {
+    const reporter = { machineId: 'machine-2', workerId: 'worker-9', serviceType: 'comfyui', connectorId: 'comfyui-local' };
+    await fx.apply(
+      jobEvent('job.received', 'pb', 4, T, first),
+      jobEvent('job.started', 'pb', 4, T + 1, first),
+      jobEvent('log', 'pb', 4, T + 50, { ...first, level: 'warn', message: 'job handed back to the queue at shutdown', attrs: { kind: 'handed_back', deadlineMs: 25000 } }),
+    );
+    expect(await fx.reader.getJob('pb')).toMatchObject({ state: 'retrying', attempt: 4 });
+    await fx.apply(jobEvent('job.failed', 'pb', 4, T + 9000, { ...run('7777777777777777'), source: reporter, data: { durationMs: 0, willRetry: false, error: { type: 'UnrecoverableError', category: 'unknown', message: 'job stalled more than allowable limit' } } }));
+    expect(await fx.reader.getJob('pb')).toMatchObject({ state: 'failed', attempt: 4, receivedAt: T, startedAt: T + 1 });
+  });
+
+  it("a late received of an earlier attempt does not take the running attempt's span: its failure and retry stay one run", async () => {
+    const a = run('aaaaaaaaaaaaaaaa');
+    const b = run('bbbbbbbbbbbbbbbb');
+    const err = { type: 'Error', category: 'network', message: 'x' };
+    await fx.apply(jobEvent('job.failed', 'lr', 1, T + 10, { ...a, data: { durationMs: 9, willRetry: true, error: err }, ai: { inputTokens: 100 } }));
+    await fx.apply(jobEvent('job.received', 'lr', 2, T + 1000, b), jobEvent('job.started', 'lr', 2, T + 1001, b));
+    await fx.apply(jobEvent('job.received', 'lr', 1, T, a));
+    await fx.apply(
+      jobEvent('job.failed', 'lr', 2, T + 1050, { ...b, data: { durationMs: 49, willRetry: true, error: err }, ai: { inputTokens: 10 } }),
+      jobEvent('job.retrying', 'lr', 2, T + 1051, { ...b, data: { nextAttempt: 3, delayMs: 100 } }),
+    );
+    const job = await fx.reader.getJob('lr');
+    expect(job).toMatchObject({ state: 'retrying', attempt: 2, finishedAt: T + 1050, durationMs: 49, receivedAt: T + 1000, ai: { inputTokens: 110 } });
+  });
+
+  it('a job re-added in the same millisecond as the end of its run before is a new run', async () => {
+    await fx.apply(jobEvent('job.received', 'ms', 1, T, first), jobEvent('job.completed', 'ms', 1, T + 10, { ...first, data: { durationMs: 10 } }));
+    await fx.apply(jobEvent('job.received', 'ms', 1, T + 10, second));
+    await fx.apply(jobEvent('job.failed', 'ms', 1, T + 20, { ...second, data: { durationMs: 10, willRetry: false, error: { type: 'Error', category: 'model', message: 'x' } } }));
+    expect(await fx.reader.getJob('ms')).toMatchObject({ state: 'failed', attempt: 1, receivedAt: T + 10, finishedAt: T + 20 });
   });
 
   it('not a new run: a received with the same span, one before the end, or one while the attempt still runs', async () => {

@@ -87,7 +87,7 @@ describe('status sink: AI usage totals', () => {
     expect(await fx.reader.getJob('h1')).toMatchObject({ state: 'retrying', ai: { gpuSeconds: 30, costUsd: 0.04 } });
   });
 
-  it('a job id re-added run after run adds each run\'s usage, and its record keeps the fields of one earlier run at most', async () => {
+  it('a job id re-added run after run adds each run\'s usage, and its record keeps the fields of 16 earlier runs at most', async () => {
     const runs = 30;
     for (let i = 0; i < runs; i++) {
       const trace = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: (i + 1).toString(16).padStart(16, 'a') };
@@ -101,8 +101,12 @@ describe('status sink: AI usage totals', () => {
     expect(job).toMatchObject({ state: 'completed', attempt: 1, receivedAt: T + (runs - 1) * 60_000, ai: { inputTokens: 10 * runs, outputTokens: 2 * runs } });
     expect(job?.ai?.costUsd).toBeCloseTo(0.001 * runs, 9);
     const fields = await fx.redis.hkeys(statusKeys(fx.prefix).job('every-minute'));
-    // The latest run's totals (_u<key>) and one earlier run's (_u<span>.<key>): 3 keys each here.
-    expect(fields.filter((f) => /^_u.+\./.test(f))).toHaveLength(3);
+    // The latest run's totals (_u<key>) and 16 earlier runs' (_u<span>.<key>): 3 keys each here.
+    expect(fields.filter((f) => /^_u.+\./.test(f))).toHaveLength(16 * 3);
+    // A late report of an earlier run still kept adds only what it had not counted.
+    const late = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: (runs - 5).toString(16).padStart(16, 'a') };
+    await fx.apply(jobEvent('job.completed', 'every-minute', 1, T + (runs - 6) * 60_000 + 50, { trace: late, data: { durationMs: 50 }, ai: { model: 'gpt-4o', inputTokens: 15 } }));
+    expect(await fx.reader.getJob('every-minute')).toMatchObject({ state: 'completed', receivedAt: T + (runs - 1) * 60_000, ai: { inputTokens: 10 * runs + 5 } });
   });
 });
 

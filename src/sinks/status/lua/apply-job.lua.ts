@@ -50,27 +50,51 @@ local function slotOf(attempt, span)
   return span or fmt(attempt)
 end
 
+-- Earlier runs whose totals a record keeps (for their late reports), the oldest dropped past it:
+-- a job id re-added every minute would otherwise grow its record by a run's fields each time.
+-- A late report of a run dropped counts its whole total again.
+local MAX_STASHED_RUNS = 16
+
+-- Notes that slot has fields of its own (the record's _uss: slots, oldest first); past
+-- MAX_STASHED_RUNS the oldest slot's fields go (new._drop, deleted by writeJob before the
+-- pending fields are written) and so do its pending values.
+local function noteSlot(new, pending, slot)
+  local list = {}
+  for s in string.gmatch(new._uss or '', '%S+') do
+    if s ~= slot then list[#list + 1] = s end
+  end
+  list[#list + 1] = slot
+  while #list > MAX_STASHED_RUNS do
+    local gone = table.remove(list, 1)
+    new._drop = new._drop or {}
+    for _, k in ipairs(USAGE_KEYS) do
+      local f = '_u' .. gone .. '.' .. k
+      new._drop[#new._drop + 1] = f
+      pending[f] = nil
+    end
+  end
+  new._uss = table.concat(list, ' ')
+end
+
 -- Moves the totals of the run counted last (_ua, _uas) to its slot's fields, for its late reports.
 local function stashUsage(new, pending)
   local slot = new._uas or new._ua
+  local any = false
   for _, k in ipairs(USAGE_KEYS) do
-    if new['_u' .. k] ~= nil then pending['_u' .. slot .. '.' .. k] = new['_u' .. k] end
+    if new['_u' .. k] ~= nil then
+      pending['_u' .. slot .. '.' .. k] = new['_u' .. k]
+      any = true
+    end
     new['_u' .. k] = nil
   end
+  if any then noteSlot(new, pending, slot) end
 end
 
 -- A new run under an attempt number already used (job-transition.lua.ts): the run it replaces
--- keeps what it counted, and the new run counts from nothing. The earlier runs' fields go (one
--- HKEYS, once per new run): a job id re-added every minute would otherwise grow its record by a
--- run's fields each time, and a late report of those runs is all they were kept for.
-local function supersedeUsage(new, jk)
-  local drop = {}
-  for _, f in ipairs(redis.call('HKEYS', jk)) do
-    if string.sub(f, 1, 2) == '_u' and string.find(f, '.', 3, true) then drop[#drop + 1] = f end
-  end
-  new._drop = drop
-  new._pu = {}
+-- keeps what it counted, and the new run counts from nothing.
+local function supersedeUsage(new)
   if new._ua == nil then return end
+  new._pu = new._pu or {}
   stashUsage(new, new._pu)
   new._ua, new._uas = nil, nil
 end
@@ -92,12 +116,17 @@ local function applyUsage(ev, new, jk, relation)
       fields[#USAGE_KEYS + i] = '_u' .. fmt(ev.a) .. '.' .. k
     end
     local seen = redis.call('HMGET', jk, unpack(fields))
+    local any = false
     for i, k in ipairs(USAGE_KEYS) do
       local f = fields[i]
       local before = pending[f] or seen[i]
       if before == nil or before == false then before = seen[#USAGE_KEYS + i] end
-      if addUsage(new, k, ev[k], tonumber(before) or 0) then pending[f] = fmt(ev[k]) end
+      if addUsage(new, k, ev[k], tonumber(before) or 0) then
+        pending[f] = fmt(ev[k])
+        any = true
+      end
     end
+    if any then noteSlot(new, pending, slot) end
     return
   end
   local fresh = ua == nil or ev.a > ua
@@ -272,7 +301,7 @@ end
 local function applyJobEvent(item, new, jk)
   local ev = item.ev
   local relation = runRelation(ev, new)
-  if relation == 'rerun' then supersedeUsage(new, jk) end
+  if relation == 'rerun' then supersedeUsage(new) end
   applyUsage(ev, new, jk, relation)
   local workerChanged = transitionJob(ev, ev.j, new, relation)
   queueFeed(item.pos, 'job', ev, { state = new.state, attempt = new.attempt, progress = new.progress,

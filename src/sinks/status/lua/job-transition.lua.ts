@@ -11,14 +11,15 @@
  *
  * A new run under an attempt number already used supersedes too: a job re-added with the id
  * of one that ran before (BullMQ counts its attempts from 1 again), or retried with
- * `resetAttemptsStarted`. Each run has its own span; the record keeps its run's (`_rsp`). A
- * `job.*` event of another span, of the record's attempt number or a lower one, after the
- * recorded run ended (rank 3 or more) and later than that end, starts a new run (`rerun`): its
- * received usually, or whichever of its events comes first. From then on an event of another
- * span from before that start (`_rts`) belongs to a run it replaced (`superseded`) and counts as
- * an older attempt's. Log events start no run: the stalled report comes from the worker that
- * found the stall, with a span of its own; nor does an event from before the recorded end (a
- * second job context of a caller using the logger directly).
+ * `resetAttemptsStarted`. Each run has its own span; the record keeps its run's (`_rsp`: the
+ * span of the attempt's first event, or of its received). A `job.received` or `job.started` of
+ * another span, of the record's attempt number or a lower one, after the recorded run ended
+ * (rank 3 or more) and not before that end, starts a new run (`rerun`). From then on an event of
+ * another span from before that start (`_rts`) belongs to a run it replaced (`superseded`) and
+ * counts as an older attempt's. Only a run's start starts one: a late end of a run that stalled
+ * (its worker, blocked past its lock, finishing after BullMQ re-ran the job elsewhere), a failure
+ * another worker reports (BullMQ failed the job without running it), a stalled report or any log
+ * line come with a span of their own after the recorded end, and are none.
  * Uses the helpers of common.lua.ts.
  */
 export const JOB_TRANSITION_LUA = String.raw`
@@ -28,7 +29,7 @@ local JOB_FIELDS = { 'id', 'state', 'rank', 'attempt', 'queue', 'name', 'machine
   'timeToFirstTokenMs', 'lastError', 'willRetry', 'nextAttempt', 'traceId', 'spanId',
   'lastEventId', 'lastEventType', 'eventCount', 'inputTokens', 'outputTokens', 'cachedTokens',
   'reasoningTokens', 'gpuSeconds', 'costUsd', '_ttl', '_ix', '_rsp', '_rts',
-  '_ua', '_uas', '_uit', '_uot', '_uct', '_urt', '_ugs', '_uco' }
+  '_ua', '_uas', '_uss', '_uit', '_uot', '_uct', '_urt', '_ugs', '_uco' }
 -- Cleared when a new attempt starts.
 local ATTEMPT_FIELDS = { 'receivedAt', 'startedAt', 'finishedAt', 'durationMs', 'queueWaitMs',
   'progress', 'stage', 'willRetry', 'nextAttempt' }
@@ -104,8 +105,8 @@ local function runRelation(ev, new)
   local sp, rsp = ev.sp, new._rsp
   if sp ~= nil and rsp ~= nil and sp ~= rsp then
     if new._rts ~= nil and ev.ts < tonumber(new._rts) then return 'superseded' end
-    if ev.a <= curAttempt and ev.t ~= 'log' and (tonumber(new.rank) or 0) >= 3
-        and ev.ts > (tonumber(new.finishedAt) or tonumber(new.updatedAt) or 0) then
+    if ev.a <= curAttempt and (ev.t == 'job.received' or ev.t == 'job.started') and (tonumber(new.rank) or 0) >= 3
+        and ev.ts >= (tonumber(new.finishedAt) or tonumber(new.updatedAt) or 0) then
       return 'rerun'
     end
   end
@@ -123,8 +124,12 @@ local function transitionJob(ev, jobId, new, relation)
   elseif relation == 'superseded' then
     relation = 'older'
   end
-  -- The run's span: its received's, or its first event's (a log line only when nothing else named one).
-  if ev.sp ~= nil and (new._rsp == nil or (ev.t ~= 'log' and (relation == 'newer' or ev.t == 'job.received'))) then new._rsp = ev.sp end
+  -- The run's span: its first event's (a log line's only when nothing else named one), or its
+  -- received's while the run has not ended.
+  if ev.sp ~= nil and (new._rsp == nil or (ev.t ~= 'log' and relation == 'newer')
+      or (relation == 'same' and ev.t == 'job.received' and (tonumber(new.rank) or 0) < 3)) then
+    new._rsp = ev.sp
+  end
   local prevState = new.state
   if relation == 'newer' then
     for _, f in ipairs(ATTEMPT_FIELDS) do new[f] = nil end

@@ -302,8 +302,8 @@ describe('otel sink against a local OTLP/HTTP receiver', () => {
         ],
         signal,
       );
-      // One run's fields: its receive, its start, its progress points (at most the cap), pn, pd.
-      expect(await redis.hlen(hash)).toBeLessThanOrEqual(2 + 3 + 2);
+      // One run's fields: its receive, its start, its progress points (at most the cap), pn, pd, rt.
+      expect(await redis.hlen(hash)).toBeLessThanOrEqual(2 + 3 + 3);
       await s.write([makeEvent({ type: 'job.completed', time: t + 50, job, trace, data: { durationMs: 49 } })], signal);
     }
     const roots = receiver.spans.filter((x) => x.name === 'process images');
@@ -334,6 +334,23 @@ describe('otel sink against a local OTLP/HTTP receiver', () => {
     expect([root(b.spanId).startMs, root(b.spanId).endMs]).toEqual([t0 + 200, t0 + 300]);
     const processing = receiver.spans.find((x) => x.name === 'processing' && x.parentSpanId === b.spanId)!;
     expect(processing.startMs).toBe(t0 + 210);
+  });
+
+  it("an earlier run's end arriving after the next run's receive leaves the next run's state its full TTL", async () => {
+    const s = sink({ attemptTtlSec: 86_400, doneTtlSec: 3_600 });
+    const t0 = Date.now() - 60_000;
+    const job = { id: 'job-late-end', attempt: 1, queue: 'images' };
+    const a = { traceId: TRACE.traceId, spanId: 'aaaaaaaaaaaaaaa3' };
+    const b = { traceId: TRACE.traceId, spanId: 'bbbbbbbbbbbbbbb4' };
+    await s.write([makeEvent({ type: 'job.received', time: t0, job, trace: a, data: {} })], signal);
+    await s.write([makeEvent({ type: 'job.received', time: t0 + 200, job, trace: b, data: {} })], signal);
+    await s.write([makeEvent({ type: 'job.completed', time: t0 + 100, job, trace: a, data: { durationMs: 90 } })], signal);
+    const hash = `{${prefix}}:otel:job-late-end:1`;
+    expect(await redis.ttl(hash)).toBeGreaterThan(3_600);
+    await s.write([makeEvent({ type: 'job.completed', time: t0 + 300, job, trace: b, data: { durationMs: 90 } })], signal);
+    expect(await redis.ttl(hash)).toBeLessThanOrEqual(3_600);
+    const root = receiver.spans.find((x) => x.name === 'process images' && x.spanId === b.spanId)!;
+    expect([root.startMs, root.endMs]).toEqual([t0 + 200, t0 + 300]);
   });
 
   it('caps progress span events per attempt, counts the rest, and ignores redelivered progress', async () => {
