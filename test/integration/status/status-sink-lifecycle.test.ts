@@ -364,7 +364,26 @@ describe('status sink: a new run under an attempt number already used', () => {
     );
     expect(await fx.reader.getJob('pb')).toMatchObject({ state: 'retrying', attempt: 4 });
     await fx.apply(jobEvent('job.failed', 'pb', 4, T + 9000, { ...run('7777777777777777'), source: reporter, data: { durationMs: 0, willRetry: false, error: { type: 'UnrecoverableError', category: 'unknown', message: 'job stalled more than allowable limit' } } }));
-    expect(await fx.reader.getJob('pb')).toMatchObject({ state: 'failed', attempt: 4, receivedAt: T, startedAt: T + 1 });
+    // The attempt ran (and was handed back) on worker-1: the reporter is not named as its worker.
+    expect(await fx.reader.getJob('pb')).toMatchObject({ state: 'failed', attempt: 4, receivedAt: T, startedAt: T + 1, workerId: 'worker-1', machineId: 'machine-1' });
+  });
+
+  it('a job that stalled too often, failed by the worker that fetched it next: the job reads failed on the worker it ran on, listed by neither', async () => {
+    const fetcher = { machineId: 'machine-2', workerId: 'worker-9', serviceType: 'comfyui', connectorId: 'comfyui-local' };
+    await fx.apply(jobEvent('job.received', 'sf', 2, T, first), jobEvent('job.started', 'sf', 2, T + 1, first));
+    expect((await fx.reader.getWorker('machine-1', 'worker-1'))?.currentJobs).toEqual(['sf']);
+    await fx.apply(
+      jobEvent('log', 'sf', 2, T + 30_000, { ...run('8888888888888888'), source: fetcher, level: 'warn', message: 'job stalled more often than allowed', attrs: { kind: 'stalled', final: true } }),
+      jobEvent('job.failed', 'sf', 2, T + 31_000, {
+        ...run('9999999999999999'),
+        source: fetcher,
+        data: { durationMs: 0, willRetry: false, error: { type: 'StalledError', category: 'timeout', message: 'job stalled more than allowable limit' } },
+      }),
+    );
+    expect(await fx.reader.getJob('sf')).toMatchObject({ state: 'failed', attempt: 2, machineId: 'machine-1', workerId: 'worker-1', lastError: { type: 'StalledError' } });
+    expect((await fx.reader.getWorker('machine-1', 'worker-1'))?.currentJobs).toEqual([]);
+    expect((await fx.reader.getWorker('machine-2', 'worker-9'))?.currentJobs ?? []).toEqual([]);
+    expect((await fx.reader.listJobs({ workerId: 'worker-1', state: 'failed' })).jobs.map((j) => j.id)).toEqual(['sf']);
   });
 
   it("a late received of an earlier attempt does not take the running attempt's span: its failure and retry stay one run", async () => {

@@ -55,8 +55,14 @@ local function applyAttemptFields(ev, new, relation)
   -- A log line about the attempt is no sign of who runs it: the stalled report comes from the
   -- worker whose stalled check found it, not from the one that ran (and died with) the attempt.
   -- Taking its sender would hide the orphan and move the job's worker without moving its current
-  -- jobs; it names the worker only of an attempt nothing else named yet.
-  if ev.t ~= 'log' or relation ~= 'same' or new.machineId == nil then
+  -- jobs; it names the worker only of an attempt nothing else named yet. Nor is a failure of a
+  -- started attempt that another worker sends: BullMQ fails a job that stalled (or started) too
+  -- often on the next fetch, without running it, and the worker that fetched it reports that
+  -- failure; the attempt ran, and died, on the worker that started it.
+  local sender = ev.m ~= new.machineId or ev.w ~= new.workerId
+  local reported = relation == 'same' and new.machineId ~= nil
+    and (ev.t == 'log' or (ev.t == 'job.failed' and new.startedAt ~= nil and sender))
+  if not reported then
     new.machineId, new.workerId, new.serviceType, new.connectorId = ev.m, ev.w, ev.s, ev.c
     if ev.inst then new.instance = ev.inst end
   end
