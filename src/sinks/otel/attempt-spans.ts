@@ -115,13 +115,15 @@ type JobRef = NonNullable<JobscopeEvent['job']>;
 /**
  * The enqueue span (`send <queue>`) of a job whose producer started its trace, which nobody else
  * exports: a root at the enqueue time, parent of every attempt (its id is enqueueSpanIdOf the
- * trace id). It is made from the first attempt's `job.received`, so the trace has it even when
- * that attempt never ends (its worker died, BullMQ put the job back). Undefined for any other
- * event, for a later attempt and for a trace the caller started (the caller exports its own span).
+ * trace id). The sink makes it from the first attempt's `job.received`, so the trace has it even
+ * when that attempt never ends (its worker died, BullMQ put the job back); in a trace the ratio
+ * sampled out, from the first failure exported (of any attempt, the enqueue time read from the
+ * first attempt's state). Undefined for an event without a job or trace, without an enqueue
+ * time, and for a trace the caller started (the caller exports its own span).
  */
 export function buildEnqueueSpan(event: JobscopeEvent, enqueuedAt: number | undefined, origin: SpanOrigin): ReadableSpan | undefined {
   const { job, trace } = event;
-  if (!job || job.attempt !== 1 || !trace || enqueuedAt === undefined) return undefined;
+  if (!job || !trace || enqueuedAt === undefined) return undefined;
   if (trace.parentSpanId === undefined || trace.parentSpanId !== enqueueSpanIdOf(trace.traceId)) return undefined;
   return makeReadableSpan({
     traceId: trace.traceId,

@@ -6,7 +6,8 @@ import type { JobscopeEvent } from '../../events/index.js';
  * any pipeline process may handle any event of a job: one small hash per attempt,
  * `{<prefix>}:otel:<jobId>:<attempt>`, with a TTL so abandoned attempts disappear.
  *
- * Fields: `r:<eventId>` = a received `{t, eq?, qw?, sp?}`, `rt` = the latest receive's time,
+ * Fields: `r:<eventId>` = a received `{t, eq?, qw?, sp?, tr?}`, `rt` = the latest receive's time,
+ * `e` = the trace whose enqueue span a failure of a sampled-out trace sent (first attempts),
  * `s:<eventId>` = a start's time,
  * `p:<eventId>` = one progress point, `pn` = progress points kept, `pd` = progress points dropped
  * past the cap. (`r` and `s`, without an event id, in hashes written before 2026-12-02.)
@@ -43,6 +44,10 @@ export interface AttemptState {
   queueWaitMs?: number;
   /** Unix ms of `job.started`. */
   startedAt?: number;
+  /** The trace of the receive (receives written before 2026-12-03 do not say). */
+  traceId?: string;
+  /** The trace whose enqueue span was exported with a failure of a trace sampled out (field `e`). */
+  enqueueSentFor?: string;
   /** Oldest first. */
   progress: ProgressPoint[];
   /** Progress points not kept because the per-attempt cap was reached. */
@@ -107,6 +112,14 @@ return redis.call('EXPIRE', KEYS[1], ARGV[1])
 
 const DONE_COMMAND = 'jobscopeOtelDoneV1';
 
+// KEYS[1] first attempt's hash  ARGV[1] trace id: field e, only in a hash that is there.
+const SENT_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HSET', KEYS[1], 'e', ARGV[1])
+`;
+
+const SENT_COMMAND = 'jobscopeOtelSentV1';
+
 /** Options of {@link createAttemptStore}. */
 export interface AttemptStoreOptions {
   redis: Redis;
@@ -127,7 +140,13 @@ export interface AttemptStore {
    * state of the run each of `terminals` ends (events of the batch, a subset in its order), in one
    * pipeline in the batch's order. Returns the states, in the order of `terminals`.
    */
-  recordAndRead(events: readonly JobscopeEvent[], terminals: readonly TerminalRef[]): Promise<AttemptState[]>;
+  recordAndRead(events: readonly JobscopeEvent[], terminals: readonly TerminalRef[]): Promise<TerminalState[]>;
+  /**
+   * Notes on each job's first attempt that its trace's enqueue span went out with a failure of a
+   * trace the ratio sampled out, so a later attempt's failure does not send it again. Only where
+   * that attempt's state still is (no key is made).
+   */
+  markEnqueueSent(sent: readonly { jobId: string; traceId: string }[]): Promise<void>;
   /**
    * Shortens the TTL of exported attempts (kept a while so a redelivery re-exports the same
    * spans), unless the hash holds a later run's receive (`endAt`: the exported run's end).
@@ -140,6 +159,15 @@ export interface TerminalRef {
   event: JobscopeEvent;
   jobId: string;
   attempt: number;
+  /** Read the first attempt's state too (its enqueue time, for the enqueue span). */
+  first?: boolean;
+}
+
+/** What {@link AttemptStore.recordAndRead} read for one terminal event. */
+export interface TerminalState {
+  state: AttemptState;
+  /** The first attempt's, when asked for (`first`). */
+  first?: AttemptState;
 }
 
 // On a pipeline a custom command only queues (it returns the pipeline); the answer comes from exec().
@@ -159,6 +187,9 @@ export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {
   if (typeof (redis as unknown as Record<string, unknown>)[DONE_COMMAND] !== 'function') {
     redis.defineCommand(DONE_COMMAND, { numberOfKeys: 1, lua: DONE_SCRIPT });
   }
+  if (typeof (redis as unknown as Record<string, unknown>)[SENT_COMMAND] !== 'function') {
+    redis.defineCommand(SENT_COMMAND, { numberOfKeys: 1, lua: SENT_SCRIPT });
+  }
 
   return {
     async recordAndRead(events, terminals) {
@@ -177,6 +208,10 @@ export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {
         if (t && t.event === e) {
           pipeline.hgetall(key(t.jobId, t.attempt));
           reads.set(e, queued++);
+          if (t.first) {
+            pipeline.hgetall(key(t.jobId, 1));
+            queued++;
+          }
           next++;
         }
       }
@@ -185,7 +220,20 @@ export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([err]) => err);
       if (failed) throw failed[0]!;
-      return terminals.map((t) => parseState(results[reads.get(t.event)!]![1] as Record<string, string>, t.event.time, t.event.trace?.spanId));
+      const hashAt = (i: number) => results[i]![1] as Record<string, string>;
+      return terminals.map((t) => {
+        const at = reads.get(t.event)!;
+        const state = parseState(hashAt(at), t.event.time, t.event.trace?.spanId);
+        return t.first ? { state, first: parseState(hashAt(at + 1), t.event.time, undefined) } : { state };
+      });
+    },
+
+    async markEnqueueSent(sent) {
+      if (sent.length === 0) return;
+      const pipeline = redis.pipeline();
+      const mark = (pipeline as unknown as Record<string, (key: string, traceId: string) => unknown>)[SENT_COMMAND]!;
+      for (const x of sent) mark.call(pipeline, key(x.jobId, 1), x.traceId);
+      await pipeline.exec();
     },
 
     async markDone(attempts) {
@@ -201,7 +249,7 @@ export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {
 function fieldFor(e: JobscopeEvent): { field: string; value: string; progress: boolean } | undefined {
   switch (e.type) {
     case 'job.received':
-      return { field: `r:${e.id}`, value: JSON.stringify({ t: e.time, eq: e.data.enqueuedAt, qw: e.data.queueWaitMs, sp: e.trace?.spanId }), progress: false };
+      return { field: `r:${e.id}`, value: JSON.stringify({ t: e.time, eq: e.data.enqueuedAt, qw: e.data.queueWaitMs, sp: e.trace?.spanId, tr: e.trace?.traceId }), progress: false };
     case 'job.started':
       return { field: `s:${e.id}`, value: String(e.time), progress: false };
     case 'job.progress': {
@@ -224,7 +272,7 @@ function fieldFor(e: JobscopeEvent): { field: string; value: string; progress: b
  */
 function parseState(hash: Record<string, string>, endAt: number, spanId: string | undefined): AttemptState {
   const state: AttemptState = { progress: [], droppedProgress: Number(hash.pd ?? 0) };
-  const receives: { t: number; eq?: number; qw?: number; sp?: string }[] = [];
+  const receives: { t: number; eq?: number; qw?: number; sp?: string; tr?: string }[] = [];
   const starts: number[] = [];
   for (const [field, value] of Object.entries(hash)) {
     if (field === 'r' || field.startsWith('r:')) receives.push(JSON.parse(value) as (typeof receives)[number]);
@@ -239,8 +287,10 @@ function parseState(hash: Record<string, string>, endAt: number, spanId: string 
     (spanId === undefined ? undefined : receives.find((r) => r.sp === spanId)) ??
     receives.findLast((r) => r.t <= endAt) ??
     (receives.length === 1 && receives[0]!.sp === undefined ? receives[0] : undefined);
+  if (hash.e) state.enqueueSentFor = hash.e;
   if (received) {
     state.receivedAt = received.t;
+    if (received.tr !== undefined) state.traceId = received.tr;
     if (typeof received.eq === 'number') state.enqueuedAt = received.eq;
     if (typeof received.qw === 'number') state.queueWaitMs = received.qw;
   }

@@ -108,10 +108,10 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
     // The events whose spans this write exports: confirmed only once the export succeeds.
     const pending = new Set<string>();
     const spans: ReadableSpan[] = [];
-    // Enqueue spans come with the first attempt's receive, sampled as its attempt is; a failed
-    // first attempt that the ratio left out brings its own below.
+    // Enqueue spans come with the first attempt's receive, sampled as its attempt is; in a trace
+    // the ratio left out, the first failure exported brings it (below).
     for (const e of events) {
-      if (e.type !== 'job.received' || !e.trace || !sampledByRatio(e.trace.traceId, sampleRatio)) continue;
+      if (e.type !== 'job.received' || e.job.attempt !== 1 || !e.trace || !sampledByRatio(e.trace.traceId, sampleRatio)) continue;
       const send = buildEnqueueSpan(e, e.data.enqueuedAt, origin(e));
       if (send) {
         spans.push(send);
@@ -119,16 +119,30 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
       }
     }
     const terminals = selectTerminals(events);
-    const refs = terminals.map((e) => ({ event: e, jobId: e.job.id, attempt: e.job.attempt }));
-    const states = await store.recordAndRead(events, refs);
-    if (terminals.length > 0) {
-      terminals.forEach((e, i) => {
-        spans.push(...buildAttemptSpans(e, states[i]!, origin(e)));
-        const send = sampledByRatio(e.trace!.traceId, sampleRatio) ? undefined : buildEnqueueSpan(e, states[i]!.enqueuedAt, origin(e));
-        if (send) spans.push(send);
-        pending.add(e.id);
-      });
-    }
+    // A failure of a later attempt in a trace sampled out reads the first attempt's state too: the
+    // first attempt may never have ended (its worker died), and so never sent the enqueue span.
+    const sampled = terminals.map((e) => sampledByRatio(e.trace!.traceId, sampleRatio));
+    const refs = terminals.map((e, i) => ({ event: e, jobId: e.job.id, attempt: e.job.attempt, first: !sampled[i] && e.job.attempt > 1 }));
+    const read = await store.recordAndRead(events, refs);
+    // The enqueue spans the failures of sampled-out traces send, one per trace.
+    const sent = new Map<string, string>();
+    terminals.forEach((e, i) => {
+      const { state, first } = read[i]!;
+      spans.push(...buildAttemptSpans(e, state, origin(e)));
+      pending.add(e.id);
+      if (sampled[i]) return;
+      const traceId = e.trace!.traceId;
+      // From the first attempt's state (its receive has the enqueue time), unless that says the
+      // span went already, or is another trace's (a job id re-added since). A receive written
+      // before receives named their trace counts as the first attempt's own.
+      const from = e.job.attempt === 1 ? state : first;
+      const ours = from !== undefined && (from.traceId === traceId || (from === state && from.traceId === undefined)) && from.enqueueSentFor !== traceId;
+      const send = ours && !sent.has(traceId) ? buildEnqueueSpan(e, from.enqueuedAt, origin(e)) : undefined;
+      if (send) {
+        spans.push(send);
+        sent.set(traceId, e.job.id);
+      }
+    });
     if (spans.length === 0) return { status: 'ok' };
     const outcome = await exportSpans(exporter, spans, signal, timeoutMs * 2 + 1_000);
     if (!outcome.ok) {
@@ -143,6 +157,8 @@ export function createOtelSink(options: OtelSinkOptions): OtelSink {
     // Only shortens a TTL: if it fails the state simply lives its full TTL. Not for an attempt
     // number whose next run's receive is in the hash (markDone checks): that run's state is there now.
     if (refs.length > 0) await store.markDone(refs.map((r) => ({ jobId: r.jobId, attempt: r.attempt, endAt: r.event.time }))).catch(() => undefined);
+    // Likewise: if it fails, a later failure of the trace sends the same enqueue span again.
+    if (sent.size > 0) await store.markEnqueueSent([...sent].map(([traceId, jobId]) => ({ jobId, traceId }))).catch(() => undefined);
     return { status: 'ok' };
   }
 

@@ -170,6 +170,36 @@ describe('otel sink against a local OTLP/HTTP receiver', () => {
     expect(receiver.spans.filter((x) => x.name === 'send images').map((x) => x.traceId)).toEqual([traceB.traceId]);
   });
 
+  it('a trace sampled out whose first attempt never ends: the first failure of a later attempt brings the enqueue span, once', async () => {
+    const out = sink({ sampleRatio: 0 });
+    const t0 = Date.now() - 60_000;
+    const parsed = parseTraceparent(enqueueTraceparent())!;
+    const trace = (spanId: string) => ({ traceId: parsed.traceId, spanId, parentSpanId: parsed.spanId });
+    const job = (attempt: number) => ({ id: 'job-died-then-failed', attempt, queue: 'images', name: 'render' });
+    const error = { type: 'Error', category: 'network' as const, message: 'ECONNRESET' };
+    // Attempt 1: received (the runtime puts the enqueue time on a first attempt only), then its worker dies.
+    await out.write([makeEvent({ type: 'job.received', time: t0, job: job(1), trace: trace('a1a1a1a1a1a1a1a1'), data: { enqueuedAt: t0 - 700, queueWaitMs: 700 } })], signal);
+    // Attempts 2 and 3 (after the stall) fail; their receives carry no enqueue time.
+    for (const [attempt, sp] of [[2, 'a2a2a2a2a2a2a2a2'], [3, 'a3a3a3a3a3a3a3a3']] as const) {
+      const at = t0 + attempt * 10_000;
+      const events = [
+        makeEvent({ type: 'job.received', time: at, job: job(attempt), trace: trace(sp), data: {} }),
+        makeEvent({ type: 'job.failed', time: at + 100, job: job(attempt), trace: trace(sp), data: { durationMs: 90, error, willRetry: attempt < 3 } }),
+      ];
+      expect(await out.write(events, signal)).toEqual({ status: 'ok' });
+      // Sent with attempt 2's failure, not again with attempt 3's.
+      expect(receiver.spans.filter((x) => x.name === 'send images')).toHaveLength(1);
+    }
+    // The first attempt's worker comes back and reports its failure late: no second enqueue span either.
+    await out.write([makeEvent({ type: 'job.failed', time: t0 + 5000, job: job(1), trace: trace('a1a1a1a1a1a1a1a1'), data: { durationMs: 5000, error, willRetry: true } })], signal);
+    const sends = receiver.spans.filter((x) => x.name === 'send images');
+    expect(sends).toHaveLength(1);
+    expect(sends[0]).toMatchObject({ traceId: parsed.traceId, spanId: parsed.spanId, startMs: t0 - 700 });
+    const attempts = receiver.spans.filter((x) => x.name === 'process images');
+    expect(attempts.map((x) => x.attributes['jobscope.job.attempt']).sort()).toEqual([1, 2, 3]);
+    for (const a of attempts) expect(a.parentSpanId).toBe(parsed.spanId);
+  });
+
   it("a delayed job's queue-wait is the wait the runtime measured (its delay excluded), not the time since it was enqueued", async () => {
     const t0 = Date.now() - 10_000;
     const job = { id: 'job-delayed', attempt: 1, queue: 'images', name: 'render' };
