@@ -224,7 +224,7 @@ export function createAttemptStore(options: AttemptStoreOptions): AttemptStore {
       return terminals.map((t) => {
         const at = reads.get(t.event)!;
         const state = parseState(hashAt(at), t.event.time, t.event.trace?.spanId);
-        return t.first ? { state, first: parseState(hashAt(at + 1), t.event.time, undefined) } : { state };
+        return t.first ? { state, first: parseState(hashAt(at + 1), t.event.time, undefined, t.event.trace?.traceId) } : { state };
       });
     },
 
@@ -264,13 +264,14 @@ function fieldFor(e: JobscopeEvent): { field: string; value: string; progress: b
 
 /**
  * The state of the run that ended at `endAt` with span `spanId`, from an attempt's hash (see the
- * top of this file). Its receive: the one with its span, else the latest at or before its end,
+ * top of this file); for another attempt's failure, the first attempt's state of trace `traceId`.
+ * Its receive: the one with its span, else the latest of the trace, else the latest at or before its end,
  * else, when the hash holds a single receive of no known span (written before receives carried
  * one), that one, whatever the clocks say. A receive of another run only, after the end (the
  * next run's, this run's state gone), is none. With the run's receive the only one, every start
  * and progress point is the run's; else those between its receive and its end.
  */
-function parseState(hash: Record<string, string>, endAt: number, spanId: string | undefined): AttemptState {
+function parseState(hash: Record<string, string>, endAt: number, spanId: string | undefined, traceId?: string): AttemptState {
   const state: AttemptState = { progress: [], droppedProgress: Number(hash.pd ?? 0) };
   const receives: { t: number; eq?: number; qw?: number; sp?: string; tr?: string }[] = [];
   const starts: number[] = [];
@@ -285,6 +286,7 @@ function parseState(hash: Record<string, string>, endAt: number, spanId: string 
   receives.sort((a, b) => a.t - b.t);
   const received =
     (spanId === undefined ? undefined : receives.find((r) => r.sp === spanId)) ??
+    (traceId === undefined ? undefined : receives.findLast((r) => r.tr === traceId)) ??
     receives.findLast((r) => r.t <= endAt) ??
     (receives.length === 1 && receives[0]!.sp === undefined ? receives[0] : undefined);
   if (hash.e) state.enqueueSentFor = hash.e;

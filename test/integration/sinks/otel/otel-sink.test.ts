@@ -200,6 +200,19 @@ describe('otel sink against a local OTLP/HTTP receiver', () => {
     for (const a of attempts) expect(a.parentSpanId).toBe(parsed.spanId);
   });
 
+  it("the enqueue span still comes with a later attempt's failure when the first attempt's worker had a clock ahead", async () => {
+    const out = sink({ sampleRatio: 0 });
+    const t0 = Date.now() - 60_000;
+    const parsed = parseTraceparent(enqueueTraceparent())!;
+    const trace = (spanId: string) => ({ traceId: parsed.traceId, spanId, parentSpanId: parsed.spanId });
+    const job = (attempt: number) => ({ id: 'job-clock-ahead', attempt, queue: 'images' });
+    // The first worker's clock is 40 s ahead: its receive reads later than the second attempt's failure.
+    await out.write([makeEvent({ type: 'job.received', time: t0 + 40_000, job: job(1), trace: trace('b1b1b1b1b1b1b1b1'), data: { enqueuedAt: t0 - 300 } })], signal);
+    const error = { type: 'Error', category: 'network' as const, message: 'ECONNRESET' };
+    await out.write([makeEvent({ type: 'job.failed', time: t0 + 10_100, job: job(2), trace: trace('b2b2b2b2b2b2b2b2'), data: { durationMs: 90, error, willRetry: false } })], signal);
+    expect(receiver.spans.filter((x) => x.name === 'send images').map((x) => x.startMs)).toEqual([t0 - 300]);
+  });
+
   it("a delayed job's queue-wait is the wait the runtime measured (its delay excluded), not the time since it was enqueued", async () => {
     const t0 = Date.now() - 10_000;
     const job = { id: 'job-delayed', attempt: 1, queue: 'images', name: 'render' };
