@@ -63,12 +63,14 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 if ARGV[5] ~= '' then
   local at = tonumber(ARGV[5])
   local all = redis.call('HGETALL', KEYS[1])
-  local drop, kept = {}, 0
+  local drop, kept, latest = {}, 0, nil
   for i = 1, #all, 2 do
     local f, v = all[i], all[i + 1]
     local kind = string.sub(f, 1, 2)
     local t
-    if f == 's' or kind == 's:' then
+    if f == 'rt' then
+      latest = tonumber(v)
+    elseif f == 's' or kind == 's:' then
       t = tonumber(v)
     elseif f == 'r' or kind == 'r:' or kind == 'p:' then
       local ok, d = pcall(cjson.decode, v)
@@ -84,7 +86,6 @@ if ARGV[5] ~= '' then
     redis.call('HDEL', KEYS[1], unpack(drop))
     redis.call('HSET', KEYS[1], 'pn', kept, 'pd', 0)
   end
-  local latest = tonumber(redis.call('HGET', KEYS[1], 'rt') or '')
   if latest == nil or at > latest then redis.call('HSET', KEYS[1], 'rt', ARGV[5]) end
 end
 local cap = tonumber(ARGV[4])

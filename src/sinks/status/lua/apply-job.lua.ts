@@ -111,9 +111,10 @@ local function applyUsage(ev, new, jk, relation)
     -- An earlier run: its own fields (one read, rare); values this call set already come first.
     -- Its slot is its span; a record from before slots has its attempt number's.
     local slot, fields = slotOf(ev.a, ev.sp), {}
+    local legacy = slot ~= fmt(ev.a)
     for i, k in ipairs(USAGE_KEYS) do
       fields[i] = '_u' .. slot .. '.' .. k
-      fields[#USAGE_KEYS + i] = '_u' .. fmt(ev.a) .. '.' .. k
+      if legacy then fields[#USAGE_KEYS + i] = '_u' .. fmt(ev.a) .. '.' .. k end
     end
     local seen = redis.call('HMGET', jk, unpack(fields))
     local any = false
