@@ -170,7 +170,9 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
       if (entries.length > 0) o.logger.info({ sink: name, claimed: entries.length }, 'claimed entries left idle by another consumer');
     }
     if (entries.length === 0) entries = await o.reader.read(count);
-    if (entries.length === 0 || o.stopSignal.aborted) return []; // on stop, what was read stays pending
+    // A read that returns after the stop still delivered its entries to this consumer: they are
+    // held and written by drain(), within the deadline, not left pending on a consumer that is gone.
+    if (entries.length === 0) return [];
     const decoded = decodeBatch(entries, o.maxDeliveries, o.decodeCache);
     sizer.observe(decoded.entries, decoded.events);
     if (decoded.gone.length > 0) await o.acker.ack(decoded.gone);
@@ -309,20 +311,28 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
     return attempt();
   }
 
-  /** On stop: write the batch already read ahead (it counts as in flight), then wait for the last ack. */
+  /**
+   * On stop: write what this consumer holds — the write batches still queued (a read that
+   * returned as the stop came, the rest of a read cut into several batches) and the batch read
+   * ahead — then wait for the last ack. One attempt per write batch, while the sink is healthy
+   * and the deadline has not passed; what is not confirmed stays pending for the next consumer.
+   */
   async function drain(): Promise<void> {
     if (ahead) {
       const r = await ahead;
       ahead = undefined;
       aheadHeld = [];
-      // One attempt per write batch; what is not confirmed stays pending for the next consumer.
-      for (let i = 0; 'held' in r && i < r.held.length; i += limit) {
-        if (o.breaker.state() !== 'closed' || o.writeSignal.aborted) break;
-        queue.length = 0;
-        queue.push(r.held.slice(i, i + limit));
-        await attempt();
-      }
+      if ('held' in r) enqueue(r.held);
     }
+    const batches = queue.splice(0);
+    for (const batch of batches) {
+      if (o.breaker.state() !== 'closed' || o.writeSignal.aborted) break;
+      queue.push(batch);
+      await attempt();
+      // A failure put its events back: they are not tried again now.
+      queue.length = 0;
+    }
+    queue.length = 0;
     await acks.flush();
   }
 
