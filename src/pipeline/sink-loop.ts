@@ -107,6 +107,8 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
   /** The batch being read ahead; never rejects (an error is returned and rethrown by `takeAhead`). */
   let ahead: Promise<{ held: HeldEntry[] } | { err: unknown }> | undefined;
   let aheadHeld: HeldEntry[] = [];
+  /** Write batches the drain has yet to try (counted as held in `status()`). */
+  let draining: HeldEntry[][] = [];
   const acks = createAckPipeline({
     acker: o.acker,
     onAcked: countAcked,
@@ -162,6 +164,8 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
 
   /** Claims or reads one batch, dead-letters what cannot be delivered; resolves with the rest. */
   async function fetch(): Promise<HeldEntry[]> {
+    // No new read once stopped (a blocking one could outlast the deadline); one under way is kept.
+    if (o.stopSignal.aborted) return [];
     let entries: StreamEntry[] = [];
     const count = sizer.count();
     if (Date.now() - lastClaimAt >= claimEveryMs) {
@@ -182,7 +186,7 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
 
   /** Queues `held` in write batches of at most `limit` events. */
   function enqueue(held: HeldEntry[]): void {
-    for (let i = 0; i < held.length; i += limit) queue.push(held.slice(i, i + limit));
+    queue.push(...splitBatches(held));
   }
 
   async function fill(): Promise<void> {
@@ -300,6 +304,9 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
       st.lastSuccessAt = Date.now();
       return;
     }
+    // Cut off by the shutdown deadline: not the events' failure (no delivery counted against
+    // them, no bisecting); they stay pending for the next consumer.
+    if (o.writeSignal.aborted) return;
     await onFailure(out.remaining, out.retry);
   }
 
@@ -313,27 +320,44 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
 
   /**
    * On stop: write what this consumer holds — the write batches still queued (a read that
-   * returned as the stop came, the rest of a read cut into several batches) and the batch read
-   * ahead — then wait for the last ack. One attempt per write batch, while the sink is healthy
-   * and the deadline has not passed; what is not confirmed stays pending for the next consumer.
+   * returned as the stop came, the rest of a read cut into several batches), then the batch
+   * read ahead — and wait for the last ack. One attempt per write batch, in read order, while
+   * the sink is healthy (no failure since its last success, breaker closed) and the deadline
+   * has not passed; at the first failure the drain stops, so what follows is not written ahead
+   * of it. What is not confirmed stays pending for the next consumer.
    */
   async function drain(): Promise<void> {
-    if (ahead) {
-      const r = await ahead;
-      ahead = undefined;
-      aheadHeld = [];
-      if ('held' in r) enqueue(r.held);
-    }
-    const batches = queue.splice(0);
-    for (const batch of batches) {
-      if (o.breaker.state() !== 'closed' || o.writeSignal.aborted) break;
-      queue.push(batch);
-      await attempt();
-      // A failure put its events back: they are not tried again now.
+    try {
+      const ok = await writeOnce(queue.splice(0));
+      if (ahead) {
+        // Taken in any case (a read under way ends first); written only if all before it went.
+        const r = await takeAhead().catch(() => undefined);
+        if (ok && r) await writeOnce(splitBatches(r));
+      }
+    } finally {
+      draining = [];
       queue.length = 0;
+      await acks.flush();
     }
-    queue.length = 0;
-    await acks.flush();
+  }
+
+  /** Write batches of at most `limit` events. */
+  function splitBatches(held: HeldEntry[]): HeldEntry[][] {
+    const out: HeldEntry[][] = [];
+    for (let i = 0; i < held.length; i += limit) out.push(held.slice(i, i + limit));
+    return out;
+  }
+
+  /** drain(): one attempt per batch while the sink is healthy; false once it stopped early. */
+  async function writeOnce(batches: HeldEntry[][]): Promise<boolean> {
+    draining = batches;
+    while (draining.length > 0) {
+      if (st.streak > 0 || o.breaker.state() !== 'closed' || o.writeSignal.aborted) return false;
+      queue.length = 0;
+      queue.push(draining.shift()!);
+      await attempt();
+    }
+    return true;
   }
 
   async function run(): Promise<void> {
@@ -369,7 +393,7 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
       sink: name,
       group: o.group,
       breaker: o.breaker.state(),
-      inFlight: queue.reduce((n, b) => n + b.length, 0) + aheadHeld.length + acks.inFlight(),
+      inFlight: [...queue, ...draining].reduce((n, b) => n + b.length, 0) + aheadHeld.length + acks.inFlight(),
       acked: st.acked,
       deadLettered: st.deadLettered,
       retried: st.retried,
