@@ -4,7 +4,7 @@ import { deadLetterStreamKey, eventStreamKey, type JobscopeEvent } from '../../.
 import { createPipeline, type Pipeline } from '../../../src/pipeline/index.js';
 import type { Sink, SinkWriteResult } from '../../../src/sinks/sink.js';
 import { newRegistry, publishEvents, quietLogger } from '../../helpers/pipeline-fixtures.js';
-import { createTestSink } from '../../helpers/pipeline-test-sink.js';
+import { createTestSink, deliveryCounts } from '../../helpers/pipeline-test-sink.js';
 import { cleanupPrefix, testPrefix, testRedis, waitFor } from '../../helpers/redis.js';
 
 /** The pipeline's drain on close: what it writes, what it leaves pending, what it never counts. */
@@ -30,6 +30,27 @@ async function pendingOn(group: string): Promise<number> {
 }
 
 describe('pipeline drain on close', () => {
+  it('writes and acknowledges what a read under way returns after the stop, leaving nothing pending on the stopped consumer', async () => {
+    const countsKey = `{${prefix}}:counts`;
+    const sink = createTestSink({ name: 'slow', redis, countsKey, delayMs: 20 });
+    pipeline = createPipeline({ redis, prefix, sinks: [sink], metricsRegistry: newRegistry(), logger: quietLogger, consumerName: 'c1', batchSize: 20, blockMs: 5000, statsIntervalMs: 60_000 });
+    await pipeline.start();
+    // The stream is empty: the loop is soon in a blocking read of new entries.
+    await new Promise((r) => setTimeout(r, 300));
+    const closing = pipeline.close();
+    // Entries added now go to the read that is still blocked: Redis delivers the first of them
+    // to c1 (the read returns at the first XADD); the others stay unread, for the next consumer.
+    await publishEvents(redis, prefix, 40);
+    await closing;
+    expect(pipeline.status().drained).toBe(true);
+    const counts = await deliveryCounts(redis, countsKey);
+    expect(counts.distinct).toBeGreaterThanOrEqual(1);
+    expect(counts.duplicates).toBe(0);
+    // Before: the read's entries were dropped at the stop and stayed pending on c1.
+    expect(await pendingOn('sink:slow')).toBe(0);
+    expect(pipeline.status().sinks[0]!.acked).toBe(counts.distinct);
+  });
+
   it('does not write again, at the stop, batches a failing sink has just refused, nor what was read after them', async () => {
     await publishEvents(redis, prefix, 60);
     const sink = createTestSink({ name: 'down', redis, countsKey: `{${prefix}}:t:down`, down: () => true });
