@@ -102,6 +102,8 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
   const settles = createEntryTally();
   const sizer = createReadSizer(limit);
   const st = { acked: 0, deadLettered: 0, retried: 0, streak: 0, lastError: undefined as string | undefined, lastSuccessAt: 0 };
+  /** The sink's last write failed (not cleared by other errors, unlike `st.streak`, which counts loop errors too). */
+  let sinkFailing = false;
   let lastClaimAt = 0;
   let lastTouchAt = Date.now();
   /** The batch being read ahead; never rejects (an error is returned and rethrown by `takeAhead`). */
@@ -173,7 +175,10 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
       entries = await o.claimer.claim(count);
       if (entries.length > 0) o.logger.info({ sink: name, claimed: entries.length }, 'claimed entries left idle by another consumer');
     }
-    if (entries.length === 0) entries = await o.reader.read(count);
+    if (entries.length === 0) {
+      if (o.stopSignal.aborted) return []; // the stop came during the claim
+      entries = await o.reader.read(count);
+    }
     // A read that returns after the stop still delivered its entries to this consumer: they are
     // held and written by drain(), within the deadline, not left pending on a consumer that is gone.
     if (entries.length === 0) return [];
@@ -266,6 +271,7 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
 
   async function onFailure(remaining: HeldEntry[], retry: { reason: string; retryAfterMs?: number }): Promise<void> {
     o.breaker.failure();
+    sinkFailing = true;
     st.streak++;
     st.retried += remaining.length;
     st.lastError = retry.reason;
@@ -301,6 +307,7 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
     if (out.remaining.length === 0 || !out.retry) {
       o.breaker.success();
       st.streak = 0;
+      sinkFailing = false;
       st.lastSuccessAt = Date.now();
       return;
     }
@@ -322,7 +329,7 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
    * On stop: write what this consumer holds — the write batches still queued (a read that
    * returned as the stop came, the rest of a read cut into several batches), then the batch
    * read ahead — and wait for the last ack. One attempt per write batch, in read order, while
-   * the sink is healthy (no failure since its last success, breaker closed) and the deadline
+   * the sink is healthy (its last write did not fail, breaker closed) and the deadline
    * has not passed; at the first failure the drain stops, so what follows is not written ahead
    * of it. What is not confirmed stays pending for the next consumer.
    */
@@ -331,7 +338,10 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
       const ok = await writeOnce(queue.splice(0));
       if (ahead) {
         // Taken in any case (a read under way ends first); written only if all before it went.
-        const r = await takeAhead().catch(() => undefined);
+        const r = await takeAhead().catch((err: unknown) => {
+          o.logger.error({ sink: name, err }, 'read ahead failed at the stop; what it read stays pending for the next consumer');
+          return undefined;
+        });
         if (ok && r) await writeOnce(splitBatches(r));
       }
     } finally {
@@ -352,7 +362,7 @@ export function createSinkLoop(o: SinkLoopOptions): SinkLoop {
   async function writeOnce(batches: HeldEntry[][]): Promise<boolean> {
     draining = batches;
     while (draining.length > 0) {
-      if (st.streak > 0 || o.breaker.state() !== 'closed' || o.writeSignal.aborted) return false;
+      if (sinkFailing || o.breaker.state() !== 'closed' || o.writeSignal.aborted) return false;
       queue.length = 0;
       queue.push(draining.shift()!);
       await attempt();

@@ -33,22 +33,31 @@ describe('pipeline drain on close', () => {
   it('writes and acknowledges what a read under way returns after the stop, leaving nothing pending on the stopped consumer', async () => {
     const countsKey = `{${prefix}}:counts`;
     const sink = createTestSink({ name: 'slow', redis, countsKey, delayMs: 20 });
-    pipeline = createPipeline({ redis, prefix, sinks: [sink], metricsRegistry: newRegistry(), logger: quietLogger, consumerName: 'c1', batchSize: 20, blockMs: 5000, statsIntervalMs: 60_000 });
-    await pipeline.start();
-    // The stream is empty: the loop is soon in a blocking read of new entries.
-    await new Promise((r) => setTimeout(r, 300));
-    const closing = pipeline.close();
-    // Entries added now go to the read that is still blocked: Redis delivers the first of them
-    // to c1 (the read returns at the first XADD); the others stay unread, for the next consumer.
-    await publishEvents(redis, prefix, 40);
-    await closing;
-    expect(pipeline.status().drained).toBe(true);
-    const counts = await deliveryCounts(redis, countsKey);
-    expect(counts.distinct).toBeGreaterThanOrEqual(1);
-    expect(counts.duplicates).toBe(0);
-    // Before: the read's entries were dropped at the stop and stayed pending on c1.
-    expect(await pendingOn('sink:slow')).toBe(0);
-    expect(pipeline.status().sinks[0]!.acked).toBe(counts.distinct);
+    // A named client: the pipeline's reader (a duplicate of it) carries the name, so the test can see it block.
+    const name = `drain-${prefix.replace(/[^\w-]/g, '')}`;
+    const named = redis.duplicate({ connectionName: name });
+    try {
+      pipeline = createPipeline({ redis: named, prefix, sinks: [sink], metricsRegistry: newRegistry(), logger: quietLogger, consumerName: 'c1', batchSize: 20, blockMs: 5000, statsIntervalMs: 60_000 });
+      await pipeline.start();
+      // The stream is empty: wait until the loop is in its blocking read of new entries.
+      const blocked = async () => ((await redis.client('LIST')) as string).split('\n').some((l) => l.includes(` name=${name} `) && l.includes(' cmd=xreadgroup') && /flags=\S*b/.test(l));
+      await waitFor(blocked, { what: 'the blocking read' });
+      const closing = pipeline.close();
+      // Entries added now go to the read that is still blocked: Redis delivers the first of them
+      // to c1 (the read returns at the first XADD); the others stay unread, for the next consumer.
+      await publishEvents(redis, prefix, 40);
+      await closing;
+      expect(pipeline.status().drained).toBe(true);
+      const counts = await deliveryCounts(redis, countsKey);
+      expect(counts.distinct).toBeGreaterThanOrEqual(1);
+      expect(counts.duplicates).toBe(0);
+      // Before: the read's entries were dropped at the stop and stayed pending on c1.
+      expect(await pendingOn('sink:slow')).toBe(0);
+      expect(pipeline.status().sinks[0]!.acked).toBe(counts.distinct);
+    } finally {
+      await pipeline?.close();
+      named.disconnect();
+    }
   });
 
   it('does not write again, at the stop, batches a failing sink has just refused, nor what was read after them', async () => {
