@@ -6,6 +6,7 @@ import type { Sink, SinkWriteResult } from '../../../src/sinks/sink.js';
 import { newRegistry, publishEvents, quietLogger } from '../../helpers/pipeline-fixtures.js';
 import { createTestSink, deliveryCounts } from '../../helpers/pipeline-test-sink.js';
 import { cleanupPrefix, testPrefix, testRedis, waitFor } from '../../helpers/redis.js';
+import { pendingOf } from '../../reliability/drivers/bus-probe.js';
 
 /** The pipeline's drain on close: what it writes, what it leaves pending, what it never counts. */
 
@@ -24,10 +25,7 @@ afterEach(async () => {
   redis.disconnect();
 });
 
-async function pendingOn(group: string): Promise<number> {
-  const summary = (await redis.xpending(eventStreamKey({ prefix }), group)) as [number, ...unknown[]];
-  return Number(summary[0]);
-}
+const pendingOn = async (group: string): Promise<number> => (await pendingOf(redis, eventStreamKey({ prefix }), group)).total;
 
 describe('pipeline drain on close', () => {
   it('writes and acknowledges what a read under way returns after the stop, leaving nothing pending on the stopped consumer', async () => {
@@ -80,7 +78,7 @@ describe('pipeline drain on close', () => {
   });
 
   it('does not count a write cut off by the shutdown deadline as a delivery: with maxDeliveries 1 the event stays pending, not dead-lettered', async () => {
-    const [event] = await publishEvents(redis, prefix, 1);
+    await publishEvents(redis, prefix, 1);
     let writing = 0;
     // A healthy backend whose write only ends when the deadline aborts it.
     const hanging: Sink = {
@@ -107,6 +105,5 @@ describe('pipeline drain on close', () => {
     const rows = (await redis.xpending(eventStreamKey({ prefix }), 'sink:hang', '-', '+', 10)) as [string, string, number, number][];
     // Delivered once (the read), not raised by the cut-off write.
     expect(rows.map((r) => r[3])).toEqual([1]);
-    expect(event).toBeDefined();
   });
 });
